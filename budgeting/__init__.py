@@ -1,0 +1,1 @@
+"""Budget Together: participatory budgeting with fair, explainable rules."""

@@ -1,0 +1,83 @@
+"""Shared value types of the engine: projects, project-vote profiles and rule results.
+
+Money is exact: every amount is a ``fractions.Fraction`` (pabulib budgets and costs may
+carry decimals, e.g. Kraków's ``2572946.76``). Rules may convert to integers internally
+for speed, but what they return is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+VoteType = Literal["approval", "cumulative", "ordinal", "choose-1"]
+
+
+@dataclass(frozen=True)
+class Project:
+    """An indivisible project that costs ``cost`` and is either funded in full or not."""
+
+    id: str
+    cost: Fraction
+    name: str = ""
+    category: str = ""
+    area: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectBallot:
+    """One voter's project vote as scores: project id -> positive score.
+
+    Approval and choose-1 ballots score 1 per chosen project; cumulative ballots carry
+    their points; ordinal ballots carry their ranking in ``ranking`` and are scored by
+    ``ProjectProfile.scores`` (rank r of a ballot of at most k projects scores k - r + 1).
+    """
+
+    scores: dict[str, Fraction]
+    ranking: tuple[str, ...] = ()
+    voter_id: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectProfile:
+    """Everything a selection rule needs: the budget, the projects and the ballots."""
+
+    budget: Fraction
+    projects: tuple[Project, ...]
+    ballots: tuple[ProjectBallot, ...]
+    vote_type: VoteType = "approval"
+
+    def project(self, project_id: str) -> Project:
+        """The project with this id (``KeyError`` when unknown)."""
+        for project in self.projects:
+            if project.id == project_id:
+                return project
+        raise KeyError(project_id)
+
+
+@dataclass(frozen=True)
+class SelectionStep:
+    """One entry of a rule's explanation, as data for pages to render.
+
+    ``kind`` names what happened (e.g. ``"selected"``, ``"skipped_does_not_fit"``,
+    ``"below_threshold"``, ``"stopped_no_skip"``, ``"mes_round"``, ``"completion"``);
+    ``project_id`` the project concerned; ``details`` the numbers behind it (scores,
+    remaining budget, price per supporter, supporters who ran out of money, ...).
+    """
+
+    kind: str
+    project_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """The outcome of a project selection rule: data, never printed text."""
+
+    rule: str
+    selected: tuple[str, ...]
+    cost: Fraction
+    budget: Fraction
+    steps: tuple[SelectionStep, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
