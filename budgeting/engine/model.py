@@ -30,8 +30,8 @@ class ProjectBallot:
     """One voter's project vote as scores: project id -> positive score.
 
     Approval and choose-1 ballots score 1 per chosen project; cumulative ballots carry
-    their points; ordinal ballots carry their ranking in ``ranking`` and are scored by
-    ``ProjectProfile.scores`` (rank r of a ballot of at most k projects scores k - r + 1).
+    their points; ordinal ballots keep their order in ``ranking`` and are scored when read
+    (rank r of a ballot of at most k projects scores k - r + 1, as Kraków counts).
     """
 
     scores: dict[str, Fraction]
