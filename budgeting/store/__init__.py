@@ -1,8 +1,8 @@
-"""DuckDB storage: the only module with SQL. (CONTRACT STUB: being implemented.)
+"""DuckDB storage: the only module with SQL.
 
 Public API (every function takes an open connection first; each opens its own cursor and
 writes inside a transaction). Money is stored as integer minor units (pence) and returned
-as ``fractions.Fraction`` of the major unit (pounds).
+as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``datetime``.
 
     connect(path: str | None = None) -> duckdb.DuckDBPyConnection
         BUDGET_DB env var, else data/budget.duckdb (":memory:" allowed); runs migrations.
@@ -20,26 +20,114 @@ as ``fractions.Fraction`` of the major unit (pounds).
     StoredBallot (dataclass): id, round_id, receipt, channel: "web"|"paper", submitted_at,
         code_hash, area, age_band, allocation: dict[service_id, Fraction],
         project_scores: dict[project_id, int], superseded: bool
+    ProjectorSnapshot (dataclass): ballot_count, mean_allocation, project_totals, paper_count
+    AuditEntry (dataclass): seq, round_id, at, kind, details: dict, prev_hash, hash
 
-    create_round(conn, **fields) -> str                      # returns round id
+    create_round(conn, **fields) -> str                      # returns round id; audited
     get_round(conn, round_id) -> Round | None
     list_rounds(conn) -> list[Round]
     update_round(conn, round_id, **changes) -> None          # audited
     replace_services(conn, round_id, services) / list_services(conn, round_id)
     replace_projects(conn, round_id, projects) / list_projects(conn, round_id)
+        (Service/Project instances or mappings; refused once the round has ballots)
     import_services_csv(conn, round_id, text) / import_projects_csv(conn, round_id, text)
-        -> raises CsvImportError(line, field, message) listing every problem; nothing written
+        -> int (rows imported); raises CsvImportError(problems) listing every problem
+        (each CsvProblem has line, field, message); nothing written then
     issue_voter_codes(conn, round_id, count) -> list[str]   # plain codes returned once
     add_voter_codes(conn, round_id, codes) -> None           # e.g. the demo's known codes
     voter_code_status(conn, round_id, code) -> "valid" | "unknown"
     submit_ballot(conn, round_id, *, allocation, project_scores, channel="web",
-        code=None, area=None, age_band=None) -> StoredBallot  # committed before returning;
-        supersedes the code's previous ballot in the same transaction; raises
-        BallotRejected(problems) when the engine's validation fails or round not open
+        code=None, area=None, age_band=None, submitted_at=None) -> StoredBallot
+        # committed before returning; supersedes the code's previous ballot in the same
+        # transaction; raises BallotRejected(problems) when the engine's validation fails,
+        # the round is unknown or not open, or the code is unknown / missing
+    submit_ballots(conn, round_id, ballots: Iterable[BallotInput]) -> list[StoredBallot]
+        # many ballots in one transaction (all or none): loading, paper batches, benchmarks
     latest_ballot(conn, round_id, code) -> StoredBallot | None
+    ballot_by_receipt(conn, receipt) -> StoredBallot | None
     ballot_count(conn, round_id) -> int                      # current (not superseded)
     current_ballots(conn, round_id) -> list[StoredBallot]
-    projector_snapshot(conn, round_id) -> ProjectorSnapshot(ballot_count,
-        mean_allocation: dict[service_id, Fraction], project_totals: dict[project_id, int])
-    audit_log(conn, round_id=None) -> list[AuditEntry]      # append-only
+    projector_snapshot(conn, round_id) -> ProjectorSnapshot
+    audit_log(conn, round_id=None) -> list[AuditEntry]      # append-only, hash-chained
+    verify_audit_log(conn) -> list[str]                      # problems; empty when intact
+
+Errors: StoreError (a ValueError with a readable message), its subclasses BallotRejected
+(``.problems``: each has ``.field`` and ``.message(language)``) and CsvImportError.
 """
+
+from budgeting.store.audit import audit_log, verify_audit_log
+from budgeting.store.ballots import (
+    BallotInput,
+    ballot_by_receipt,
+    ballot_count,
+    current_ballots,
+    latest_ballot,
+    projector_snapshot,
+    submit_ballot,
+    submit_ballots,
+)
+from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
+from budgeting.store.connection import connect, schema_version
+from budgeting.store.csv_import import import_projects_csv, import_services_csv
+from budgeting.store.models import (
+    AuditEntry,
+    BallotRejected,
+    CsvImportError,
+    CsvProblem,
+    Project,
+    ProjectorSnapshot,
+    Round,
+    Service,
+    StoredBallot,
+    StoreError,
+    StoreProblem,
+)
+from budgeting.store.rounds import (
+    create_round,
+    get_round,
+    list_projects,
+    list_rounds,
+    list_services,
+    replace_projects,
+    replace_services,
+    update_round,
+)
+
+__all__ = [
+    "AuditEntry",
+    "BallotInput",
+    "BallotRejected",
+    "CsvImportError",
+    "CsvProblem",
+    "Project",
+    "ProjectorSnapshot",
+    "Round",
+    "Service",
+    "StoreError",
+    "StoreProblem",
+    "StoredBallot",
+    "add_voter_codes",
+    "audit_log",
+    "ballot_by_receipt",
+    "ballot_count",
+    "connect",
+    "create_round",
+    "current_ballots",
+    "get_round",
+    "import_projects_csv",
+    "import_services_csv",
+    "issue_voter_codes",
+    "latest_ballot",
+    "list_projects",
+    "list_rounds",
+    "list_services",
+    "projector_snapshot",
+    "replace_projects",
+    "replace_services",
+    "schema_version",
+    "submit_ballot",
+    "submit_ballots",
+    "update_round",
+    "verify_audit_log",
+    "voter_code_status",
+]

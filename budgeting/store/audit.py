@@ -1,0 +1,123 @@
+"""The append-only, hash-chained audit log.
+
+Every ballot, supersession, round change, import and code issue appends one entry. An
+entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON
+(sequence number, round, time, kind, details), so editing, deleting or reordering any
+entry breaks every later link. ``verify_audit_log`` recomputes the chain and also checks
+that every stored ballot still matches the digest its audit entry recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from budgeting.store.connection import insert_rows, read_cursor, utc_now
+from budgeting.store.models import AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(
+    prev_hash: str, seq: int, round_id: str | None, at: datetime, kind: str, details: str
+) -> str:
+    """The hash that links an entry to its predecessor."""
+    body = canonical_json([seq, round_id, at.isoformat(), kind, details])
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def append_entries(
+    cursor: duckdb.DuckDBPyConnection,
+    round_id: str | None,
+    entries: list[tuple[str, dict[str, Any], datetime]],
+) -> list[AuditEntry]:
+    """Append (kind, details, time) entries, in order, inside the caller's write transaction."""
+    last = cursor.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    seq, prev_hash = (last[0][0], last[0][1]) if last else (0, GENESIS_HASH)
+    appended = []
+    for kind, details, at in entries:
+        seq += 1
+        details_json = canonical_json(details)
+        digest = entry_hash(prev_hash, seq, round_id, at, kind, details_json)
+        appended.append(AuditEntry(seq, round_id, at, kind, details, prev_hash, digest))
+        prev_hash = digest
+    insert_rows(
+        cursor,
+        "audit_log",
+        ("seq", "round_id", "logged_at", "kind", "details", "prev_hash", "hash"),
+        [
+            (e.seq, e.round_id, e.at, e.kind, canonical_json(e.details), e.prev_hash, e.hash)
+            for e in appended
+        ],
+    )
+    return appended
+
+
+def append_entry(
+    cursor: duckdb.DuckDBPyConnection, round_id: str | None, kind: str, details: dict[str, Any]
+) -> AuditEntry:
+    """Append one entry, stamped now, inside the caller's write transaction."""
+    return append_entries(cursor, round_id, [(kind, details, utc_now())])[0]
+
+
+def audit_log(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> list[AuditEntry]:
+    """Every entry (or one round's entries) in the order they were appended."""
+    query = "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash FROM audit_log"
+    params: list[Any] = []
+    if round_id is not None:
+        query += " WHERE round_id = ?"
+        params.append(round_id)
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(query + " ORDER BY seq", params).fetchall()
+    return [
+        AuditEntry(seq, rid, at, kind, json.loads(details), prev, digest)
+        for seq, rid, at, kind, details, prev, digest in rows
+    ]
+
+
+def verify_audit_log(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every problem found in the log and in the ballots it vouches for (empty when sound)."""
+    from budgeting.store.ballots import ballot_digests
+
+    problems: list[str] = []
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash FROM audit_log"
+            " ORDER BY seq"
+        ).fetchall()
+    expected_prev = GENESIS_HASH
+    logged_ballots: dict[int, dict[str, Any]] = {}
+    superseded_in_log: set[int] = set()
+    for position, (seq, round_id, at, kind, details, prev_hash, digest) in enumerate(rows, 1):
+        if seq != position:
+            problems.append(f"entry {seq}: expected sequence number {position} (entry missing?)")
+        if prev_hash != expected_prev:
+            problems.append(f"entry {seq}: does not link to the entry before it")
+        if entry_hash(prev_hash, seq, round_id, at, kind, details) != digest:
+            problems.append(f"entry {seq}: content does not match its hash (edited?)")
+        expected_prev = digest
+        parsed = json.loads(details)
+        if kind == "ballot":
+            logged_ballots[parsed["ballot_id"]] = parsed
+        elif kind == "ballot_superseded":
+            superseded_in_log.add(parsed["ballot_id"])
+    for ballot_id, (digest, superseded) in ballot_digests(conn).items():
+        logged = logged_ballots.pop(ballot_id, None)
+        if logged is None:
+            problems.append(f"ballot {ballot_id}: stored but never logged")
+            continue
+        if logged["digest"] != digest:
+            problems.append(f"ballot {ballot_id}: content differs from what was logged")
+        if superseded != (ballot_id in superseded_in_log):
+            problems.append(f"ballot {ballot_id}: superseded flag differs from the log")
+    problems.extend(f"ballot {ballot_id}: logged but missing" for ballot_id in logged_ballots)
+    return problems

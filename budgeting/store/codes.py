@@ -1,0 +1,122 @@
+"""Voter codes: issued once in plain text, stored only as salted scrypt hashes.
+
+Each round has its own random salt; a code's hash is scrypt(normalised code, round salt).
+One salt per round (rather than per code) lets a submitted code be found by its hash with
+one scrypt computation. Codes are normalised before hashing (upper case, spaces and
+hyphens removed), so ``abcd efgh`` and ``ABCD-EFGH`` are the same code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+import duckdb
+
+from budgeting.store.audit import append_entry
+from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.models import StoreError
+
+# Unambiguous when read aloud or from paper: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+SCRYPT_COST = {"n": 2**10, "r": 8, "p": 1}
+
+
+def normalise_code(code: str) -> str:
+    """The code as hashed: upper case, without spaces or hyphens."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def hash_code(code: str, salt: str) -> str:
+    """The salted hash stored for a voter code."""
+    digest = hashlib.scrypt(
+        normalise_code(code).encode("utf-8"), salt=bytes.fromhex(salt), dklen=32, **SCRYPT_COST
+    )
+    return digest.hex()
+
+
+def round_salt(cursor: duckdb.DuckDBPyConnection, round_id: str) -> str:
+    """The round's code salt; ``StoreError`` when there is no such round."""
+    rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
+    if not rows:
+        raise StoreError(f"no round with id {round_id!r}")
+    return rows[0][0]
+
+
+def new_code() -> str:
+    """A fresh random code, printed as ``ABCD-EFGH``."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def _store_codes(
+    conn: duckdb.DuckDBPyConnection, round_id: str, codes: list[str], source: str
+) -> None:
+    with read_cursor(conn) as cursor:
+        salt = round_salt(cursor, round_id)
+    hashes = [hash_code(code, salt) for code in codes]
+    if len(set(hashes)) != len(hashes):
+        raise StoreError("the same voter code appears twice")
+    with write_transaction(conn) as cursor:
+        now = utc_now()
+        known = {
+            row[0]
+            for row in cursor.execute(
+                "SELECT code_hash FROM voter_codes WHERE round_id = ?", [round_id]
+            ).fetchall()
+        }
+        insert_rows(
+            cursor,
+            "voter_codes",
+            ("round_id", "code_hash", "issued_at"),
+            [(round_id, code_hash, now) for code_hash in hashes if code_hash not in known],
+        )
+        append_entry(cursor, round_id, "codes_issued", {"count": len(codes), "source": source})
+
+
+def issue_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, count: int) -> list[str]:
+    """``count`` new random codes for the round. The plain codes are returned only here."""
+    if count < 1:
+        raise StoreError("issue at least one code")
+    with read_cursor(conn) as cursor:
+        salt = round_salt(cursor, round_id)
+        existing = {
+            row[0]
+            for row in cursor.execute(
+                "SELECT code_hash FROM voter_codes WHERE round_id = ?", [round_id]
+            ).fetchall()
+        }
+    codes: list[str] = []
+    while len(codes) < count:
+        code = new_code()
+        code_hash = hash_code(code, salt)
+        if code_hash not in existing:
+            existing.add(code_hash)
+            codes.append(code)
+    _store_codes(conn, round_id, codes, "issued")
+    return codes
+
+
+def add_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, codes: Iterable[str]) -> None:
+    """Accept these known codes (e.g. the demo's published codes); already known ones are kept."""
+    plain = [code for code in codes if normalise_code(code)]
+    if plain:
+        _store_codes(conn, round_id, plain, "added")
+
+
+def voter_code_status(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> str:
+    """``"valid"`` when the code belongs to the round, else ``"unknown"``."""
+    if not normalise_code(code):
+        return "unknown"
+    with read_cursor(conn) as cursor:
+        try:
+            salt = round_salt(cursor, round_id)
+        except StoreError:
+            return "unknown"
+        found = cursor.execute(
+            "SELECT count(*) FROM voter_codes WHERE round_id = ? AND code_hash = ?",
+            [round_id, hash_code(code, salt)],
+        ).fetchall()
+    return "valid" if found[0][0] else "unknown"

@@ -1,0 +1,150 @@
+"""Opening the database, running the numbered migrations, and transactions.
+
+One connection per process (the app caches it); every operation takes its own
+``conn.cursor()`` and fetches its results fully before the cursor is closed. Writes run in
+explicit transactions behind one process-wide lock, so concurrent writers from several
+threads are serialised instead of failing on DuckDB's optimistic write conflicts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "data" / "budget.duckdb"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+_WRITE_LOCK = threading.RLock()
+_VALUES_INSERT_LIMIT = 64
+
+
+def database_path(path: str | None = None) -> str:
+    """The database to open: ``path``, else ``BUDGET_DB``, else ``data/budget.duckdb``."""
+    if path:
+        return path
+    return os.environ.get("BUDGET_DB") or str(DEFAULT_DB_PATH)
+
+
+def connect(path: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the database (``":memory:"`` allowed) and bring its schema up to date."""
+    target = database_path(path)
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(target)
+    migrate(conn)
+    return conn
+
+
+def utc_now() -> datetime:
+    """The current time as naive UTC, the form every TIMESTAMP column holds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def read_cursor(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh cursor for one read operation, closed afterwards."""
+    cursor = conn.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside BEGIN ... COMMIT; any exception rolls everything back."""
+    with _WRITE_LOCK:
+        cursor = conn.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every numbered migration, in order."""
+    migrations = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match is None:
+            raise RuntimeError(f"migration file name {path.name!r} is not NNN_name.sql")
+        migrations.append((int(match.group(1)), path.name, path.read_text(encoding="utf-8")))
+    return migrations
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration not yet recorded in ``schema_migrations``; returns those applied."""
+    with write_transaction(conn) as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+    applied = []
+    for version, name, sql in available_migrations():
+        with write_transaction(conn) as cursor:
+            done = cursor.execute(
+                "SELECT count(*) FROM schema_migrations WHERE version = ?", [version]
+            ).fetchall()[0][0]
+            if done:
+                continue
+            cursor.execute(sql)
+            cursor.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utc_now()]
+            )
+        applied.append(version)
+    return applied
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied (0 for an empty database)."""
+    with read_cursor(conn) as cursor:
+        return cursor.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[
+            0
+        ][0]
+
+
+def insert_rows(
+    cursor: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]] | list[list[Any]],
+) -> None:
+    """Insert many rows quickly: one multi-row VALUES for a few, an Arrow scan for many.
+
+    ``table`` and ``columns`` are names from this package, never user input; the values
+    are always passed as parameters or Arrow data.
+    """
+    if not rows:
+        return
+    column_list = ", ".join(columns)
+    if len(rows) <= _VALUES_INSERT_LIMIT:
+        row_placeholder = "(" + ", ".join("?" * len(columns)) + ")"
+        cursor.execute(
+            f"INSERT INTO {table} ({column_list}) VALUES "
+            + ", ".join([row_placeholder] * len(rows)),
+            [value for row in rows for value in row],
+        )
+        return
+    batch = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+    view = f"_incoming_{table}"
+    cursor.register(view, batch)
+    try:
+        cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
+    finally:
+        cursor.unregister(view)

@@ -1,0 +1,363 @@
+"""Rounds, their services and their projects."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, fields, replace
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+
+from budgeting.store.audit import append_entry
+from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.models import (
+    BALLOT_FORMATS,
+    CODE_MODES,
+    ROUND_STATUSES,
+    Project,
+    Round,
+    Service,
+    StoreError,
+)
+from budgeting.store.money import from_minor, to_minor
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ROUND_FIELDS = tuple(f.name for f in fields(Round) if f.name != "id")
+_MONEY_FIELDS = ("service_budget", "project_budget", "allocation_tolerance")
+SERVICE_TABLE_COLUMNS = (
+    "round_id",
+    "id",
+    "name",
+    "description",
+    "unit_cost_text",
+    "current_spend_minor",
+    "floor_minor",
+    "ceiling_minor",
+    "position",
+)
+PROJECT_TABLE_COLUMNS = (
+    "round_id",
+    "id",
+    "name",
+    "description",
+    "cost_minor",
+    "area",
+    "category",
+    "position",
+)
+_ROUND_COLUMNS = (
+    "id, name, service_budget_minor, project_budget_minor, currency_symbol, ballot_format,"
+    " max_approvals, max_points, selection_rule, allocation_rule, completion, code_mode,"
+    " allocation_tolerance_minor, hide_results_until_close, status, opens_at, closes_at"
+)
+
+
+def _column(field_name: str) -> str:
+    return f"{field_name}_minor" if field_name in _MONEY_FIELDS else field_name
+
+
+def _checked_round(round_: Round) -> Round:
+    """The round with money as Fractions; ``StoreError`` naming the first bad setting."""
+    if not ID_PATTERN.match(round_.id):
+        raise StoreError(f"round id {round_.id!r}: use letters, digits, '-' or '_'")
+    if not round_.name.strip():
+        raise StoreError("a round needs a name")
+    money = {}
+    for name in _MONEY_FIELDS:
+        value = Fraction(getattr(round_, name))
+        if value < 0:
+            raise StoreError(f"{name} cannot be negative")
+        to_minor(value)
+        money[name] = value
+    choices = {
+        "ballot_format": BALLOT_FORMATS,
+        "status": ROUND_STATUSES,
+        "code_mode": CODE_MODES,
+    }
+    for name, allowed in choices.items():
+        if getattr(round_, name) not in allowed:
+            raise StoreError(f"{name} must be one of {', '.join(allowed)}")
+    for name in ("max_approvals", "max_points"):
+        limit = getattr(round_, name)
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise StoreError(f"{name} must be a positive whole number or empty")
+    for name in ("opens_at", "closes_at"):
+        if getattr(round_, name) is not None and not isinstance(getattr(round_, name), datetime):
+            raise StoreError(f"{name} must be a date and time")
+    return replace(round_, **money)
+
+
+def _round_values(round_: Round) -> list[Any]:
+    values = asdict(round_)
+    return [
+        to_minor(values[name]) if name in _MONEY_FIELDS else values[name]
+        for name in ("id", *ROUND_FIELDS)
+    ]
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48]
+    return slug or "round"
+
+
+def create_round(conn: duckdb.DuckDBPyConnection, **fields_: Any) -> str:
+    """Create a round from ``Round`` fields (``id`` optional: made from the name); its id."""
+    unknown = set(fields_) - {"id", *ROUND_FIELDS}
+    if unknown:
+        raise StoreError(f"unknown round settings: {', '.join(sorted(unknown))}")
+    fields_.setdefault("service_budget", Fraction(0))
+    fields_.setdefault("project_budget", Fraction(0))
+    requested_id = fields_.pop("id", None)
+    with write_transaction(conn) as cursor:
+        if requested_id is None:
+            base = _slug(str(fields_.get("name", "")))
+            round_id, suffix = base, 2
+            while cursor.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchall():
+                round_id, suffix = f"{base}-{suffix}", suffix + 1
+        else:
+            round_id = requested_id
+            if cursor.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchall():
+                raise StoreError(f"a round with id {round_id!r} already exists")
+        round_ = _checked_round(Round(id=round_id, **fields_))
+        placeholders = ", ".join("?" * (len(ROUND_FIELDS) + 3))
+        cursor.execute(
+            f"INSERT INTO rounds ({_ROUND_COLUMNS}, code_salt, created_at) VALUES ({placeholders})",
+            [*_round_values(round_), secrets.token_hex(16), utc_now()],
+        )
+        append_entry(cursor, round_id, "round_created", _audit_settings(asdict(round_)))
+    return round_id
+
+
+def _audit_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings as JSON-friendly values (money and times as text)."""
+    return {
+        key: (str(value) if isinstance(value, Fraction | datetime) else value)
+        for key, value in settings.items()
+    }
+
+
+def _round_from_row(row: tuple[Any, ...]) -> Round:
+    values = dict(zip(("id", *ROUND_FIELDS), row, strict=True))
+    for name in _MONEY_FIELDS:
+        values[name] = from_minor(values[name])
+    return Round(**values)
+
+
+def get_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Round | None:
+    """The round, or ``None`` when there is no such round."""
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", [round_id]
+        ).fetchall()
+    return _round_from_row(rows[0]) if rows else None
+
+
+def list_rounds(conn: duckdb.DuckDBPyConnection) -> list[Round]:
+    """Every round, oldest first."""
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            f"SELECT {_ROUND_COLUMNS} FROM rounds ORDER BY created_at, id"
+        ).fetchall()
+    return [_round_from_row(row) for row in rows]
+
+
+def update_round(conn: duckdb.DuckDBPyConnection, round_id: str, **changes: Any) -> None:
+    """Change round settings (e.g. ``status="closed"``); the change is audited."""
+    unknown = set(changes) - set(ROUND_FIELDS)
+    if unknown:
+        raise StoreError(f"unknown round settings: {', '.join(sorted(unknown))}")
+    if not changes:
+        return
+    with write_transaction(conn) as cursor:
+        rows = cursor.execute(
+            f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id = ?", [round_id]
+        ).fetchall()
+        if not rows:
+            raise StoreError(f"no round with id {round_id!r}")
+        before = _round_from_row(rows[0])
+        after = _checked_round(replace(before, **changes))
+        assignments = ", ".join(f"{_column(name)} = ?" for name in changes)
+        values = [
+            to_minor(getattr(after, name)) if name in _MONEY_FIELDS else getattr(after, name)
+            for name in changes
+        ]
+        cursor.execute(f"UPDATE rounds SET {assignments} WHERE id = ?", [*values, round_id])
+        append_entry(
+            cursor,
+            round_id,
+            "round_changed",
+            {
+                "before": _audit_settings({name: getattr(before, name) for name in changes}),
+                "after": _audit_settings({name: getattr(after, name) for name in changes}),
+            },
+        )
+
+
+def _require_round(cursor: duckdb.DuckDBPyConnection, round_id: str) -> None:
+    if not cursor.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchall():
+        raise StoreError(f"no round with id {round_id!r}")
+
+
+def _require_no_ballots(cursor: duckdb.DuckDBPyConnection, round_id: str, what: str) -> None:
+    count = cursor.execute("SELECT count(*) FROM ballots WHERE round_id = ?", [round_id]).fetchall()
+    if count[0][0]:
+        raise StoreError(f"{what} cannot be replaced once ballots have been cast")
+
+
+def _as_mapping(item: Service | Project | Mapping[str, Any]) -> dict[str, Any]:
+    return dict(item) if isinstance(item, Mapping) else asdict(item)
+
+
+def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Problems with a list of services (ids, names, floors and ceilings), in words."""
+    problems, seen = [], set()
+    for service in services:
+        sid = str(service.get("id", ""))
+        if not ID_PATTERN.match(sid):
+            problems.append(f"service id {sid!r}: use letters, digits, '-' or '_'")
+        if sid in seen:
+            problems.append(f"service id {sid!r} appears twice")
+        seen.add(sid)
+        if not str(service.get("name", "")).strip():
+            problems.append(f"service {sid!r} needs a name")
+        floor, ceiling = Fraction(service.get("floor", 0)), Fraction(service.get("ceiling", 0))
+        if floor < 0 or ceiling < 0 or Fraction(service.get("current_spend", 0)) < 0:
+            problems.append(f"service {sid!r}: amounts cannot be negative")
+        if floor > ceiling:
+            problems.append(f"service {sid!r}: floor is above the ceiling")
+    return problems
+
+
+def replace_services(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str,
+    services: Iterable[Service | Mapping[str, Any]],
+    *,
+    source: str = "edit",
+) -> None:
+    """Replace a round's services (before any ballot is cast); audited."""
+    rows = [_as_mapping(service) for service in services]
+    problems = check_services(rows)
+    if problems:
+        raise StoreError("; ".join(problems))
+    with write_transaction(conn) as cursor:
+        _require_round(cursor, round_id)
+        _require_no_ballots(cursor, round_id, "services")
+        cursor.execute("DELETE FROM services WHERE round_id = ?", [round_id])
+        insert_rows(
+            cursor,
+            "services",
+            SERVICE_TABLE_COLUMNS,
+            [
+                [
+                    round_id,
+                    row["id"],
+                    row["name"].strip(),
+                    row.get("description", "").strip(),
+                    row.get("unit_cost_text", "").strip(),
+                    to_minor(row.get("current_spend", 0)),
+                    to_minor(row.get("floor", 0)),
+                    to_minor(row.get("ceiling", 0)),
+                    position,
+                ]
+                for position, row in enumerate(rows)
+            ],
+        )
+        append_entry(
+            cursor,
+            round_id,
+            "services_replaced",
+            {"source": source, "service_ids": [row["id"] for row in rows]},
+        )
+
+
+def list_services(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Service]:
+    """A round's services in their display order."""
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            "SELECT id, round_id, name, description, unit_cost_text, current_spend_minor,"
+            " floor_minor, ceiling_minor, position FROM services WHERE round_id = ?"
+            " ORDER BY position",
+            [round_id],
+        ).fetchall()
+    return [
+        Service(sid, rid, name, desc, unit, from_minor(spend), from_minor(lo), from_minor(hi), pos)
+        for sid, rid, name, desc, unit, spend, lo, hi, pos in rows
+    ]
+
+
+def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Problems with a list of projects (ids, names, costs), in words."""
+    problems, seen = [], set()
+    for project in projects:
+        pid = str(project.get("id", ""))
+        if not ID_PATTERN.match(pid):
+            problems.append(f"project id {pid!r}: use letters, digits, '-' or '_'")
+        if pid in seen:
+            problems.append(f"project id {pid!r} appears twice")
+        seen.add(pid)
+        if not str(project.get("name", "")).strip():
+            problems.append(f"project {pid!r} needs a name")
+        if Fraction(project.get("cost", 0)) <= 0:
+            problems.append(f"project {pid!r}: cost must be more than zero")
+    return problems
+
+
+def replace_projects(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str,
+    projects: Iterable[Project | Mapping[str, Any]],
+    *,
+    source: str = "edit",
+) -> None:
+    """Replace a round's projects (before any ballot is cast); audited."""
+    rows = [_as_mapping(project) for project in projects]
+    problems = check_projects(rows)
+    if problems:
+        raise StoreError("; ".join(problems))
+    with write_transaction(conn) as cursor:
+        _require_round(cursor, round_id)
+        _require_no_ballots(cursor, round_id, "projects")
+        cursor.execute("DELETE FROM projects WHERE round_id = ?", [round_id])
+        insert_rows(
+            cursor,
+            "projects",
+            PROJECT_TABLE_COLUMNS,
+            [
+                [
+                    round_id,
+                    row["id"],
+                    row["name"].strip(),
+                    row.get("description", "").strip(),
+                    to_minor(row["cost"]),
+                    row.get("area", "").strip(),
+                    row.get("category", "").strip(),
+                    position,
+                ]
+                for position, row in enumerate(rows)
+            ],
+        )
+        append_entry(
+            cursor,
+            round_id,
+            "projects_replaced",
+            {"source": source, "project_ids": [row["id"] for row in rows]},
+        )
+
+
+def list_projects(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Project]:
+    """A round's projects in their display order."""
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            "SELECT id, round_id, name, description, cost_minor, area, category FROM projects"
+            " WHERE round_id = ? ORDER BY position",
+            [round_id],
+        ).fetchall()
+    return [
+        Project(pid, rid, name, desc, from_minor(cost), area, category)
+        for pid, rid, name, desc, cost, area, category in rows
+    ]
