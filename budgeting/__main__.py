@@ -1,0 +1,387 @@
+"""Command line: replay and compare rules on published data.
+
+    python -m budgeting select FILE.pb --rule RULE [--completion C] [--threshold X]
+                                        [--no-skip] [--json]
+    python -m budgeting aggregate FILE.csv --rule RULE --budget AMOUNT
+                                        [--floor S=AMOUNT] [--ceiling S=AMOUNT] [--json]
+    python -m budgeting rules [--json]
+
+``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
+its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison
+variant, whose published comparison kept the equal-shares outcome), so anyone can replay
+what a city did. Every error ends the program with status 1 (2 for a wrong command line)
+and one line on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, NoReturn
+
+from budgeting.engine.allocation import AllocationResult
+from budgeting.engine.model import ProjectProfile, SelectionResult
+from budgeting.engine.pabulib import PabulibError, PBFile, read_pb
+from budgeting.engine.registry import Rule, rule, rules
+
+RECORDED = "recorded"
+_NUMBER = re.compile(r"\d+(\.\d+)?|\d+/0*[1-9]\d*")
+
+
+class UsageError(Exception):
+    """A wrong command line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        output = args.command(args)
+    except UsageError as error:
+        print(f"error: {error} (see python -m budgeting --help)", file=sys.stderr)
+        return 2
+    except (PabulibError, ValueError, OSError) as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    sys.stdout.write(output)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="{select,aggregate,rules}")
+
+    select = commands.add_parser("select", help="select projects from a pabulib .pb file")
+    select.add_argument("file", type=Path, help="pabulib .pb file")
+    select.add_argument("--rule", required=True, help="a selection rule id, or 'recorded'")
+    select.add_argument("--completion", help="mes completion (see 'rules')")
+    select.add_argument("--threshold", type=_amount_argument, help="greedy minimum score")
+    select.add_argument("--no-skip", action="store_true", help="greedy: stop at first misfit")
+    select.add_argument("--json", action="store_true", help="print JSON")
+    select.set_defaults(command=_select_command)
+
+    aggregate = commands.add_parser("aggregate", help="split a budget across services")
+    aggregate.add_argument("file", type=Path, help="CSV: one row per ballot, a column per service")
+    aggregate.add_argument("--rule", required=True, help="an allocation rule id")
+    aggregate.add_argument("--budget", required=True, type=_amount_argument)
+    aggregate.add_argument("--floor", action="append", default=[], metavar="SERVICE=AMOUNT")
+    aggregate.add_argument("--ceiling", action="append", default=[], metavar="SERVICE=AMOUNT")
+    aggregate.add_argument("--json", action="store_true", help="print JSON")
+    aggregate.set_defaults(command=_aggregate_command)
+
+    listing = commands.add_parser("rules", help="list the registered rules")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(command=_rules_command)
+    return parser
+
+
+# ----------------------------------------------------------------------------- select
+
+
+def _select_command(args: argparse.Namespace) -> str:
+    pbfile = read_pb(args.file)
+    profile = pbfile.to_profile()
+    if args.rule == RECORDED:
+        if args.completion or args.threshold is not None or args.no_skip:
+            raise UsageError("--rule recorded takes its options from the file's META")
+        chosen, options = recorded_rule(pbfile)
+    else:
+        chosen = _selection_rule(args.rule)
+        options = _selection_options(chosen, args)
+    if profile.vote_type not in chosen.ballot_kinds:
+        raise ValueError(f"rule '{chosen.id}' does not read {profile.vote_type} ballots")
+    result: SelectionResult = chosen.function(profile, **options)
+    recorded = _recorded_selection(pbfile)
+    payload = _selection_payload(result, chosen, options, profile, pbfile, recorded)
+    if args.json:
+        return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    return _selection_table(payload)
+
+
+def recorded_rule(pbfile: PBFile) -> tuple[Rule, dict[str, Any]]:
+    """The registered rule and options that replay the rule named in the file's META."""
+    named = pbfile.meta.get("rule", "")
+    if named == "greedy":
+        return rule("greedy"), {}
+    if named == "greedy-no-skip":
+        return rule("greedy"), {"no_skip": True}
+    if named == "greedy-threshold":
+        threshold = pbfile.meta.get("min_project_score_threshold")
+        if not threshold:
+            raise ValueError("META rule greedy-threshold has no min_project_score_threshold")
+        return rule("greedy"), {"threshold": _amount(threshold, "min_project_score_threshold")}
+    if named in ("equalshares/add1", "equalshares/add1-comparison"):
+        return rule("mes"), {"completion": "add1"}
+    raise ValueError(f"the file's META rule '{named}' is not one this program can replay")
+
+
+def _selection_rule(rule_id: str) -> Rule:
+    chosen = rule(rule_id)
+    if chosen.family != "selection":
+        raise ValueError(f"rule '{rule_id}' splits a budget; use 'aggregate'")
+    return chosen
+
+
+def _selection_options(chosen: Rule, args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "completion": args.completion,
+        "threshold": args.threshold,
+        "no_skip": args.no_skip or None,
+    }
+    accepted = {option.name: option for option in chosen.options}
+    options: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name not in accepted:
+            raise UsageError(f"rule '{chosen.id}' takes no {flag} option")
+        choices = accepted[name].choices
+        if choices and value not in choices:
+            raise UsageError(f"{flag} must be one of {', '.join(choices)}, not '{value}'")
+        options[name] = value
+    return options
+
+
+def _recorded_selection(pbfile: PBFile) -> list[str] | None:
+    if "selected" not in pbfile.project_columns:
+        return None
+    return [row["project_id"] for row in pbfile.projects if row["selected"].strip() == "1"]
+
+
+def _selection_payload(
+    result: SelectionResult,
+    chosen: Rule,
+    options: dict[str, Any],
+    profile: ProjectProfile,
+    pbfile: PBFile,
+    recorded: list[str] | None,
+) -> dict[str, Any]:
+    return {
+        "rule": chosen.id,
+        "options": _plain(options),
+        "selected": list(result.selected),
+        "cost": _plain(result.cost),
+        "budget": _plain(result.budget),
+        "vote_type": profile.vote_type,
+        "projects": len(profile.projects),
+        "voters": len(profile.ballots),
+        "meta_rule": pbfile.meta.get("rule"),
+        "recorded_selected": recorded,
+        "matches_recorded": None if recorded is None else set(recorded) == set(result.selected),
+        "steps": [
+            {"kind": step.kind, "project_id": step.project_id, "details": _plain(step.details)}
+            for step in result.steps
+        ],
+        "details": _plain(result.details),
+    }
+
+
+def _selection_table(payload: dict[str, Any]) -> str:
+    names = ", ".join(f"{key}={value}" for key, value in payload["options"].items())
+    lines = [
+        f"Rule: {payload['rule']}" + (f" ({names})" if names else ""),
+        f"Selected {len(payload['selected'])} of {payload['projects']} projects, "
+        f"cost {_money(payload['cost'])} of {_money(payload['budget'])}",
+    ]
+    if payload["matches_recorded"] is not None:
+        verdict = "matches" if payload["matches_recorded"] else "differs from"
+        lines.append(f"This {verdict} the recorded selection ({payload['meta_rule']}).")
+    lines += ["", f"{'#':>4}  {'project':<16} {'outcome':<22} {'cost':>14}"]
+    for number, step in enumerate(payload["steps"], start=1):
+        cost = step["details"].get("cost")
+        lines.append(
+            f"{number:>4}  {step['project_id']:<16} {step['kind']:<22} "
+            f"{_money(cost) if cost is not None else '':>14}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------------- aggregate
+
+
+def _aggregate_command(args: argparse.Namespace) -> str:
+    chosen = rule(args.rule)
+    if chosen.family != "allocation":
+        raise ValueError(f"rule '{args.rule}' selects projects; use 'select'")
+    services, ballots = read_allocation_csv(args.file)
+    result: AllocationResult = chosen.function(
+        ballots,
+        args.budget,
+        floors=_limits(args.floor, "--floor"),
+        ceilings=_limits(args.ceiling, "--ceiling"),
+        services=services,
+    )
+    payload = {
+        "rule": chosen.id,
+        "budget": _plain(result.budget),
+        "amounts": {service: _plain(amount) for service, amount in result.amounts.items()},
+        "shares": {service: _plain(share) for service, share in result.shares.items()},
+        "exact_amounts": {service: str(amount) for service, amount in result.amounts.items()},
+        "ballots_counted": result.ballots_counted,
+        "ballots_excluded": result.ballots_excluded,
+    }
+    if args.json:
+        return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    width = max(len(service) for service in services)
+    lines = [f"Rule: {chosen.id}, budget {_money(payload['budget'])}", ""]
+    for service, amount in result.amounts.items():
+        share = result.shares[service]
+        lines.append(f"{service:<{width}}  {_money(amount):>16}  {float(share) * 100:6.2f}%")
+    return "\n".join(lines) + "\n"
+
+
+def read_allocation_csv(path: Path) -> tuple[list[str], list[dict[str, Fraction]]]:
+    """Ballots from a CSV with a header of service ids and one row of amounts per ballot.
+
+    A first column named ``voter_id``, ``ballot_id`` or ``id`` is read as a label. Cells are
+    non-negative decimals (or fractions like ``1/3``); an empty cell means 0.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not valid UTF-8 text") from error
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"{path}: the file is empty; expected a header of service names")
+        labelled = header[0].strip().lower() in ("voter_id", "ballot_id", "id")
+        services = [name.strip() for name in header[1 if labelled else 0 :]]
+        if not services or any(not name for name in services):
+            raise ValueError(f"{path} line 1: every service column needs a name")
+        if len(set(services)) != len(services):
+            raise ValueError(f"{path} line 1: a service is named twice")
+        ballots: list[dict[str, Fraction]] = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = row[1:] if labelled else row
+            where = f"{path} line {reader.line_num}"
+            if len(cells) != len(services):
+                raise ValueError(
+                    f"{where}: {len(cells)} amounts but {len(services)} services in the header"
+                )
+            ballots.append(
+                {
+                    service: _cell(cell, f"{where}, column '{service}'")
+                    for service, cell in zip(services, cells, strict=True)
+                }
+            )
+    except csv.Error as error:
+        raise ValueError(f"{path} line {reader.line_num}: unreadable CSV ({error})") from None
+    if not ballots:
+        raise ValueError(f"{path}: no ballots after the header")
+    return services, ballots
+
+
+def _cell(text: str, where: str) -> Fraction:
+    stripped = text.strip()
+    if not stripped:
+        return Fraction(0)
+    if not _NUMBER.fullmatch(stripped):
+        raise ValueError(f"{where}: '{text}' is not a non-negative number")
+    return Fraction(stripped)
+
+
+def _limits(items: list[str], flag: str) -> dict[str, Fraction]:
+    limits: dict[str, Fraction] = {}
+    for item in items:
+        service, separator, amount = item.partition("=")
+        if not separator or not service.strip():
+            raise UsageError(f"{flag} takes SERVICE=AMOUNT, not '{item}'")
+        limits[service.strip()] = _amount(amount, f"{flag} {service.strip()}")
+    return limits
+
+
+# ------------------------------------------------------------------------------ rules
+
+
+def _rules_command(args: argparse.Namespace) -> str:
+    entries = [
+        {
+            "id": entry.id,
+            "name": entry.name,
+            "family": entry.family,
+            "ballot_kinds": list(entry.ballot_kinds),
+            "options": [
+                {"name": option.name, "default": option.default, "choices": list(option.choices)}
+                for option in entry.options
+            ],
+            "summary": entry.summary,
+            "reference": entry.reference,
+            "tie_breaking": entry.tie_breaking,
+            "default": entry.default,
+        }
+        for entry in rules()
+    ]
+    if args.json:
+        return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+    lines = [f"{'id':<20} {'family':<11} {'ballots':<50} name"]
+    for entry in entries:
+        options = ", ".join(option["name"] for option in entry["options"])
+        lines.append(
+            f"{entry['id']:<20} {entry['family']:<11} {', '.join(entry['ballot_kinds']):<50} "
+            f"{entry['name']}" + (f" (options: {options})" if options else "")
+        )
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _amount_argument(text: str) -> Fraction:
+    try:
+        return _amount(text, "the amount")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _amount(text: str, name: str) -> Fraction:
+    stripped = text.strip()
+    if not _NUMBER.fullmatch(stripped):
+        raise ValueError(f"{name} '{text}' is not a non-negative number")
+    return Fraction(stripped)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: whole Fractions become ints, others floats; containers recursively."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return [_plain(item) for item in items]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)
+
+
+def _money(value: Any) -> str:
+    number = float(value)
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
