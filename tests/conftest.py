@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from budgeting.engine.model import ProjectProfile
+from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, VoteType
 from budgeting.engine.pabulib import PBFile, read_pb
 
 PABULIB_DIR = Path(__file__).parent / "data" / "pabulib"
@@ -42,3 +43,26 @@ def manifest() -> list[dict[str, Any]]:
 def pabulib_dir() -> Path:
     """The directory holding the real pabulib ``.pb`` files and reference outcomes."""
     return PABULIB_DIR
+
+
+def make_profile(
+    budget: int | Fraction,
+    costs: dict[str, int | Fraction],
+    ballots: list[list[str]] | list[dict[str, int]],
+    vote_type: VoteType = "approval",
+) -> ProjectProfile:
+    """A small profile: ``ballots`` list approved ids, or map ids to points (cumulative)."""
+    return ProjectProfile(
+        budget=Fraction(budget),
+        projects=tuple(Project(pid, Fraction(cost)) for pid, cost in costs.items()),
+        ballots=tuple(
+            ProjectBallot(
+                scores={pid: Fraction(score) for pid, score in ballot.items()}
+                if isinstance(ballot, dict)
+                else dict.fromkeys(ballot, Fraction(1)),
+                voter_id=f"v{number}",
+            )
+            for number, ballot in enumerate(ballots, start=1)
+        ),
+        vote_type=vote_type,
+    )
