@@ -1,0 +1,64 @@
+"""The rule registry: one table, complete, documented, and every entry runs."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from conftest import make_profile
+
+from budgeting.engine.allocation import ALLOCATION_RULES, DEFAULT_ALLOCATION_RULE
+from budgeting.engine.mes import COMPLETIONS
+from budgeting.engine.model import SelectionResult
+from budgeting.engine.registry import RULES, rule, rules
+
+SELECTION_IDS = ["greedy", "greedy-cost", "mes", "phragmen", "max-welfare"]
+ALLOCATION_IDS = ["mean", "median", "independent-markets"]
+
+
+def test_the_table_lists_every_rule_once() -> None:
+    assert [entry.id for entry in rules("selection")] == SELECTION_IDS
+    assert [entry.id for entry in rules("allocation")] == ALLOCATION_IDS
+    assert len(rules()) == len({entry.id for entry in RULES}) == 8
+    assert set(ALLOCATION_IDS) == set(ALLOCATION_RULES)
+
+
+@pytest.mark.parametrize("entry", RULES, ids=lambda entry: entry.id)
+def test_every_rule_is_documented(entry) -> None:
+    assert entry.name and entry.summary and entry.reference and entry.tie_breaking
+    assert entry.ballot_kinds
+    function = getattr(entry.function, "func", entry.function)  # allocate with the id bound
+    assert function.__doc__
+
+
+def test_only_the_default_allocation_rule_is_marked_default() -> None:
+    assert [entry.id for entry in RULES if entry.default] == [DEFAULT_ALLOCATION_RULE]
+
+
+def test_mes_offers_every_completion() -> None:
+    (completion,) = rule("mes").options
+    assert completion.choices == tuple(COMPLETIONS)
+    assert completion.default == "none"
+
+
+@pytest.mark.parametrize("rule_id", SELECTION_IDS)
+def test_every_selection_rule_runs_on_approval_ballots(rule_id: str) -> None:
+    profile = make_profile(10, {"a": 6, "b": 4, "c": 5}, [["a", "b"], ["a"], ["c"], ["b"]])
+    result = rule(rule_id).function(profile)
+    assert isinstance(result, SelectionResult)
+    assert result.cost <= 10
+    assert set(result.selected) <= {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("rule_id", ALLOCATION_IDS)
+def test_every_allocation_rule_splits_the_whole_budget(rule_id: str) -> None:
+    ballots = [{"parks": 60, "library": 40}, {"parks": 20, "library": 80}]
+    result = rule(rule_id).function(ballots, Fraction(1000))
+    assert sum(result.amounts.values()) == 1000
+
+
+def test_unknown_ids_name_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown rule 'nope'; known rules: greedy, greedy-cost"):
+        rule("nope")
+    with pytest.raises(ValueError, match="unknown rule family"):
+        rules("other")  # type: ignore[arg-type]
