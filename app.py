@@ -1,0 +1,21 @@
+"""Budget Together: the router. Declares the pages and the shared page settings only.
+
+pandas and plotly are imported here, before any page runs: with ``runner.fastReruns`` a
+rerun can start while a previous run is still importing them, and a half-imported module
+fails in confusing ways.
+"""
+
+import pandas  # noqa: F401  (imported early on purpose, see above)
+import plotly.graph_objects  # noqa: F401  (imported early on purpose, see above)
+import streamlit as st
+
+st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Budget Together", url_path="home", default=True),
+    st.Page("pages/vote.py", title="Vote", url_path="vote"),
+    st.Page("pages/results.py", title="Results", url_path="results"),
+    st.Page("pages/officer.py", title="Round controls", url_path="officer"),
+]
+
+st.navigation(PAGES, position="hidden").run()

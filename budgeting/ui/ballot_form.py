@@ -1,0 +1,191 @@
+"""The resident ballot's widget state: which keys hold what, loading a previous ballot for
+revision, keeping sliders and number inputs in step, and submitting through the store.
+
+Widget keys are part of the product's test contract: ``alloc_<service_id>`` for each
+service's slider, ``amount_<service_id>`` for its number input, ``project_<project_id>``
+for each project, ``voter_code`` and ``submit_ballot``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+import duckdb
+import streamlit as st
+
+from budgeting import store
+from budgeting.store.validation import ballot_problems
+from budgeting.ui import ballot
+
+CODE_KEY = "voter_code"
+SUBMIT_KEY = "submit_ballot"
+LOADED_KEY = "ballot_loaded_for"
+PROBLEMS_KEY = "ballot_problems"
+RECEIPT_KEY = "ballot_receipt"
+ATTEMPT_KEY = "ballot_attempted"
+
+
+def slider_key(service_id: str) -> str:
+    return f"alloc_{service_id}"
+
+
+def amount_key(service_id: str) -> str:
+    return f"amount_{service_id}"
+
+
+def project_key(project_id: str) -> str:
+    return f"project_{project_id}"
+
+
+def limits_of(services: Sequence[store.Service], budget: Fraction) -> list[ballot.ServiceLimits]:
+    """Each service's bounds; a ceiling of zero means the service has no ceiling."""
+    return [
+        ballot.ServiceLimits(
+            id=s.id,
+            floor=s.floor,
+            ceiling=s.ceiling if s.ceiling > 0 else budget,
+            current_spend=s.current_spend,
+        )
+        for s in services
+    ]
+
+
+def load_ballot(
+    conn: duckdb.DuckDBPyConnection,
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+    code: str | None,
+) -> store.StoredBallot | None:
+    """The resident's latest ballot (None for a first vote). The widgets are filled once per
+    round and code: with that ballot, so the resident revises it, else with the starting
+    allocation and no projects chosen."""
+    previous = store.latest_ballot(conn, voting_round.id, code) if code else None
+    marker = (voting_round.id, code)
+    if st.session_state.get(LOADED_KEY) == marker:
+        return previous
+    budget = voting_round.service_budget
+    if previous is not None:
+        amounts = {
+            s.id: ballot.whole_pounds(previous.allocation.get(s.id, s.floor)) for s in services
+        }
+    else:
+        amounts = ballot.starting_allocation(limits_of(services, budget), budget)
+    for service in services:
+        st.session_state[slider_key(service.id)] = amounts[service.id]
+        st.session_state[amount_key(service.id)] = amounts[service.id]
+    scores = previous.project_scores if previous is not None else {}
+    for project in projects:
+        score = scores.get(project.id, 0)
+        points = voting_round.ballot_format == "points"
+        st.session_state[project_key(project.id)] = score if points else score > 0
+    st.session_state[LOADED_KEY] = marker
+    for key in (PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY):
+        st.session_state.pop(key, None)
+    return previous
+
+
+def forget_ballot() -> None:
+    """Drop the loaded ballot (the code was cleared or changed), so the next code starts
+    from its own latest ballot."""
+    for key in (LOADED_KEY, PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY):
+        st.session_state.pop(key, None)
+
+
+def copy_value(source_key: str, target_key: str) -> None:
+    """Keep a service's slider and number input showing the same amount."""
+    st.session_state[target_key] = st.session_state[source_key]
+
+
+def current_allocation(services: Sequence[store.Service]) -> dict[str, int]:
+    """Service id -> whole pounds, as the widgets show them now."""
+    return {s.id: int(st.session_state[slider_key(s.id)]) for s in services}
+
+
+def current_scores(projects: Sequence[store.Project]) -> dict[str, int]:
+    """Project id -> score for every project chosen (1 on approval and knapsack ballots)."""
+    scores = {p.id: int(st.session_state.get(project_key(p.id)) or 0) for p in projects}
+    return {project_id: score for project_id, score in scores.items() if score > 0}
+
+
+def balance_allocation(services: Sequence[store.Service], budget: Fraction) -> None:
+    """The "balance" helper: scale the resident's amounts to exactly the budget."""
+    limits = limits_of(services, budget)
+    for service_id, amount in ballot.balance(current_allocation(services), limits, budget).items():
+        st.session_state[slider_key(service_id)] = amount
+        st.session_state[amount_key(service_id)] = amount
+
+
+def submit(
+    conn: duckdb.DuckDBPyConnection,
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+    code: str | None,
+) -> None:
+    """Send the ballot to the store. The receipt is shown only once the store has committed
+    the ballot; a rejected ballot keeps its problems for display next to their fields."""
+    allocation, scores = current_allocation(services), current_scores(projects)
+    try:
+        stored = store.submit_ballot(
+            conn,
+            voting_round.id,
+            allocation={sid: Fraction(amount) for sid, amount in allocation.items()},
+            project_scores=scores,
+            channel="web",
+            code=code,
+        )
+    except store.BallotRejected as rejected:
+        st.session_state[PROBLEMS_KEY] = rejected.problems
+        st.session_state[ATTEMPT_KEY] = (allocation, scores)
+        st.session_state.pop(RECEIPT_KEY, None)
+    else:
+        st.session_state.pop(PROBLEMS_KEY, None)
+        st.session_state[RECEIPT_KEY] = stored.receipt
+
+
+def visible_problems(
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> list[store.models.Problem]:
+    """The problems to show: none before the first attempt to send; then the store's
+    reasons for rejecting it; once the resident changes anything, the ballot is checked
+    again on every change, so a fixed problem disappears at once."""
+    if PROBLEMS_KEY not in st.session_state:
+        return []
+    allocation, scores = current_allocation(services), current_scores(projects)
+    if st.session_state.get(ATTEMPT_KEY) == (allocation, scores):
+        return st.session_state[PROBLEMS_KEY]
+    return ballot_problems(voting_round, services, projects, allocation, scores)
+
+
+def problems_by_place(
+    problems: Sequence[store.models.Problem],
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> dict[str, list[store.models.Problem]]:
+    """Group problems by where the page shows them: ``service:<id>``, ``project:<id>``,
+    ``allocation`` (the total), ``projects`` (the project vote as a whole), else ``ballot``.
+
+    A problem's ``field`` names a service or project id, possibly after a prefix
+    (``allocation.parks``); otherwise its first part says which half of the ballot it is.
+    """
+    service_ids = {s.id for s in services}
+    project_ids = {p.id for p in projects}
+    places: dict[str, list[store.models.Problem]] = {}
+    for problem in problems:
+        last = problem.field.rsplit(".", 1)[-1]
+        if last in service_ids:
+            place = f"service:{last}"
+        elif last in project_ids:
+            place = f"project:{last}"
+        elif problem.field.startswith(("allocation", "service")):
+            place = "allocation"
+        elif problem.field.startswith(("project", "vote", "approval", "points")):
+            place = "projects"
+        else:
+            place = "ballot"
+        places.setdefault(place, []).append(problem)
+    return places

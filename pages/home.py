@@ -1,0 +1,23 @@
+"""Start page: what Budget Together is, and the way to each part of it."""
+
+import streamlit as st
+
+from budgeting.ui import layout, state
+
+layout.resident_style()
+t = state.translator(state.language_switch())
+conn = state.connection()
+current_round = state.requested_round(conn)
+
+st.title(t("home.title"), anchor=False)
+st.write(t("home.intro"))
+if current_round is not None:
+    st.subheader(current_round.name, anchor=False)
+    round_query = {"round": current_round.id}
+    st.page_link("pages/vote.py", label=t("home.vote_link"), icon="🗳️", query_params=round_query)
+    st.page_link(
+        "pages/results.py", label=t("home.results_link"), icon="📊", query_params=round_query
+    )
+else:
+    st.info(t("home.no_round"))
+st.page_link("pages/officer.py", label=t("home.officer_link"), icon="🔐")

@@ -1,0 +1,86 @@
+"""Round controls (/officer): officers sign in, open or close a round, and choose whether
+the projector hides live results until the round closes."""
+
+import streamlit as st
+
+from budgeting import store
+from budgeting.ui import auth, layout, state
+
+OFFICER_KEY = "signed_in_officer"
+
+
+def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
+    st.header(t("officer.sign_in"), anchor=False)
+    if demo_mode:
+        st.warning(
+            t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD), icon="🧪"
+        )
+    with st.form("sign_in"):
+        name = st.text_input(t("officer.name"), key="officer_name")
+        password = st.text_input(t("officer.password"), type="password", key="officer_password")
+        if st.form_submit_button(t("officer.sign_in_button"), type="primary"):
+            if auth.check_sign_in(name, password, officers):
+                st.session_state[OFFICER_KEY] = name.strip()
+                st.rerun()
+            st.error(t("officer.wrong_password"), icon="⚠️")
+
+
+def round_controls(conn, t) -> None:
+    rounds = store.list_rounds(conn)
+    if not rounds:
+        st.info(t("officer.no_rounds"))
+        return
+    by_id = {r.id: r for r in rounds}
+    chosen_id = st.selectbox(
+        t("officer.round"), list(by_id), format_func=lambda rid: by_id[rid].name, key="round_id"
+    )
+    voting_round = by_id[chosen_id]
+    st.metric(t("officer.ballots"), store.ballot_count(conn, voting_round.id))
+    st.write(t("officer.status", status=t(f"officer.status.{voting_round.status}")))
+    open_column, close_column = st.columns(2)
+    if open_column.button(
+        t("officer.open_round"),
+        key="open_round",
+        disabled=voting_round.status == "open",
+        width="stretch",
+    ):
+        store.update_round(conn, voting_round.id, status="open")
+        st.rerun()
+    if close_column.button(
+        t("officer.close_round"),
+        key="close_round",
+        disabled=voting_round.status != "open",
+        width="stretch",
+        type="primary",
+    ):
+        store.update_round(conn, voting_round.id, status="closed")
+        st.rerun()
+    hide = st.toggle(
+        t("officer.hide_results"),
+        value=voting_round.hide_results_until_close,
+        key=f"hide_results_{voting_round.id}",
+        help=t("officer.hide_results_help"),
+    )
+    if hide != voting_round.hide_results_until_close:
+        store.update_round(conn, voting_round.id, hide_results_until_close=hide)
+        st.rerun()
+    round_query = {"round": voting_round.id}
+    st.page_link("pages/results.py", label=t("officer.projector_link"), query_params=round_query)
+    st.page_link("pages/vote.py", label=t("officer.vote_link"), query_params=round_query)
+
+
+layout.resident_style()
+t = state.translator(state.language_switch())
+conn = state.connection()
+st.title(t("officer.title"), anchor=False)
+officers, demo_mode = auth.officer_hashes(state.secret("officers"))
+signed_in = st.session_state.get(OFFICER_KEY)
+if signed_in not in officers:
+    sign_in_form(t, officers, demo_mode)
+    st.stop()
+
+st.write(t("officer.signed_in_as", name=signed_in))
+if st.button(t("officer.sign_out"), key="sign_out"):
+    st.session_state.pop(OFFICER_KEY, None)
+    st.rerun()
+round_controls(conn, t)

@@ -1,0 +1,136 @@
+"""Projector (/results, ``?round=ID``): join QR code and link, live ballot count, live
+aggregate allocation and project standings; after close, the winners and why.
+
+Everything below the style sheet is one fragment that reruns every few seconds, so the
+numbers move without reloading the page (no flicker, the QR code stays put).
+"""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from budgeting import store
+from budgeting.i18n import format_money
+from budgeting.ui import charts, layout, outcome, qr, state
+
+REFRESH = timedelta(seconds=3)
+STANDINGS_SHOWN = 10
+CHART_HEIGHT = 780
+
+
+def heading(level: int, words: str) -> None:
+    st.markdown(f"<h{level}>{words}</h{level}>", unsafe_allow_html=True)
+
+
+def note(words: str, css_class: str = "projector-note") -> None:
+    st.markdown(f'<p class="{css_class}">{words}</p>', unsafe_allow_html=True)
+
+
+def join_panel(voting_round: store.Round, t, count: int) -> None:
+    """The left column: how to join, and how many have."""
+    url = qr.join_url(state.public_url(), voting_round.id)
+    link = qr.short_link(url)
+    st.markdown(
+        f'<img class="projector-qr" src="{qr.qr_svg_data_uri(url)}" '
+        f'alt="{t("results.qr_alt", link=link)}">',
+        unsafe_allow_html=True,
+    )
+    note(t("results.join"))
+    note(link, "projector-link")
+    with st.container(key="ballot_count"):
+        note(f"{count:,}", "projector-count")
+        note(t("results.ballots"))
+
+
+def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t) -> None:
+    """The aggregate allocation so far and the projects with the most support so far."""
+    services = store.list_services(conn, voting_round.id)
+    projects = store.list_projects(conn, voting_round.id)
+    allocation_column, standings_column = st.columns(2, gap="large")
+    with allocation_column, st.container(key="live_allocation"):
+        heading(2, t("results.live_allocation"))
+        bars = [
+            charts.AllocationBar(s.name, snapshot.mean_allocation.get(s.id, 0)) for s in services
+        ]
+        st.plotly_chart(
+            charts.allocation_figure(
+                bars, currency_symbol=voting_round.currency_symbol, height=CHART_HEIGHT
+            ),
+            key="allocation_chart",
+            config={"staticPlot": True},
+        )
+    with standings_column, st.container(key="live_standings"):
+        heading(2, t(f"results.live_standings.{voting_round.ballot_format}"))
+        ranked = outcome.live_standings(projects, snapshot.project_totals)
+        bars = [charts.StandingBar(p.name, score) for p, score in ranked[:STANDINGS_SHOWN]]
+        st.plotly_chart(
+            charts.standings_figure(bars, height=CHART_HEIGHT),
+            key="standings_chart",
+            config={"staticPlot": True},
+        )
+
+
+def final_results(conn, voting_round: store.Round, t, language: str) -> None:
+    """After close: the round's allocation and the winners, each with the rule's reason."""
+    result = outcome.round_outcome(conn, voting_round)
+    allocation_column, winners_column = st.columns([2, 3], gap="large")
+    with allocation_column, st.container(key="final_allocation"):
+        heading(2, t("results.final_allocation"))
+        st.plotly_chart(
+            charts.allocation_figure(
+                result.allocation_bars,
+                currency_symbol=voting_round.currency_symbol,
+                height=CHART_HEIGHT,
+            ),
+            key="final_allocation_chart",
+            config={"staticPlot": True},
+        )
+    with winners_column, st.container(key="winners"):
+        page = outcome.explanation_page(result, language)
+        heading(
+            2,
+            t(
+                "results.winners",
+                funded=len(result.selection.selected),
+                spent=format_money(result.selection.cost, voting_round.currency_symbol),
+            ),
+        )
+        items = "".join(
+            f'<li>{line.headline}<br><span class="why">{line.reason}</span></li>'
+            for line in page.lines
+        )
+        st.markdown(f'<ul class="projector-list">{items}</ul>', unsafe_allow_html=True)
+        if page.count > 1:
+            note(t("results.page", page=page.number, pages=page.count))
+
+
+@st.fragment(run_every=REFRESH)
+def board(round_id: str, language: str) -> None:
+    t = state.translator(language)
+    conn = state.connection()
+    voting_round = store.get_round(conn, round_id)
+    snapshot = store.projector_snapshot(conn, round_id)
+    heading(1, voting_round.name)
+    join_column, main_column = st.columns([1, 3.4], gap="large")
+    with join_column:
+        join_panel(voting_round, t, snapshot.ballot_count)
+    with main_column:
+        if voting_round.status in ("closed", "published"):
+            final_results(conn, voting_round, t, language)
+        elif voting_round.status == "draft":
+            heading(2, t("results.not_open"))
+        elif voting_round.hide_results_until_close:
+            with st.container(key="results_hidden"):
+                heading(2, t("results.hidden"))
+                note(t("results.hidden_why"))
+        else:
+            live_charts(conn, voting_round, snapshot, t)
+
+
+layout.projector_style()
+projector_language = state.language()
+requested = state.requested_round(state.connection())
+if requested is None:
+    heading(1, state.translator(projector_language)("results.no_round"))
+    st.stop()
+board(requested.id, projector_language)

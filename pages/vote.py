@@ -1,0 +1,210 @@
+"""Resident ballot (/vote, ``?round=ID``): voter code, service allocation, project vote,
+review, submit, receipt; revisable until the round closes (the latest ballot counts)."""
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from budgeting import store
+from budgeting.i18n import format_money
+from budgeting.ui import ballot, ballot_form, layout, state
+
+
+def show_problems(problems: Sequence[store.models.Problem]) -> None:
+    """Problems in words, where they arise; the warning sign and text carry the meaning,
+    not the colour."""
+    for problem in problems:
+        st.error(problem.message(language), icon="⚠️")
+
+
+def money(amount) -> str:
+    return format_money(amount, voting_round.currency_symbol)
+
+
+def voter_code_step() -> str | None:
+    """The voter code field; the code once the store recognises it, else None."""
+    st.text_input(t("vote.code.label"), key=ballot_form.CODE_KEY, max_chars=40)
+    st.caption(t("vote.code.help"))
+    st.button(t("vote.code.continue"), key="use_code")
+    code = (st.session_state.get(ballot_form.CODE_KEY) or "").strip()
+    if not code:
+        st.caption(t("vote.code.hint"))
+        return None
+    if store.voter_code_status(conn, voting_round.id, code) != "valid":
+        st.error(t("vote.code.unknown"), icon="⚠️")
+        return None
+    st.success(t("vote.code.accepted"), icon="✅")
+    return code
+
+
+def remaining_indicator(budget, tolerance) -> None:
+    """How much is left to allocate, in words and a symbol (never colour alone)."""
+    left = ballot.left_to_allocate(ballot_form.current_allocation(services), budget)
+    if abs(left) <= tolerance:
+        st.markdown(f"**✅ {t('vote.allocation.balanced', budget=money(budget))}**")
+    elif left > 0:
+        st.markdown(f"**➕ {t('vote.allocation.left', amount=money(left))}**")
+    else:
+        st.markdown(f"**➖ {t('vote.allocation.over', amount=money(-left))}**")
+
+
+def allocation_section() -> None:
+    budget = voting_round.service_budget
+    step = ballot.slider_step(budget)
+    st.header(t("vote.allocation.heading"), anchor=False)
+    st.write(t("vote.allocation.intro", budget=money(budget)))
+    with st.container(key="left_to_allocate"):
+        remaining_indicator(budget, voting_round.allocation_tolerance)
+        st.button(
+            t("vote.allocation.balance", budget=money(budget)),
+            key="balance_allocation",
+            help=t("vote.allocation.balance_help"),
+            on_click=ballot_form.balance_allocation,
+            args=(services, budget),
+        )
+        show_problems(problems.get("allocation", []))
+    for service, limits in zip(services, ballot_form.limits_of(services, budget), strict=True):
+        with st.container(border=True, key=f"service_{service.id}"):
+            st.subheader(service.name, anchor=False)
+            st.write(service.description)
+            facts = [
+                service.unit_cost_text,
+                t("vote.allocation.spend_now", amount=money(service.current_spend)),
+                t("vote.allocation.floor", amount=money(limits.floor)),
+                t("vote.allocation.ceiling", amount=money(limits.ceiling)),
+            ]
+            st.caption(" · ".join(fact for fact in facts if fact))
+            slider_key = ballot_form.slider_key(service.id)
+            amount_key = ballot_form.amount_key(service.id)
+            bounds = {"min_value": int(limits.floor), "max_value": int(limits.ceiling)}
+            st.slider(
+                t("vote.allocation.slider_label", service=service.name),
+                **bounds,
+                step=step,
+                format=f"{voting_round.currency_symbol}%,d",
+                key=slider_key,
+                on_change=ballot_form.copy_value,
+                args=(slider_key, amount_key),
+            )
+            st.number_input(
+                t("vote.allocation.amount_label", service=service.name),
+                **bounds,
+                step=step,
+                key=amount_key,
+                on_change=ballot_form.copy_value,
+                args=(amount_key, slider_key),
+            )
+            show_problems(problems.get(f"service:{service.id}", []))
+
+
+def project_counter(scores: dict[str, int]) -> None:
+    """What the resident has chosen so far, against the round's limit."""
+    if voting_round.ballot_format == "approval":
+        limit = voting_round.max_approvals
+        st.write(t("vote.projects.approval_intro", limit=limit))
+        counter = t("vote.projects.approval_count", chosen=len(scores), limit=limit)
+    elif voting_round.ballot_format == "knapsack":
+        budget = money(voting_round.project_budget)
+        cost = ballot.chosen_cost({p.id: p.cost for p in projects}, scores)
+        st.write(t("vote.projects.knapsack_intro", budget=budget))
+        counter = t("vote.projects.knapsack_total", chosen=money(cost), budget=budget)
+    else:
+        points = voting_round.max_points
+        st.write(t("vote.projects.points_intro", points=points))
+        counter = t("vote.projects.points_used", used=sum(scores.values()), points=points)
+    st.markdown(f"**{counter}**")
+
+
+def projects_section() -> None:
+    st.header(t("vote.projects.heading"), anchor=False)
+    with st.container(key="project_counter"):
+        project_counter(ballot_form.current_scores(projects))
+        show_problems(problems.get("projects", []))
+    for project in projects:
+        names = {"name": project.name, "cost": money(project.cost)}
+        key = ballot_form.project_key(project.id)
+        if voting_round.ballot_format == "points":
+            st.number_input(
+                t("vote.projects.points_label", **names),
+                min_value=0,
+                max_value=voting_round.max_points,
+                step=1,
+                key=key,
+            )
+        else:
+            st.checkbox(t("vote.projects.label", **names), key=key)
+        st.caption(" · ".join(part for part in (project.area, project.category) if part))
+        st.caption(project.description)
+        show_problems(problems.get(f"project:{project.id}", []))
+
+
+def review_section() -> None:
+    allocation = ballot_form.current_allocation(services)
+    scores = ballot_form.current_scores(projects)
+    st.header(t("vote.review.heading"), anchor=False)
+    st.markdown("\n".join(f"- {s.name}: **{money(allocation[s.id])}**" for s in services))
+    chosen = [p for p in projects if p.id in scores]
+    if voting_round.ballot_format == "points":
+        lines = [f"- {p.name}: **{t('vote.review.points', points=scores[p.id])}**" for p in chosen]
+    else:
+        lines = [f"- {p.name}" for p in chosen]
+    st.markdown("\n".join(lines) if lines else t("vote.review.no_projects"))
+    show_problems(problems.get("ballot", []))
+    st.button(
+        t("vote.submit"),
+        key=ballot_form.SUBMIT_KEY,
+        type="primary",
+        width="stretch",
+        on_click=ballot_form.submit,
+        args=(conn, voting_round, services, projects, code),
+    )
+    if any(problems.values()):
+        st.error(t("vote.review.not_sent", count=sum(map(len, problems.values()))), icon="⚠️")
+    receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
+    if receipt:
+        with st.container(key="receipt"):
+            st.success(t("vote.receipt.heading"), icon="✅")
+            st.markdown(f"{t('vote.receipt.code')} `{receipt}`")
+            st.write(t("vote.receipt.revise") if code else t("vote.receipt.keep"))
+
+
+layout.resident_style()
+language = state.language_switch()
+t = state.translator(language)
+conn = state.connection()
+voting_round = state.requested_round(conn)
+
+if voting_round is None:
+    st.title(t("vote.title"), anchor=False)
+    st.error(t("vote.no_round"), icon="⚠️")
+    st.stop()
+
+st.title(voting_round.name, anchor=False)
+if voting_round.status != "open":
+    st.info(t("vote.not_open"), icon="🔒")
+    st.page_link(
+        "pages/results.py", label=t("vote.see_results"), query_params={"round": voting_round.id}
+    )
+    st.stop()
+
+code = None
+if voting_round.code_mode == "codes":
+    code = voter_code_step()
+    if code is None:
+        ballot_form.forget_ballot()
+        st.stop()
+else:
+    st.write(t("vote.open_round"))
+
+services = store.list_services(conn, voting_round.id)
+projects = store.list_projects(conn, voting_round.id)
+previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
+if previous is not None and ballot_form.RECEIPT_KEY not in st.session_state:
+    st.info(t("vote.revising", receipt=previous.receipt), icon="✏️")
+problems = ballot_form.problems_by_place(
+    ballot_form.visible_problems(voting_round, services, projects), services, projects
+)
+
+allocation_section()
+projects_section()
+review_section()
