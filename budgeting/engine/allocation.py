@@ -20,12 +20,13 @@ in which ballots arrive never matters.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from operator import attrgetter, mul
+from operator import attrgetter, floordiv, itemgetter, truediv
 
 Amount = Fraction | int
 ShareVector = Sequence[Amount]
@@ -38,15 +39,16 @@ _denominator = attrgetter("denominator")
 
 @dataclass(frozen=True)
 class ShareProfile:
-    """Ballots as share vectors with one common denominator.
+    """Ballots as exact share vectors, held as integers.
 
-    Voter i gives service j the share ``x / scale`` for an integer ``x``; each voter's
-    integers sum to ``scale``. ``columns[j]`` holds service j's integers for every voter,
-    sorted from largest to smallest (rules only need the multiset of ballots).
+    ``numerators[j]`` and ``denominators[j]`` list service j's shares for every voter,
+    largest first: the r-th largest is ``numerators[j][r] / denominators[j][r]`` (rules only
+    need the multiset of ballots). When every ballot has the same total, as validated
+    ballots in pence do, all denominators are that total.
     """
 
-    scale: int
-    columns: tuple[tuple[int, ...], ...]
+    numerators: tuple[tuple[int, ...], ...]
+    denominators: tuple[tuple[int, ...], ...]
     voters: int
 
 
@@ -85,8 +87,6 @@ def share_profile(ballots: Sequence[ShareVector]) -> ShareProfile:
 def _integer_columns(columns: list[list[Amount]]) -> list[list[int]]:
     """Each ballot multiplied by the lcm of its denominators: the same proportions, as ints."""
     denominators = [list(map(_denominator, column)) for column in columns]
-    if all(max(column, default=1) == 1 for column in denominators):
-        return [list(map(_numerator, column)) for column in columns]
     multipliers = list(map(math.lcm, *denominators))
     return [
         [value.numerator * (multiplier // value.denominator) for value, multiplier in pairs]
@@ -98,17 +98,46 @@ def _row_totals(columns: list[list[int]], voters: int) -> list[int]:
     return list(map(sum, zip(*columns, strict=True))) if columns else [0] * voters
 
 
-def _profile(columns: list[list[int]], totals: list[int]) -> ShareProfile:
-    """The profile of integer ballots with positive ``totals`` (ballot i's shares: x / totals[i])."""
-    scale = math.lcm(*set(totals))
-    if any(total != scale for total in totals):
-        factors = [scale // total for total in totals]
-        columns = [list(map(mul, column, factors)) for column in columns]
-    return ShareProfile(
-        scale=scale,
-        columns=tuple(tuple(sorted(column, reverse=True)) for column in columns),
-        voters=len(totals),
+def _profile(columns: Sequence[Sequence[int]], totals: list[int]) -> ShareProfile:
+    """The profile of integer ballots with positive ``totals`` (ballot i's share: x / totals[i])."""
+    if len(set(totals)) == 1:
+        numerators = tuple(tuple(sorted(column, reverse=True)) for column in columns)
+        denominators = ((totals[0],) * len(totals),) * len(columns)
+    else:
+        orders = [_largest_share_first(column, totals) for column in columns]
+        numerators = tuple(
+            tuple(map(column.__getitem__, order))
+            for column, order in zip(columns, orders, strict=True)
+        )
+        denominators = tuple(tuple(map(totals.__getitem__, order)) for order in orders)
+    return ShareProfile(numerators=numerators, denominators=denominators, voters=len(totals))
+
+
+def _largest_share_first(column: Sequence[int], totals: list[int]) -> list[int]:
+    """Voter indices by decreasing share column[i] / totals[i], exactly.
+
+    Sorting by the correctly rounded float quotient is exact unless two different shares
+    round to the same float; that is checked (distinct floats against distinct reduced
+    fractions) and then the order is taken from exact fractions instead.
+    """
+    quotients = list(map(truediv, column, totals))
+    divisors = list(map(math.gcd, column, totals))
+    reduced = set(
+        zip(map(floordiv, column, divisors), map(floordiv, totals, divisors), strict=True)
     )
+    if len(reduced) == len(set(quotients)):
+        return sorted(range(len(totals)), key=quotients.__getitem__, reverse=True)
+    exact = list(map(Fraction, column, totals))
+    return sorted(range(len(totals)), key=exact.__getitem__, reverse=True)
+
+
+def _exact_share(pair: tuple[int, int]) -> Fraction:
+    return Fraction(*pair)
+
+
+def _shares(profile: ShareProfile, service: int) -> list[Fraction]:
+    pairs = zip(profile.numerators[service], profile.denominators[service], strict=True)
+    return list(map(_exact_share, pairs))
 
 
 def _as_profile(ballots: Sequence[ShareVector] | ShareProfile) -> ShareProfile:
@@ -119,7 +148,20 @@ def mean_shares(ballots: Sequence[ShareVector] | ShareProfile) -> list[Fraction]
     """``mean``: each service's average share (Freeman et al. 2019, §1, as the manipulable
     baseline: exaggerating a favourite service always pulls the mean towards it). No ties."""
     profile = _as_profile(ballots)
-    return [Fraction(sum(column), profile.voters * profile.scale) for column in profile.columns]
+    return [
+        _column_sum(numerators, denominators) / profile.voters
+        for numerators, denominators in zip(profile.numerators, profile.denominators, strict=True)
+    ]
+
+
+def _column_sum(numerators: Sequence[int], denominators: Sequence[int]) -> Fraction:
+    """Exact sum of the shares x / d, adding numerators per distinct denominator first."""
+    if len(set(denominators)) == 1:
+        return Fraction(sum(numerators), denominators[0])
+    per_denominator: dict[int, int] = {}
+    for numerator, denominator in zip(numerators, denominators, strict=True):
+        per_denominator[denominator] = per_denominator.get(denominator, 0) + numerator
+    return sum(itertools.starmap(Fraction, per_denominator.items()), Fraction(0))
 
 
 def normalised_median_shares(ballots: Sequence[ShareVector] | ShareProfile) -> list[Fraction]:
@@ -133,8 +175,10 @@ def normalised_median_shares(ballots: Sequence[ShareVector] | ShareProfile) -> l
     """
     profile = _as_profile(ballots)
     voters = profile.voters
+    middle = [(voters - 1) // 2, voters // 2]
     medians = [
-        Fraction(column[(voters - 1) // 2] + column[voters // 2], 2) for column in profile.columns
+        sum(Fraction(numerators[r], denominators[r]) for r in middle) / 2
+        for numerators, denominators in zip(profile.numerators, profile.denominators, strict=True)
     ]
     total = sum(medians)
     if total == 0:
@@ -158,19 +202,17 @@ def independent_markets(ballots: Sequence[ShareVector] | ShareProfile) -> Phanto
     No ties: the outcome is unique.
     """
     profile = _as_profile(ballots)
-    scale, columns = profile.scale, profile.columns
-    # u = t·scale: phantom k sits at u·k in the profile's integer units.
-    low, high = Fraction(0), Fraction(scale)
+    columns = list(zip(profile.numerators, profile.denominators, strict=True))
+    low, high = Fraction(0), Fraction(1)
     while True:
         for side, point in (("right", low), ("left", high)):
             slope, intercept = _phantom_line(columns, point, side)
-            if slope and _is_first_root(columns, scale, Fraction(scale - intercept, slope)):
-                root = Fraction(scale - intercept, slope)
-                shares = [_phantom_median(column, root) / scale for column in columns]
-                return PhantomOutcome(t=root / scale, shares=shares)
+            if slope and _is_first_root(columns, (1 - intercept) / slope):
+                root = (1 - intercept) / slope
+                return PhantomOutcome(t=root, shares=[_phantom_median(*c, root) for c in columns])
         middle = (low + high) / 2
         slope, intercept = _phantom_line(columns, middle, "right")
-        if slope * middle + intercept < scale:
+        if slope * middle + intercept < 1:
             low = middle
         else:
             high = middle
@@ -181,12 +223,19 @@ def independent_markets_shares(ballots: Sequence[ShareVector] | ShareProfile) ->
     return independent_markets(ballots).shares
 
 
-def _phantom_crossing(column: tuple[int, ...], p: int, q: int, strict: bool) -> int:
-    """max{k : k·p/q <= x_[k]} (``<`` when ``strict``), by bisection; k = 0 always qualifies."""
-    low, high = 0, len(column)
+Column = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def _phantom_crossing(
+    numerators: tuple[int, ...], denominators: tuple[int, ...], t: Fraction, strict: bool
+) -> int:
+    """max{k : k·t <= x_[k]} (``<`` when ``strict``), by bisection; k = 0 always qualifies."""
+    p, q = t.numerator, t.denominator
+    low, high = 0, len(numerators)
     while low < high:
         middle = (low + high + 1) // 2
-        phantom, vote = p * middle, q * column[middle - 1]
+        phantom = p * middle * denominators[middle - 1]
+        vote = q * numerators[middle - 1]
         if phantom < vote or (not strict and phantom == vote):
             low = middle
         else:
@@ -194,38 +243,41 @@ def _phantom_crossing(column: tuple[int, ...], p: int, q: int, strict: bool) -> 
     return low
 
 
-def _phantom_line(
-    columns: tuple[tuple[int, ...], ...], point: Fraction, side: str
-) -> tuple[int, int]:
-    """Slope and intercept of u -> sum of the services' medians on one side of ``point``.
+def _phantom_line(columns: Sequence[Column], t: Fraction, side: str) -> tuple[int, Fraction]:
+    """Slope and intercept of t -> sum of the services' medians on one side of ``t``.
 
-    Just right of u a phantom k·u at a vote's value has already passed it (strict crossing),
+    Just right of t a phantom k·t at a vote's value has already passed it (strict crossing),
     and at a tie between the rising phantom and the next vote the phantom wins; just left
-    of u the opposite holds.
+    of t the opposite holds.
     """
-    p, q = point.numerator, point.denominator
     right = side == "right"
-    slope = intercept = 0
-    for column in columns:
-        crossing = _phantom_crossing(column, p, q, strict=right)
-        next_vote = column[crossing] if crossing < len(column) else 0
-        phantom, vote = p * crossing, q * next_vote
-        if phantom > vote or (right and phantom == vote):
+    slope, intercept = 0, Fraction(0)
+    for numerators, denominators in columns:
+        crossing = _phantom_crossing(numerators, denominators, t, strict=right)
+        if crossing == len(numerators):
+            slope += crossing
+            continue
+        next_vote = Fraction(numerators[crossing], denominators[crossing])
+        phantom = t * crossing
+        if phantom > next_vote or (right and phantom == next_vote):
             slope += crossing
         else:
             intercept += next_vote
     return slope, intercept
 
 
-def _is_first_root(columns: tuple[tuple[int, ...], ...], scale: int, point: Fraction) -> bool:
-    slope, intercept = _phantom_line(columns, point, "left")
-    return slope > 0 and slope * point + intercept == scale
+def _is_first_root(columns: Sequence[Column], t: Fraction) -> bool:
+    slope, intercept = _phantom_line(columns, t, "left")
+    return slope > 0 and slope * t + intercept == 1
 
 
-def _phantom_median(column: tuple[int, ...], point: Fraction) -> Fraction:
-    crossing = _phantom_crossing(column, point.numerator, point.denominator, strict=False)
-    next_vote = column[crossing] if crossing < len(column) else 0
-    return max(point * crossing, Fraction(next_vote))
+def _phantom_median(
+    numerators: tuple[int, ...], denominators: tuple[int, ...], t: Fraction
+) -> Fraction:
+    crossing = _phantom_crossing(numerators, denominators, t, strict=False)
+    if crossing == len(numerators):
+        return t * crossing
+    return max(t * crossing, Fraction(numerators[crossing], denominators[crossing]))
 
 
 def utilitarian_moving_phantoms(ballots: Sequence[ShareVector] | ShareProfile) -> PhantomOutcome:
@@ -239,8 +291,8 @@ def utilitarian_moving_phantoms(ballots: Sequence[ShareVector] | ShareProfile) -
     (comparisons, test vectors), not for a live round. No ties: the outcome is unique.
     """
     profile = _as_profile(ballots)
-    voters, scale = profile.voters, profile.scale
-    columns = [[Fraction(x, scale) for x in column] for column in profile.columns]
+    voters = profile.voters
+    columns = [_shares(profile, service) for service in range(len(profile.numerators))]
     values = {Fraction(0), Fraction(1)}.union(*columns)
     positions = sorted(_unit_interval_positions(values, voters))
 
@@ -278,3 +330,265 @@ ALLOCATION_RULES: Mapping[str, ShareRule] = {
     "median": normalised_median_shares,
     "independent-markets": independent_markets_shares,
 }
+
+
+@dataclass(frozen=True)
+class CeilingRound:
+    """One round of ceiling clipping: what was cut from whom, and who received it."""
+
+    clipped: dict[str, Fraction]
+    redistributed: dict[str, Fraction]
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """A split of the service budget, with the data to explain it.
+
+    ``amounts`` sums exactly to ``budget``; ``shares`` are ``amounts / budget``.
+    ``floors`` were funded first; the rule split ``discretionary`` (the rest) by
+    ``discretionary_shares``; ``ceiling_rounds`` lists each clipping round in order.
+    ``ballots_counted`` ballots expressed a preference over the discretionary money;
+    ``ballots_excluded`` did not (all zero, or nothing above the floors).
+    """
+
+    rule_id: str
+    budget: Fraction
+    amounts: dict[str, Fraction]
+    shares: dict[str, Fraction]
+    floors: dict[str, Fraction]
+    discretionary: Fraction
+    discretionary_shares: dict[str, Fraction]
+    ceiling_rounds: tuple[CeilingRound, ...]
+    ballots_counted: int
+    ballots_excluded: int
+
+
+def allocate(
+    rule_id: str,
+    ballots: Sequence[Mapping[str, Amount]],
+    budget: Amount,
+    *,
+    floors: Mapping[str, Amount] | None = None,
+    ceilings: Mapping[str, Amount] | None = None,
+    services: Sequence[str] | None = None,
+) -> AllocationResult:
+    """Split ``budget`` across services by rule ``rule_id`` (a key of ``ALLOCATION_RULES``).
+
+    ``ballots`` give an amount (int or Fraction, e.g. pounds or pence) or a share per
+    service id; a missing service counts as 0. ``services`` fixes the services and their
+    order (default: first appearance in floors, ceilings, then ballots). Exactly:
+
+    1. Every service receives its floor (default 0). The rest is the discretionary budget.
+    2. Each ballot is read as proportions of its own total, i.e. rescaled to the budget
+       (so shares, amounts and ballots within a tolerance of the budget all work). Its
+       discretionary part is what it gives each service above that service's floor
+       (nothing where it gives the floor or less), read again as proportions.
+    3. A ballot that is all zero, or gives nothing above any floor, expresses no preference
+       over the discretionary budget and is left out (``ballots_excluded``). With no ballot
+       left, the discretionary budget is split equally.
+    4. The rule splits the discretionary budget: amount = floor + share × discretionary.
+    5. Ceilings: every service above its ceiling is cut to it, and the money cut is shared
+       among the services not cut so far, in proportion to their discretionary shares
+       (equally if those are all 0). Repeat until no service is above its ceiling.
+
+    Raises ``ValueError`` for an unknown rule, a budget that is not positive, negative or
+    non-rational amounts, unknown service ids, a floor above its ceiling, floors summing to
+    more than the budget, or ceilings (on every service) summing to less than it.
+    """
+    if rule_id not in ALLOCATION_RULES:
+        raise ValueError(
+            f"unknown allocation rule {rule_id!r}; known: {', '.join(ALLOCATION_RULES)}"
+        )
+    budget = _exact(budget, "the budget")
+    if budget <= 0:
+        raise ValueError(f"the budget must be positive, got {budget}")
+    floors = {key: _exact(value, f"the floor of {key}") for key, value in (floors or {}).items()}
+    ceilings = {
+        key: _exact(value, f"the ceiling of {key}") for key, value in (ceilings or {}).items()
+    }
+    service_ids = (
+        list(services) if services is not None else _services_in_order(floors, ceilings, ballots)
+    )
+    _require_known(floors, service_ids, "floors given")
+    floor_of = {service: floors.get(service, Fraction(0)) for service in service_ids}
+    _check_limits(budget, service_ids, floor_of, ceilings)
+
+    profile, excluded = _discretionary_profile(ballots, service_ids, budget, floor_of)
+    if profile is None:
+        rule_shares = [Fraction(1, len(service_ids))] * len(service_ids)
+    else:
+        rule_shares = ALLOCATION_RULES[rule_id](profile)
+    discretionary_shares = dict(zip(service_ids, rule_shares, strict=True))
+    discretionary = budget - sum(floor_of.values())
+    amounts = {
+        service: floor_of[service] + share * discretionary
+        for service, share in discretionary_shares.items()
+    }
+    rounds = _clip_to_ceilings(amounts, ceilings, discretionary_shares)
+    return AllocationResult(
+        rule_id=rule_id,
+        budget=budget,
+        amounts=amounts,
+        shares={service: amount / budget for service, amount in amounts.items()},
+        floors=floor_of,
+        discretionary=discretionary,
+        discretionary_shares=discretionary_shares,
+        ceiling_rounds=rounds,
+        ballots_counted=len(ballots) - excluded,
+        ballots_excluded=excluded,
+    )
+
+
+def _exact(value: object, what: str) -> Fraction:
+    if type(value) not in (int, Fraction):
+        raise ValueError(f"{what} must be an int or a Fraction, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{what} cannot be negative, got {value}")
+    return Fraction(value)
+
+
+def _services_in_order(
+    floors: Mapping[str, Fraction],
+    ceilings: Mapping[str, Fraction],
+    ballots: Sequence[Mapping[str, Amount]],
+) -> list[str]:
+    seen = dict.fromkeys(itertools.chain(floors, ceilings, itertools.chain.from_iterable(ballots)))
+    if not seen:
+        raise ValueError("no services: give services, floors, ceilings or a non-empty ballot")
+    return list(seen)
+
+
+def _require_known(keys: Iterable[str], service_ids: Sequence[str], what: str) -> None:
+    unknown = set(keys) - set(service_ids)
+    if unknown:
+        raise ValueError(f"{what} for unknown services: {', '.join(sorted(map(str, unknown)))}")
+
+
+def _check_limits(
+    budget: Fraction,
+    service_ids: Sequence[str],
+    floor_of: Mapping[str, Fraction],
+    ceilings: Mapping[str, Fraction],
+) -> None:
+    if not service_ids:
+        raise ValueError("no services to allocate to")
+    if len(set(service_ids)) != len(service_ids):
+        raise ValueError("a service id is listed twice")
+    _require_known(ceilings, service_ids, "ceilings given")
+    for service, ceiling in ceilings.items():
+        if floor_of[service] > ceiling:
+            raise ValueError(f"{service}: floor {floor_of[service]} is above ceiling {ceiling}")
+    floor_total = sum(floor_of.values())
+    if floor_total > budget:
+        raise ValueError(f"floors sum to {floor_total}, more than the budget {budget}")
+    if len(ceilings) == len(service_ids) and sum(ceilings.values()) < budget:
+        raise ValueError(f"ceilings sum to {sum(ceilings.values())}, less than the budget {budget}")
+
+
+def _discretionary_profile(
+    ballots: Sequence[Mapping[str, Amount]],
+    service_ids: Sequence[str],
+    budget: Fraction,
+    floor_of: Mapping[str, Fraction],
+) -> tuple[ShareProfile | None, int]:
+    """The ballots' discretionary parts as a profile (None if no ballot has one), and how
+    many ballots were left out for having none."""
+    columns = _columns(ballots, service_ids)
+    has_fractions = False
+    for service, column in zip(service_ids, columns, strict=True):
+        types = set(map(type, column))
+        if not types <= {int, Fraction}:
+            raise ValueError(f"amounts for {service} must be int or Fraction")
+        if column and min(column) < 0:
+            raise ValueError(f"an amount for {service} is negative")
+        has_fractions = has_fractions or Fraction in types
+    integers = _integer_columns(columns) if has_fractions else columns
+    totals = _row_totals(integers, len(ballots))
+    if any(floor_of.values()):
+        integers, totals = _above_floors(integers, totals, service_ids, budget, floor_of)
+    kept = [index for index, total in enumerate(totals) if total > 0]
+    if not kept:
+        return None, len(ballots)
+    if len(kept) < len(totals):
+        integers = [[column[index] for index in kept] for column in integers]
+        totals = [totals[index] for index in kept]
+    return _profile(integers, totals), len(ballots) - len(kept)
+
+
+def _columns(
+    ballots: Sequence[Mapping[str, Amount]], service_ids: Sequence[str]
+) -> list[list[Amount]]:
+    """One list per service of every ballot's amount (0 where a ballot leaves it out)."""
+    if len(service_ids) > 1 and set(map(len, ballots)) <= {len(service_ids)}:
+        try:
+            rows = list(map(itemgetter(*service_ids), ballots))
+        except KeyError:
+            pass  # a ballot names some other service in place of one of ours
+        else:
+            return (
+                [list(column) for column in zip(*rows, strict=True)]
+                if rows
+                else [[] for _ in service_ids]
+            )
+    known = set(service_ids)
+    for number, ballot in enumerate(ballots, start=1):
+        if not ballot.keys() <= known:
+            _require_known(ballot.keys(), service_ids, f"ballot {number} gives amounts")
+    return [[ballot.get(service, 0) for ballot in ballots] for service in service_ids]
+
+
+def _above_floors(
+    integers: list[list[int]],
+    totals: list[int],
+    service_ids: Sequence[str],
+    budget: Fraction,
+    floor_of: Mapping[str, Fraction],
+) -> tuple[list[list[int]], list[int]]:
+    """Ballot i gives service j x_ij·budget/T_i once rescaled to the budget; above the floor
+    that is max(0, x_ij·budget − floor_j·T_i) / T_i. The common 1/T_i does not change the
+    proportions, so we keep the integers max(0, x_ij·B − f_j·T_i) over a common denominator."""
+    denominator = math.lcm(budget.denominator, *(floor_of[s].denominator for s in service_ids))
+    scaled_budget = int(budget * denominator)
+    above = [
+        [
+            max(0, x * scaled_budget - scaled_floor * total)
+            for x, total in zip(column, totals, strict=True)
+        ]
+        for column, scaled_floor in (
+            (column, int(floor_of[service] * denominator))
+            for column, service in zip(integers, service_ids, strict=True)
+        )
+    ]
+    return above, _row_totals(above, len(totals))
+
+
+def _clip_to_ceilings(
+    amounts: dict[str, Fraction],
+    ceilings: Mapping[str, Fraction],
+    discretionary_shares: Mapping[str, Fraction],
+) -> tuple[CeilingRound, ...]:
+    """Step 5 of ``allocate``, in place on ``amounts``; returns the rounds for explanation."""
+    open_services = list(amounts)
+    rounds = []
+    while True:
+        clipped = {
+            service: amounts[service] - ceilings[service]
+            for service in open_services
+            if service in ceilings and amounts[service] > ceilings[service]
+        }
+        if not clipped:
+            return tuple(rounds)
+        open_services = [service for service in open_services if service not in clipped]
+        for service in clipped:
+            amounts[service] = ceilings[service]
+        weights = {service: discretionary_shares[service] for service in open_services}
+        if not any(weights.values()):
+            weights = dict.fromkeys(open_services, Fraction(1))
+        weight_total = sum(weights.values())
+        excess = sum(clipped.values())
+        redistributed = {
+            service: excess * weight / weight_total for service, weight in weights.items()
+        }
+        for service, received in redistributed.items():
+            amounts[service] += received
+        rounds.append(CeilingRound(clipped=clipped, redistributed=redistributed))
