@@ -1,0 +1,108 @@
+"""Method of Equal Shares against pabutools 1.2.3, the equalshares.net tool and real cities.
+
+Expected outcomes come from ``tests/data/pabulib/reference_results.json`` (pabutools, keys
+``mes_cost`` = completion ``none``, ``mes_cost_add1`` = ``add1-exhaustive``,
+``mes_cost_add1_noexhstop`` = ``add1``, ``mes_cost_add1u`` = ``add1u``), from
+``add1_scan_equalshares_js.json`` (the equalshares.net tool's scan: ``last_feasible`` is
+``add1``, ``first_exhaustive`` is ``add1-exhaustive``) and from the ``selected`` column
+the cities published. Outcomes are compared as sets: the order of purchases is ours. None
+of these outcomes depends on a tie, so pabutools' id-string tie-breaking and the engine's
+tie order agree on all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from budgeting.engine.mes import equal_shares
+from budgeting.engine.model import ProjectBallot, ProjectProfile
+from budgeting.engine.pabulib import read_pb
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "pabulib"
+REFERENCE = json.loads((DATA / "reference_results.json").read_text(encoding="utf-8"))
+JS_SCAN = json.loads((DATA / "add1_scan_equalshares_js.json").read_text(encoding="utf-8"))
+REFERENCE_KEYS = {
+    "none": "mes_cost",
+    "add1-exhaustive": "mes_cost_add1",
+    "add1": "mes_cost_add1_noexhstop",
+    "add1u": "mes_cost_add1u",
+}
+EQUAL_SHARES_CITIES = (
+    "Netherlands_Assen_2024.pb",
+    "Poland_Swiecie_2023.pb",
+    "Poland_Wieliczka_2023_Green_Budget.pb",
+)
+LARGE = {"Poland_Warszawa_2023_Mokotow.pb", "Poland_Warszawa_2026.pb", "Poland_Krakow_2024.pb"}
+# The add1 scans on these still take minutes; only the plain rule is checked on them.
+ADD1_TOO_SLOW = {"Poland_Warszawa_2023_Mokotow.pb", "Poland_Warszawa_2026.pb"}
+
+
+@cache
+def profile(name: str) -> ProjectProfile:
+    return read_pb(DATA / name).to_profile()
+
+
+def approvals_only(points: ProjectProfile) -> ProjectProfile:
+    """Every ranked or pointed project approved: the utilities pabutools' ``Cost_Sat`` uses."""
+    return ProjectProfile(
+        points.budget,
+        points.projects,
+        tuple(
+            ProjectBallot({pid: Fraction(1) for pid in b.scores}, voter_id=b.voter_id)
+            for b in points.ballots
+        ),
+    )
+
+
+def cases() -> list[object]:
+    found = []
+    for name, entry in REFERENCE.items():
+        if name.startswith("_"):
+            continue
+        for completion, key in REFERENCE_KEYS.items():
+            if key not in entry["rules"]:
+                continue
+            if completion != "none" and name in ADD1_TOO_SLOW:
+                continue
+            marks = [pytest.mark.slow] if name in LARGE else []
+            found.append(pytest.param(name, completion, id=f"{name}-{completion}", marks=marks))
+    return found
+
+
+@pytest.mark.parametrize(("name", "completion"), cases())
+def test_matches_pabutools(name: str, completion: str) -> None:
+    election = profile(name)
+    if election.vote_type != "approval":
+        # pabutools' cost satisfaction counts any positive score as approval; the engine
+        # weights cost by points, so the comparison is on the approvals.
+        election = approvals_only(election)
+    expected = REFERENCE[name]["rules"][REFERENCE_KEYS[completion]]
+    result = equal_shares(election, completion=completion)
+    assert sorted(result.selected) == sorted(expected["selected"])
+    assert result.cost == Fraction(str(expected["total_cost"]))
+
+
+@pytest.mark.parametrize("name", EQUAL_SHARES_CITIES)
+def test_add1_reproduces_what_the_city_published(name: str) -> None:
+    result = equal_shares(profile(name), completion="add1")
+    assert sorted(result.selected) == sorted(REFERENCE[name]["real_selected"])
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in JS_SCAN if not n.startswith("_") and n not in ADD1_TOO_SLOW]
+)
+def test_matches_the_equalshares_net_scan(name: str) -> None:
+    scan = JS_SCAN[name]
+    last = equal_shares(profile(name), completion="add1")
+    assert sorted(last.selected) == sorted(scan["last_feasible"]["w"])
+    # The tool steps through whole amounts per voter; pabutools and the engine from the
+    # exact share (budget / voters) up, so the two grids are less than one unit apart.
+    assert abs(last.details["per_voter_budget"] - scan["last_feasible"]["per"]) < 1
+    first = scan["first_exhaustive"] or scan["last_feasible"]
+    exhaustive = equal_shares(profile(name), completion="add1-exhaustive")
+    assert sorted(exhaustive.selected) == sorted(first["w"])
