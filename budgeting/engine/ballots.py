@@ -1,0 +1,496 @@
+"""Ballots and their validation against a round's settings.
+
+A resident's ballot arrives from a form, a paper ballot typed in by an officer, or a CSV
+file, so it may hold anything. The validators read it without ever raising and return
+*every* problem, each tied to the field it concerns (a service or project id, or
+``"total"``) and worded for residents through the message catalogue (``budgeting.i18n``),
+in any language we ship.
+
+* ``validate_allocation(ballot, settings)`` / ``parse_allocation`` — an amount of money per
+  service: every service exactly once, each amount a finite, non-negative number in whole
+  minor units (pence), within the service's floor and ceiling, and the amounts adding up
+  to the budget within the round's tolerance (an absolute amount of money; 0 means exact).
+* ``validate_project_vote(ballot, settings)`` / ``parse_project_vote`` — the project vote
+  in the round's format: ``approval`` (choose between ``min_approvals`` and
+  ``max_approvals`` projects), ``knapsack`` (approval whose total cost fits the budget),
+  ``points`` (non-negative whole points per project, at most ``max_points`` in all) or
+  ``ranking`` (projects in order of preference, no repeats, at most ``max_ranked``).
+
+Accepted shapes: a mapping (id -> amount, points, or 1/0 for chosen/not chosen), or a
+sequence of (id, value) pairs, which is how duplicates can reach us; approval and knapsack
+also take a collection of chosen ids, ranking a sequence of ids, best first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any, Literal
+
+from budgeting.engine.model import ProjectBallot
+from budgeting.i18n import format_money, text
+
+ProjectVoteFormat = Literal["approval", "knapsack", "points", "ranking"]
+PROJECT_VOTE_FORMATS: tuple[ProjectVoteFormat, ...] = ("approval", "knapsack", "points", "ranking")
+
+MAX_ENTRIES = 10_000
+"""A ballot with more entries than this is not read at all (no round has that many)."""
+
+LARGEST_NUMBER = 10**15
+"""Numbers above this (in pounds or points) are rejected before any arithmetic on them."""
+
+_DESCRIPTION_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a ballot.
+
+    ``field`` is the service or project id concerned (``"total"`` for the ballot as a
+    whole), ``key`` the message catalogue key, ``params`` the values for its template;
+    the params named in ``money`` are amounts, shown with ``currency_symbol``.
+    """
+
+    field: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    money: tuple[str, ...] = ()
+    currency_symbol: str = "£"
+
+    def message(self, language: str = "en") -> str:
+        """The problem in words a resident understands, in ``language``."""
+        params = {
+            name: format_money(value, self.currency_symbol) if name in self.money else value
+            for name, value in self.params.items()
+        }
+        return text(self.key, language, **params)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """A service on the allocation ballot; ``ceiling`` None means no ceiling."""
+
+    id: str
+    name: str
+    floor: Fraction = Fraction(0)
+    ceiling: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """What an allocation ballot is checked against.
+
+    ``tolerance`` is how far (in money) the total may be from ``budget``; ``smallest_unit``
+    the finest amount a resident can give (a penny by default).
+    """
+
+    budget: Fraction
+    services: tuple[ServiceSettings, ...]
+    tolerance: Fraction = Fraction(0)
+    currency_symbol: str = "£"
+    smallest_unit: Fraction = Fraction(1, 100)
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """A project on the project vote."""
+
+    id: str
+    name: str
+    cost: Fraction
+
+
+@dataclass(frozen=True)
+class ProjectVoteSettings:
+    """What a project vote is checked against; limits left as None do not apply.
+
+    ``budget`` is the cap on the chosen projects' total cost in the ``knapsack`` format.
+    """
+
+    format: ProjectVoteFormat
+    projects: tuple[ProjectSettings, ...]
+    min_approvals: int = 0
+    max_approvals: int | None = None
+    max_points: int | None = None
+    max_ranked: int | None = None
+    budget: Fraction | None = None
+    currency_symbol: str = "£"
+
+    def __post_init__(self) -> None:
+        if self.format not in PROJECT_VOTE_FORMATS:
+            raise ValueError(f"unknown ballot format {self.format!r}")
+        if self.format == "knapsack" and self.budget is None:
+            raise ValueError("a knapsack vote needs a budget")
+
+
+@dataclass(frozen=True)
+class AllocationBallot:
+    """A valid allocation ballot: an exact amount for every service."""
+
+    amounts: dict[str, Fraction]
+
+
+def validate_allocation(ballot: object, settings: AllocationSettings) -> list[Problem]:
+    """Every problem with an allocation ballot (empty when it is valid). Never raises."""
+    return parse_allocation(ballot, settings)[1]
+
+
+def parse_allocation(
+    ballot: object, settings: AllocationSettings
+) -> tuple[AllocationBallot | None, list[Problem]]:
+    """The ballot read exactly, or None with every problem found. Never raises.
+
+    The total is only checked when every amount could be read, since otherwise it is not
+    known what the resident meant.
+    """
+    report = _Report(settings.currency_symbol)
+    entries = _entries(ballot)
+    if entries is None:
+        report.add("total", "validation.ballot.unreadable")
+        return None, report.problems
+    services = {service.id: service for service in settings.services}
+    distinct, repeated = _distinct_known(
+        entries,
+        {key: service.name for key, service in services.items()},
+        report,
+        unknown=("validation.allocation.unknown_service", "service_id"),
+        repeated=("validation.allocation.duplicate", "service"),
+    )
+    amounts: dict[str, Fraction] = {}
+    for service_id, value in distinct.items():
+        service = services[service_id]
+        amount, reason = _read_number(value)
+        if amount is not None and amount % settings.smallest_unit:
+            amount, reason = None, "too_precise"
+        if amount is None:
+            report.add(
+                service_id,
+                f"validation.amount.{reason}",
+                service=service.name,
+                smallest=settings.smallest_unit,
+                money=("smallest",),
+            )
+            continue
+        amounts[service_id] = amount
+        _check_limits(report, service, amount)
+    missing = [service for service in settings.services if service.id not in distinct]
+    for service in missing:
+        if service.id not in repeated:
+            report.add(service.id, "validation.allocation.missing", service=service.name)
+    if len(amounts) == len(settings.services):
+        _check_total(report, sum(amounts.values(), Fraction(0)), settings)
+    if report.problems:
+        return None, report.problems
+    return AllocationBallot(amounts={s.id: amounts[s.id] for s in settings.services}), []
+
+
+def _check_limits(report: _Report, service: ServiceSettings, amount: Fraction) -> None:
+    if amount < 0:
+        report.add(service.id, "validation.amount.negative", service=service.name)
+    elif amount < service.floor:
+        report.add(
+            service.id,
+            "validation.allocation.below_floor",
+            service=service.name,
+            shortfall=service.floor - amount,
+            floor=service.floor,
+            money=("shortfall", "floor"),
+        )
+    elif service.ceiling is not None and amount > service.ceiling:
+        report.add(
+            service.id,
+            "validation.allocation.above_ceiling",
+            service=service.name,
+            excess=amount - service.ceiling,
+            ceiling=service.ceiling,
+            money=("excess", "ceiling"),
+        )
+
+
+def _check_total(report: _Report, total: Fraction, settings: AllocationSettings) -> None:
+    left = settings.budget - total
+    if left > settings.tolerance:
+        report.add("total", "validation.allocation.left_to_allocate", left=left, money=("left",))
+    elif -left > settings.tolerance:
+        report.add(
+            "total",
+            "validation.allocation.over_budget",
+            excess=-left,
+            budget=settings.budget,
+            money=("excess", "budget"),
+        )
+
+
+def validate_project_vote(ballot: object, settings: ProjectVoteSettings) -> list[Problem]:
+    """Every problem with a project vote (empty when it is valid). Never raises."""
+    return parse_project_vote(ballot, settings)[1]
+
+
+def parse_project_vote(
+    ballot: object, settings: ProjectVoteSettings
+) -> tuple[ProjectBallot | None, list[Problem]]:
+    """The vote as scores per project, or None with every problem found. Never raises.
+
+    Approval and knapsack votes score 1 per chosen project; points votes carry their points
+    (projects given 0 are left out); a ranking of at most k projects (k = ``max_ranked``,
+    else the number of projects) scores k − r + 1 at rank r and keeps its order.
+    """
+    report = _Report(settings.currency_symbol)
+    reader = {"ranking": _read_ranking, "points": _read_points}.get(settings.format, _read_choices)
+    vote = reader(ballot, settings, report)
+    if vote is None or report.problems:
+        if not report.problems:
+            report.add("total", "validation.ballot.unreadable")
+        return None, report.problems
+    return vote, []
+
+
+def _read_choices(
+    ballot: object, settings: ProjectVoteSettings, report: _Report
+) -> ProjectBallot | None:
+    """Approval and knapsack: the chosen projects, checking their number and (knapsack) cost."""
+    names = _project_names(settings)
+    if isinstance(ballot, Mapping):
+        entries = _entries(ballot)
+        if entries is None:
+            return None
+        ids: list[object] = []
+        for key, value in entries:
+            flag = _read_flag(value)
+            if flag is None:
+                description = _describe(key)
+                name = names.get(key, description) if isinstance(key, str) else description
+                report.add(description, "validation.vote.not_a_choice", project=name)
+            elif flag:
+                ids.append(key)
+    else:
+        items = _items(ballot)
+        if items is None:
+            return None
+        ids = items
+    distinct, _ = _distinct_known(
+        [(project_id, None) for project_id in ids],
+        names,
+        report,
+        unknown=("validation.vote.unknown_project", "project_id"),
+        repeated=("validation.vote.duplicate", "project"),
+    )
+    count = len(distinct)
+    if settings.max_approvals is not None and count > settings.max_approvals:
+        report.add("total", "validation.vote.too_many", count=count, limit=settings.max_approvals)
+    if count < settings.min_approvals:
+        report.add("total", "validation.vote.too_few", count=count, limit=settings.min_approvals)
+    if settings.format == "knapsack" and settings.budget is not None:
+        costs = {project.id: project.cost for project in settings.projects}
+        total = sum((costs[project_id] for project_id in distinct), Fraction(0))
+        if total > settings.budget:
+            report.add(
+                "total",
+                "validation.vote.over_budget",
+                total=total,
+                excess=total - settings.budget,
+                budget=settings.budget,
+                money=("total", "excess", "budget"),
+            )
+    return ProjectBallot(scores=dict.fromkeys(distinct, Fraction(1)))
+
+
+def _read_points(
+    ballot: object, settings: ProjectVoteSettings, report: _Report
+) -> ProjectBallot | None:
+    """Points: whole, non-negative points per project, at most ``max_points`` in all."""
+    entries = _entries(ballot)
+    if entries is None:
+        return None
+    names = _project_names(settings)
+    distinct, repeated = _distinct_known(
+        entries,
+        names,
+        report,
+        unknown=("validation.vote.unknown_project", "project_id"),
+        repeated=("validation.vote.duplicate", "project"),
+    )
+    points: dict[str, int] = {}
+    for project_id, value in distinct.items():
+        number, reason = _read_number(value)
+        if number is not None and number.denominator != 1:
+            number, reason = None, "too_precise"
+        if number is not None and number < 0:
+            number, reason = None, "negative"
+        if number is None:
+            report.add(project_id, f"validation.points.{reason}", project=names[project_id])
+        else:
+            points[project_id] = int(number)
+    total = sum(points.values())
+    complete = len(points) == len(distinct) and not repeated
+    if complete and settings.max_points is not None and total > settings.max_points:
+        report.add("total", "validation.points.too_many", total=total, limit=settings.max_points)
+    return ProjectBallot(scores={key: Fraction(value) for key, value in points.items() if value})
+
+
+def _read_ranking(
+    ballot: object, settings: ProjectVoteSettings, report: _Report
+) -> ProjectBallot | None:
+    """Ranking: known projects, best first, each once, at most ``max_ranked``."""
+    if isinstance(ballot, set | frozenset):
+        return None  # a set has no order, so it is no ranking
+    items = _items(ballot)
+    if items is None:
+        return None
+    distinct, _ = _distinct_known(
+        [(project_id, None) for project_id in items],
+        _project_names(settings),
+        report,
+        unknown=("validation.vote.unknown_project", "project_id"),
+        repeated=("validation.ranking.duplicate", "project"),
+    )
+    ranking = tuple(distinct)
+    if settings.max_ranked is not None and len(ranking) > settings.max_ranked:
+        report.add(
+            "total", "validation.ranking.too_many", count=len(ranking), limit=settings.max_ranked
+        )
+    k = settings.max_ranked if settings.max_ranked is not None else len(settings.projects)
+    scores = {project_id: Fraction(k - rank) for rank, project_id in enumerate(ranking)}
+    return ProjectBallot(scores=scores, ranking=ranking)
+
+
+class _Report:
+    """The problems found so far, all shown with one currency symbol."""
+
+    def __init__(self, currency_symbol: str) -> None:
+        self.currency_symbol = currency_symbol
+        self.problems: list[Problem] = []
+
+    def add(self, field_: str, key: str, money: tuple[str, ...] = (), **params: Any) -> None:
+        self.problems.append(
+            Problem(field_, key, params, money=money, currency_symbol=self.currency_symbol)
+        )
+
+
+def _distinct_known(
+    entries: Iterable[tuple[object, object]],
+    names: Mapping[str, str],
+    report: _Report,
+    unknown: tuple[str, str],
+    repeated: tuple[str, str],
+) -> tuple[dict[str, object], set[str]]:
+    """The entries whose id is known and given once (id -> value, in ballot order), and the
+    ids given more than once. Unknown ids and repeats are reported once each, with the
+    catalogue key and parameter name given in ``unknown`` and ``repeated``."""
+    distinct: dict[str, object] = {}
+    seen: set[str] = set()
+    repeats: set[str] = set()
+    unknown_key, unknown_param = unknown
+    repeated_key, repeated_param = repeated
+    for key, value in entries:
+        if not isinstance(key, str) or key not in names:
+            description = _describe(key)
+            report.add(description, unknown_key, **{unknown_param: description})
+        elif key in seen:
+            if key not in repeats:
+                report.add(key, repeated_key, **{repeated_param: names[key]})
+            repeats.add(key)
+            distinct.pop(key, None)
+        else:
+            seen.add(key)
+            distinct[key] = value
+    return distinct, repeats
+
+
+def _project_names(settings: ProjectVoteSettings) -> dict[str, str]:
+    return {project.id: project.name for project in settings.projects}
+
+
+def _entries(ballot: object) -> list[tuple[object, object]] | None:
+    """(id, value) pairs from a mapping or a sequence of pairs; None if it is neither."""
+    if isinstance(ballot, Mapping):
+        try:
+            pairs = list(itertools.islice(ballot.items(), MAX_ENTRIES + 1))
+        except Exception:  # a foreign mapping that fails while read is an unreadable ballot
+            return None
+        return pairs if len(pairs) <= MAX_ENTRIES else None
+    items = _items(ballot)
+    if items is None:
+        return None
+    entries = []
+    for item in items:
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            return None
+        entries.append((item[0], item[1]))
+    return entries
+
+
+def _items(ballot: object) -> list[object] | None:
+    """The items of a list-like ballot, or None (not iterable, text, or too many items)."""
+    if isinstance(ballot, str | bytes | bytearray | Mapping) or not isinstance(ballot, Iterable):
+        return None
+    try:
+        items = list(itertools.islice(ballot, MAX_ENTRIES + 1))
+    except Exception:  # a foreign iterable that fails while read is an unreadable ballot
+        return None
+    return items if len(items) <= MAX_ENTRIES else None
+
+
+def _read_flag(value: object) -> bool | None:
+    """Chosen (True) or not (False) from a checkbox-like value: a bool, 1 or 0."""
+    if isinstance(value, bool):
+        return value
+    number, _ = _read_number(value)
+    return None if number not in (0, 1) else number == 1
+
+
+def _read_number(value: object) -> tuple[Fraction | None, str]:
+    """An exact number from a form value, or None and why not.
+
+    Accepted: int, Fraction, Decimal, float and text such as "1500" or "1500.50" (floats
+    are read by their shortest decimal form, so 0.1 is one tenth). Booleans are not numbers.
+    The reason is one of "not_a_number", "not_finite", "too_large" and "too_precise".
+    """
+    if isinstance(value, bool):
+        return None, "not_a_number"
+    if isinstance(value, str):
+        if len(value) > _DESCRIPTION_LENGTH:
+            return None, "not_a_number"
+        try:
+            value = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None, "not_a_number"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, "not_finite"
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None, "not_finite"
+        if value.is_zero():
+            return Fraction(0), ""
+        if value.adjusted() > 15:
+            return None, "too_large"
+        if value.adjusted() < -15 or len(value.as_tuple().digits) > _DESCRIPTION_LENGTH:
+            return None, "too_precise"
+        number = Fraction(value)
+    elif isinstance(value, int | Fraction):
+        number = Fraction(value)
+    else:
+        return None, "not_a_number"
+    if abs(number) > LARGEST_NUMBER:
+        return None, "too_large"
+    return number, ""
+
+
+def _describe(value: object) -> str:
+    """A short printable text for an id we do not know (it may be any object)."""
+    if isinstance(value, str):
+        description = value
+    else:
+        try:
+            description = repr(value)
+        except Exception:  # an object whose repr fails is still a problem to report
+            description = f"<{type(value).__name__}>"
+    if len(description) > _DESCRIPTION_LENGTH:
+        return description[: _DESCRIPTION_LENGTH - 1] + "…"
+    return description
