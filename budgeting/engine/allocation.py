@@ -161,7 +161,7 @@ def _column_sum(numerators: Sequence[int], denominators: Sequence[int]) -> Fract
     per_denominator: dict[int, int] = {}
     for numerator, denominator in zip(numerators, denominators, strict=True):
         per_denominator[denominator] = per_denominator.get(denominator, 0) + numerator
-    return sum(itertools.starmap(Fraction, per_denominator.items()), Fraction(0))
+    return sum((Fraction(total, d) for d, total in per_denominator.items()), Fraction(0))
 
 
 def normalised_median_shares(ballots: Sequence[ShareVector] | ShareProfile) -> list[Fraction]:

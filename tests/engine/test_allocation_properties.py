@@ -1,0 +1,148 @@
+"""Properties of the allocation rules on random profiles (hypothesis).
+
+Budget balance, floors and ceilings, invariance under voter permutation, agreement of the
+fast independent-markets solver with a direct reading of its definition, and truthfulness
+of independent markets (no misreport moves the outcome closer to a voter's true ballot).
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgeting.engine.allocation import ALLOCATION_RULES, allocate, independent_markets
+
+SERVICES = ["parks", "libraries", "youth", "streets"]
+
+
+@st.composite
+def share_vectors(draw: st.DrawFn, services: int, grid: int) -> list[Fraction]:
+    """A share vector on the grid 0, 1/grid, ..., 1."""
+    cuts = sorted(
+        draw(st.lists(st.integers(0, grid), min_size=services - 1, max_size=services - 1))
+    )
+    bounds = [0, *cuts, grid]
+    return [Fraction(b - a, grid) for a, b in itertools.pairwise(bounds)]
+
+
+@st.composite
+def amount_ballots(draw: st.DrawFn) -> list[dict[str, int]]:
+    voters = draw(st.integers(0, 8))
+    return [
+        dict(
+            zip(SERVICES, draw(st.lists(st.integers(0, 500), min_size=4, max_size=4)), strict=True)
+        )
+        for _ in range(voters)
+    ]
+
+
+@st.composite
+def limits(draw: st.DrawFn, budget: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Feasible floors and ceilings for ``budget``."""
+    floors = {s: draw(st.integers(0, budget // 8)) for s in SERVICES if draw(st.booleans())}
+    ceilings = {}
+    for service in SERVICES:
+        if draw(st.booleans()):
+            ceilings[service] = floors.get(service, 0) + draw(st.integers(0, budget))
+    if len(ceilings) == len(SERVICES) and sum(ceilings.values()) < budget:
+        ceilings.pop(SERVICES[0])
+    return floors, ceilings
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule=st.sampled_from(sorted(ALLOCATION_RULES)),
+    ballots=amount_ballots(),
+    budget=st.integers(1, 5000),
+    data=st.data(),
+)
+def test_amounts_sum_to_the_budget_within_floors_and_ceilings(
+    rule: str, ballots: list[dict[str, int]], budget: int, data: st.DataObject
+) -> None:
+    floors, ceilings = data.draw(limits(budget))
+    result = allocate(rule, ballots, budget, floors=floors, ceilings=ceilings, services=SERVICES)
+    assert sum(result.amounts.values()) == budget
+    for service, amount in result.amounts.items():
+        assert amount >= floors.get(service, 0)
+        assert amount <= ceilings.get(service, budget)
+    assert sum(result.shares.values()) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(rule=st.sampled_from(sorted(ALLOCATION_RULES)), ballots=amount_ballots(), seed=st.randoms())
+def test_voter_order_does_not_matter(rule: str, ballots: list[dict[str, int]], seed) -> None:
+    shuffled = list(ballots)
+    seed.shuffle(shuffled)
+    first = allocate(rule, ballots, 1000, services=SERVICES)
+    assert allocate(rule, shuffled, 1000, services=SERVICES).amounts == first.amounts
+
+
+def by_definition(ballots: list[list[Fraction]]) -> tuple[Fraction, list[Fraction]]:
+    """Independent markets read straight from its definition: medians of the ballots and
+    phantoms min(1, t·i), i = 0..n, at every position where a phantom meets a share value,
+    then the exact root on the linear piece where the sum first reaches 1."""
+    voters, columns = len(ballots), list(zip(*ballots, strict=True))
+    values = {Fraction(0), Fraction(1)}.union(*columns)
+    positions = sorted(
+        {value / i for value in values for i in range(1, voters + 1)} | {Fraction(0)}
+    )
+
+    def medians(t: Fraction) -> list[Fraction]:
+        phantoms = [min(Fraction(1), t * i) for i in range(voters + 1)]
+        return [sorted([*column, *phantoms])[voters] for column in columns]
+
+    first = bisect_left(positions, 1, key=lambda t: sum(medians(t)))
+    start, end = positions[first - 1], positions[first]
+    low, high = sum(medians(start)), sum(medians(end))
+    t = start + (1 - low) * (end - start) / (high - low)
+    return t, medians(t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(),
+    voters=st.integers(1, 6),
+    services=st.integers(1, 5),
+    grid=st.sampled_from([1, 2, 3, 4, 5, 7, 10, 12]),
+)
+def test_independent_markets_matches_its_definition(
+    data: st.DataObject, voters: int, services: int, grid: int
+) -> None:
+    ballots = [data.draw(share_vectors(services, grid)) for _ in range(voters)]
+    outcome = independent_markets(ballots)
+    assert (outcome.t, outcome.shares) == by_definition(ballots)
+
+
+def l1(a: list[Fraction], b: list[Fraction]) -> Fraction:
+    return sum((abs(x - y) for x, y in zip(a, b, strict=True)), Fraction(0))
+
+
+def grid_ballots(services: int, grid: int) -> list[list[Fraction]]:
+    return [
+        [Fraction(part, grid) for part in parts]
+        for parts in itertools.product(range(grid + 1), repeat=services)
+        if sum(parts) == grid
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    voters=st.integers(2, 3),
+    grid=st.sampled_from([4, 5]),
+)
+def test_independent_markets_cannot_be_manipulated(
+    data: st.DataObject, voters: int, grid: int
+) -> None:
+    """Freeman et al. 2019, Theorem 4.1: every moving-phantom mechanism is truthful for
+    L1 utilities. Brute force: no misreport on the grid brings the outcome closer."""
+    ballots = [data.draw(share_vectors(3, grid)) for _ in range(voters)]
+    truth = ballots[0]
+    honest = l1(independent_markets(ballots).shares, truth)
+    for report in grid_ballots(3, grid):
+        outcome = independent_markets([report, *ballots[1:]]).shares
+        assert l1(outcome, truth) >= honest, (ballots, report)
