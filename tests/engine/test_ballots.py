@@ -1,0 +1,267 @@
+"""Ballot validation: every problem found, worded for residents, never a crash."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgeting.engine.ballots import (
+    AllocationSettings,
+    ProjectSettings,
+    ProjectVoteSettings,
+    ServiceSettings,
+    parse_allocation,
+    parse_project_vote,
+    validate_allocation,
+    validate_project_vote,
+)
+from budgeting.i18n import text
+
+ALLOCATION = AllocationSettings(
+    budget=Fraction(100_000),
+    services=(
+        ServiceSettings("parks", "Parks", floor=Fraction(5_000), ceiling=Fraction(20_000)),
+        ServiceSettings("libraries", "Libraries", floor=Fraction(10_000)),
+        ServiceSettings("youth", "Youth work"),
+    ),
+)
+PROJECTS = tuple(ProjectSettings(f"p{i}", f"Project {i}", Fraction(1_000 * i)) for i in range(1, 9))
+
+
+def vote_settings(format_: str, **limits: object) -> ProjectVoteSettings:
+    return ProjectVoteSettings(format=format_, projects=PROJECTS, **limits)  # type: ignore[arg-type]
+
+
+def messages(problems: list) -> list[str]:
+    return [problem.message() for problem in problems]
+
+
+def test_a_valid_allocation_is_read_exactly() -> None:
+    ballot, problems = parse_allocation(
+        {"parks": "20000", "libraries": Decimal("30000.50"), "youth": 49_999.5}, ALLOCATION
+    )
+    assert problems == []
+    assert ballot is not None
+    assert ballot.amounts == {
+        "parks": 20_000,
+        "libraries": Fraction(60_001, 2),
+        "youth": Fraction(99_999, 2),
+    }
+
+
+def test_allocation_problems_name_field_limit_and_amount() -> None:
+    problems = validate_allocation(
+        {"parks": 24_000, "libraries": 4_000, "youth": 70_500}, ALLOCATION
+    )
+    assert [(p.field, p.message()) for p in problems] == [
+        ("parks", "Parks is £4,000 above its ceiling of £20,000."),
+        ("libraries", "Libraries is £6,000 below its floor of £10,000."),
+        ("total", "You have £1,500 left to allocate."),
+    ]
+
+
+def test_over_budget_and_tolerance() -> None:
+    ballot = {"parks": 20_000, "libraries": 30_000, "youth": 50_001}
+    assert messages(validate_allocation(ballot, ALLOCATION)) == [
+        "You have allocated £1 more than the budget of £100,000."
+    ]
+    lenient = AllocationSettings(ALLOCATION.budget, ALLOCATION.services, tolerance=Fraction(1))
+    assert validate_allocation(ballot, lenient) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (math.nan, "The amount for Youth work must be an ordinary number."),
+        (math.inf, "The amount for Youth work must be an ordinary number."),
+        (-math.inf, "The amount for Youth work must be an ordinary number."),
+        ("NaN", "The amount for Youth work must be an ordinary number."),
+        (Decimal("-Infinity"), "The amount for Youth work must be an ordinary number."),
+        ("lots", "The amount for Youth work is not a number."),
+        (True, "The amount for Youth work is not a number."),
+        (None, "The amount for Youth work is not a number."),
+        ([1], "The amount for Youth work is not a number."),
+        (-3, "The amount for Youth work cannot be less than zero."),
+        ("1e400", "The amount for Youth work is too large."),
+        (10**20, "The amount for Youth work is too large."),
+        ("0.001", "Give the amount for Youth work to the nearest £0.01."),
+    ],
+)
+def test_bad_amounts(value: object, message: str) -> None:
+    problems = validate_allocation(
+        {"parks": 20_000, "libraries": 30_000, "youth": value}, ALLOCATION
+    )
+    assert [(p.field, p.message()) for p in problems if p.field != "total"] == [("youth", message)]
+
+
+def test_unknown_missing_and_repeated_services() -> None:
+    ballot = [("parks", 20_000), ("parks", 20_000), ("pool", 5), (7, 1), ("libraries", 80_000)]
+    problems = validate_allocation(ballot, ALLOCATION)
+    assert [(p.field, p.message()) for p in problems] == [
+        ("parks", "You gave more than one amount for Parks."),
+        ("pool", "“pool” is not one of this round's services."),
+        ("7", "“7” is not one of this round's services."),
+        ("youth", "Enter an amount for Youth work."),
+    ]
+
+
+@pytest.mark.parametrize("ballot", [None, "parks=5", 42, b"x", [1, 2], [("a", 1, 2)], iter([3])])
+def test_unreadable_ballots(ballot: object) -> None:
+    assert messages(validate_allocation(ballot, ALLOCATION)) == [
+        "This ballot could not be read. Please fill it in again."
+    ]
+
+
+def test_messages_in_welsh() -> None:
+    problems = validate_allocation(
+        {"parks": 24_000, "libraries": 4_000, "youth": 70_500}, ALLOCATION
+    )
+    assert [p.message("cy") for p in problems] == [
+        "Mae Parks £4,000 yn uwch na'r uchafswm o £20,000.",
+        "Mae Libraries £6,000 yn is na'r isafswm o £10,000.",
+        "Mae gennych £1,500 ar ôl i'w ddyrannu.",
+    ]
+
+
+def test_every_validation_message_has_english_and_welsh() -> None:
+    from budgeting.i18n import _catalogue
+
+    english = {k for k in _catalogue("en") if k.startswith("validation.")}
+    welsh = {k for k in _catalogue("cy") if k.startswith("validation.")}
+    assert english == welsh
+    assert len(english) > 20
+    for key in english:
+        assert _catalogue("en")[key] != _catalogue("cy")[key]
+
+
+def test_approval_limits_and_unknown_projects() -> None:
+    settings_ = vote_settings("approval", max_approvals=5, min_approvals=1)
+    assert validate_project_vote(["p1", "p2"], settings_) == []
+    assert messages(validate_project_vote([f"p{i}" for i in range(1, 7)], settings_)) == [
+        "You chose 6 projects; the most you can choose is 5."
+    ]
+    assert messages(validate_project_vote([], settings_)) == [
+        "You have chosen 0 so far; please choose at least 1."
+    ]
+    assert messages(validate_project_vote(["p1", "p1", "zz"], settings_)) == [
+        "You chose Project 1 more than once.",
+        "“zz” is not one of this round's projects.",
+        "You have chosen 0 so far; please choose at least 1.",
+    ]
+
+
+def test_approval_as_checkboxes() -> None:
+    settings_ = vote_settings("approval")
+    ballot, problems = parse_project_vote({"p1": True, "p2": 0, "p3": 1}, settings_)
+    assert problems == []
+    assert ballot is not None and ballot.scores == {"p1": 1, "p3": 1}
+    assert messages(validate_project_vote({"p1": 2}, settings_)) == [
+        "The choice for Project 1 must be yes or no."
+    ]
+
+
+def test_knapsack_must_fit_the_budget() -> None:
+    settings_ = vote_settings("knapsack", budget=Fraction(10_000))
+    assert validate_project_vote(["p2", "p8"], settings_) == []
+    assert messages(validate_project_vote(["p3", "p8"], settings_)) == [
+        "Your projects cost £11,000, which is £1,000 more than the budget of £10,000."
+    ]
+
+
+def test_points() -> None:
+    settings_ = vote_settings("points", max_points=10)
+    ballot, problems = parse_project_vote({"p1": 3, "p2": 0, "p3": "7"}, settings_)
+    assert problems == []
+    assert ballot is not None and ballot.scores == {"p1": 3, "p3": 7}
+    assert messages(validate_project_vote({"p1": 6, "p2": 5}, settings_)) == [
+        "You gave 11 points; you have 10 to give."
+    ]
+    assert messages(validate_project_vote({"p1": 1.5, "p2": -1, "p3": "x"}, settings_)) == [
+        "The points for Project 1 must be a whole number.",
+        "The points for Project 2 cannot be less than zero.",
+        "The points for Project 3 are not a number.",
+    ]
+
+
+def test_ranking() -> None:
+    settings_ = vote_settings("ranking", max_ranked=3)
+    ballot, problems = parse_project_vote(("p3", "p1"), settings_)
+    assert problems == []
+    assert ballot is not None and ballot.ranking == ("p3", "p1")
+    assert ballot.scores == {"p3": 3, "p1": 2}
+    assert messages(validate_project_vote(["p1", "p2", "p3", "p4"], settings_)) == [
+        "You ranked 4 projects; the most you can rank is 3."
+    ]
+    assert messages(validate_project_vote(["p1", "p1"], settings_)) == [
+        "You ranked Project 1 more than once."
+    ]
+    assert messages(validate_project_vote({"p1", "p2"}, settings_)) == [
+        text("validation.ballot.unreadable")
+    ]
+
+
+class Hostile:
+    """An object whose every method fails."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+    def __iter__(self):
+        raise RuntimeError("no iter")
+
+
+junk = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.fractions()
+    | st.text(max_size=50)
+    | st.binary(max_size=10)
+    | st.sampled_from(["parks", "libraries", "youth", "p1", "p2", "1e999999999", "-0", "sNaN"])
+    | st.builds(Hostile)
+    | st.from_type(type).flatmap(st.from_type),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.tuples(children, children)
+        | st.dictionaries(
+            st.sampled_from(["parks", "libraries", "youth", "p1", "p2", "p3"])
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        )
+        | st.frozensets(st.integers() | st.text(max_size=3), max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ballot=junk)
+def test_allocation_validation_never_raises(ballot: object) -> None:
+    problems = validate_allocation(ballot, ALLOCATION)
+    for problem in problems:
+        assert problem.message() and problem.message("cy")
+
+
+@settings(max_examples=400, deadline=None)
+@given(ballot=junk, format_=st.sampled_from(["approval", "knapsack", "points", "ranking"]))
+def test_project_vote_validation_never_raises(ballot: object, format_: str) -> None:
+    settings_ = vote_settings(
+        format_, max_approvals=3, max_points=10, max_ranked=3, budget=Fraction(5_000)
+    )
+    problems = validate_project_vote(ballot, settings_)
+    for problem in problems:
+        assert problem.message() and problem.message("cy")
