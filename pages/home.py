@@ -14,10 +14,18 @@ st.write(t("home.intro"))
 if current_round is not None:
     st.subheader(current_round.name, anchor=False)
     round_query = {"round": current_round.id}
-    st.page_link("pages/vote.py", label=t("home.vote_link"), icon="🗳️", query_params=round_query)
     st.page_link(
-        "pages/results.py", label=t("home.results_link"), icon="📊", query_params=round_query
+        "pages/vote.py",
+        label=t("home.vote_link"),
+        icon=":material/how_to_vote:",
+        query_params=round_query,
+    )
+    st.page_link(
+        "pages/results.py",
+        label=t("home.results_link"),
+        icon=":material/bar_chart:",
+        query_params=round_query,
     )
 else:
     st.info(t("home.no_round"))
-st.page_link("pages/officer.py", label=t("home.officer_link"), icon="🔐")
+st.page_link("pages/officer.py", label=t("home.officer_link"), icon=":material/lock:")

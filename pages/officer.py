@@ -13,7 +13,8 @@ def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
     st.header(t("officer.sign_in"), anchor=False)
     if demo_mode:
         st.warning(
-            t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD), icon="🧪"
+            t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD),
+            icon=":material/science:",
         )
     with st.form("sign_in"):
         name = st.text_input(t("officer.name"), key="officer_name")
@@ -22,7 +23,7 @@ def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
             if auth.check_sign_in(name, password, officers):
                 st.session_state[OFFICER_KEY] = name.strip()
                 st.rerun()
-            st.error(t("officer.wrong_password"), icon="⚠️")
+            st.error(t("officer.wrong_password"), icon=":material/error:")
 
 
 def round_controls(conn, t) -> None:

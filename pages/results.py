@@ -39,7 +39,7 @@ def join_panel(voting_round: store.Round, t, count: int) -> None:
     note(link, "projector-link")
     with st.container(key="ballot_count"):
         note(f"{count:,}", "projector-count")
-        note(t("results.ballots"))
+        note(t("results.ballots" if voting_round.status == "open" else "results.ballots_final"))
 
 
 def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t) -> None:
@@ -70,10 +70,22 @@ def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapsh
         )
 
 
-def final_results(conn, voting_round: store.Round, t, language: str) -> None:
+@st.cache_resource(ttl=600, show_spinner=False, max_entries=20)
+def decided(_conn, voting_round: store.Round, ballot_count: int) -> outcome.RoundOutcome:
+    """The closed round's outcome, computed once per round settings and ballot count (paper
+    ballots entered after close change the count and so recompute it)."""
+    return outcome.decide(
+        voting_round,
+        store.list_services(_conn, voting_round.id),
+        store.list_projects(_conn, voting_round.id),
+        store.current_ballots(_conn, voting_round.id),
+    )
+
+
+def final_results(conn, voting_round: store.Round, ballot_count: int, t, language: str) -> None:
     """After close: the round's allocation and the winners, each with the rule's reason."""
-    result = outcome.round_outcome(conn, voting_round)
-    allocation_column, winners_column = st.columns([2, 3], gap="large")
+    result = decided(conn, voting_round, ballot_count)
+    allocation_column, winners_column = st.columns([5, 6], gap="large")
     with allocation_column, st.container(key="final_allocation"):
         heading(2, t("results.final_allocation"))
         st.plotly_chart(
@@ -116,7 +128,7 @@ def board(round_id: str, language: str) -> None:
         join_panel(voting_round, t, snapshot.ballot_count)
     with main_column:
         if voting_round.status in ("closed", "published"):
-            final_results(conn, voting_round, t, language)
+            final_results(conn, voting_round, snapshot.ballot_count, t, language)
         elif voting_round.status == "draft":
             heading(2, t("results.not_open"))
         elif voting_round.hide_results_until_close:

@@ -14,7 +14,7 @@ def show_problems(problems: Sequence[store.models.Problem]) -> None:
     """Problems in words, where they arise; the warning sign and text carry the meaning,
     not the colour."""
     for problem in problems:
-        st.error(problem.message(language), icon="⚠️")
+        st.error(problem.message(language), icon=":material/error:")
 
 
 def money(amount) -> str:
@@ -31,9 +31,9 @@ def voter_code_step() -> str | None:
         st.caption(t("vote.code.hint"))
         return None
     if store.voter_code_status(conn, voting_round.id, code) != "valid":
-        st.error(t("vote.code.unknown"), icon="⚠️")
+        st.error(t("vote.code.unknown"), icon=":material/error:")
         return None
-    st.success(t("vote.code.accepted"), icon="✅")
+    st.success(t("vote.code.accepted"), icon=":material/check_circle:")
     return code
 
 
@@ -41,11 +41,34 @@ def remaining_indicator(budget, tolerance) -> None:
     """How much is left to allocate, in words and a symbol (never colour alone)."""
     left = ballot.left_to_allocate(ballot_form.current_allocation(services), budget)
     if abs(left) <= tolerance:
-        st.markdown(f"**✅ {t('vote.allocation.balanced', budget=money(budget))}**")
+        icon, words = "check_circle", t("vote.allocation.balanced", budget=money(budget))
     elif left > 0:
-        st.markdown(f"**➕ {t('vote.allocation.left', amount=money(left))}**")
+        icon, words = "add_circle", t("vote.allocation.left", amount=money(left))
     else:
-        st.markdown(f"**➖ {t('vote.allocation.over', amount=money(-left))}**")
+        icon, words = "remove_circle", t("vote.allocation.over", amount=money(-left))
+    st.markdown(f"**:material/{icon}: {words}**")
+
+
+def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: int) -> None:
+    """A slider to drag and a number input for exact amounts, kept in step."""
+    slider_key = ballot_form.slider_key(service.id)
+    amount_key = ballot_form.amount_key(service.id)
+    bounds = {"min_value": int(limits.floor), "max_value": int(limits.ceiling), "step": step}
+    st.slider(
+        t("vote.allocation.slider_label", service=service.name),
+        **bounds,
+        format=f"{voting_round.currency_symbol}%,d",
+        key=slider_key,
+        on_change=ballot_form.copy_value,
+        args=(slider_key, amount_key),
+    )
+    st.number_input(
+        t("vote.allocation.amount_label", service=service.name),
+        **bounds,
+        key=amount_key,
+        on_change=ballot_form.copy_value,
+        args=(amount_key, slider_key),
+    )
 
 
 def allocation_section() -> None:
@@ -63,7 +86,7 @@ def allocation_section() -> None:
             args=(services, budget),
         )
         show_problems(problems.get("allocation", []))
-    for service, limits in zip(services, ballot_form.limits_of(services, budget), strict=True):
+    for service, limits in zip(services, ballot_form.limits_of(services), strict=True):
         with st.container(border=True, key=f"service_{service.id}"):
             st.subheader(service.name, anchor=False)
             st.write(service.description)
@@ -74,26 +97,10 @@ def allocation_section() -> None:
                 t("vote.allocation.ceiling", amount=money(limits.ceiling)),
             ]
             st.caption(" · ".join(fact for fact in facts if fact))
-            slider_key = ballot_form.slider_key(service.id)
-            amount_key = ballot_form.amount_key(service.id)
-            bounds = {"min_value": int(limits.floor), "max_value": int(limits.ceiling)}
-            st.slider(
-                t("vote.allocation.slider_label", service=service.name),
-                **bounds,
-                step=step,
-                format=f"{voting_round.currency_symbol}%,d",
-                key=slider_key,
-                on_change=ballot_form.copy_value,
-                args=(slider_key, amount_key),
-            )
-            st.number_input(
-                t("vote.allocation.amount_label", service=service.name),
-                **bounds,
-                step=step,
-                key=amount_key,
-                on_change=ballot_form.copy_value,
-                args=(amount_key, slider_key),
-            )
+            if limits.floor < limits.ceiling:
+                amount_widgets(service, limits, step)
+            else:
+                st.write(t("vote.allocation.fixed", amount=money(limits.floor)))
             show_problems(problems.get(f"service:{service.id}", []))
 
 
@@ -159,11 +166,14 @@ def review_section() -> None:
         args=(conn, voting_round, services, projects, code),
     )
     if any(problems.values()):
-        st.error(t("vote.review.not_sent", count=sum(map(len, problems.values()))), icon="⚠️")
+        st.error(
+            t("vote.review.not_sent", count=sum(map(len, problems.values()))),
+            icon=":material/error:",
+        )
     receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
     if receipt:
         with st.container(key="receipt"):
-            st.success(t("vote.receipt.heading"), icon="✅")
+            st.success(t("vote.receipt.heading"), icon=":material/check_circle:")
             st.markdown(f"{t('vote.receipt.code')} `{receipt}`")
             st.write(t("vote.receipt.revise") if code else t("vote.receipt.keep"))
 
@@ -176,12 +186,12 @@ voting_round = state.requested_round(conn)
 
 if voting_round is None:
     st.title(t("vote.title"), anchor=False)
-    st.error(t("vote.no_round"), icon="⚠️")
+    st.error(t("vote.no_round"), icon=":material/error:")
     st.stop()
 
 st.title(voting_round.name, anchor=False)
 if voting_round.status != "open":
-    st.info(t("vote.not_open"), icon="🔒")
+    st.info(t("vote.not_open"), icon=":material/lock:")
     st.page_link(
         "pages/results.py", label=t("vote.see_results"), query_params={"round": voting_round.id}
     )
@@ -200,11 +210,14 @@ services = store.list_services(conn, voting_round.id)
 projects = store.list_projects(conn, voting_round.id)
 previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
 if previous is not None and ballot_form.RECEIPT_KEY not in st.session_state:
-    st.info(t("vote.revising", receipt=previous.receipt), icon="✏️")
+    st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")
 problems = ballot_form.problems_by_place(
     ballot_form.visible_problems(voting_round, services, projects), services, projects
 )
 
-allocation_section()
-projects_section()
-review_section()
+with st.container(key="allocation_section"):
+    allocation_section()
+with st.container(key="projects_section"):
+    projects_section()
+with st.container(key="review_section"):
+    review_section()

@@ -69,8 +69,6 @@ def balance(
     if not floors_total <= budget <= ceilings_total:
         return {service_id: whole_pounds(value) for service_id, value in clipped.items()}
     weights = {s.id: clipped[s.id] - s.floor for s in services}
-    if not any(weights.values()):
-        weights = {s.id: s.ceiling - s.floor for s in services}
     exact = _fill_to_budget(services, weights, budget)
     return _round_keeping_total(exact, services, budget)
 
@@ -79,20 +77,24 @@ def _fill_to_budget(
     services: Sequence[ServiceLimits], weights: Mapping[str, Fraction], budget: Fraction
 ) -> dict[str, Fraction]:
     """Floors plus ``factor * weight``, with services that would pass their ceiling fixed at
-    it and the factor recomputed for the rest (at most one pass per service)."""
+    it and the factor recomputed for the rest (at most one pass per service). When the
+    services left all weigh nothing, the room up to their ceilings is their weight."""
     at_ceiling: set[str] = set()
     while True:
         free = [s for s in services if s.id not in at_ceiling]
         fixed_total = sum((s.ceiling for s in services if s.id in at_ceiling), Fraction(0))
         room = budget - fixed_total - sum((s.floor for s in free), Fraction(0))
-        weight_total = sum((weights[s.id] for s in free), Fraction(0))
+        free_weights = {s.id: weights[s.id] for s in free}
+        if not any(free_weights.values()):
+            free_weights = {s.id: s.ceiling - s.floor for s in free}
+        weight_total = sum(free_weights.values(), Fraction(0))
         factor = room / weight_total if weight_total else Fraction(0)
-        overflowing = {s.id for s in free if s.floor + factor * weights[s.id] > s.ceiling}
+        overflowing = {s.id for s in free if s.floor + factor * free_weights[s.id] > s.ceiling}
         if not overflowing:
             break
         at_ceiling |= overflowing
     return {
-        s.id: s.ceiling if s.id in at_ceiling else s.floor + factor * weights[s.id]
+        s.id: s.ceiling if s.id in at_ceiling else s.floor + factor * free_weights[s.id]
         for s in services
     }
 

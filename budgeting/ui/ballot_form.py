@@ -39,16 +39,8 @@ def project_key(project_id: str) -> str:
 
 
 def limits_of(services: Sequence[store.Service], budget: Fraction) -> list[ballot.ServiceLimits]:
-    """Each service's bounds; a ceiling of zero means the service has no ceiling."""
-    return [
-        ballot.ServiceLimits(
-            id=s.id,
-            floor=s.floor,
-            ceiling=s.ceiling if s.ceiling > 0 else budget,
-            current_spend=s.current_spend,
-        )
-        for s in services
-    ]
+    """Each service's bounds, as the ballot arithmetic needs them."""
+    return [ballot.ServiceLimits(s.id, s.floor, s.ceiling, s.current_spend) for s in services]
 
 
 def load_ballot(
@@ -71,7 +63,7 @@ def load_ballot(
             s.id: ballot.whole_pounds(previous.allocation.get(s.id, s.floor)) for s in services
         }
     else:
-        amounts = ballot.starting_allocation(limits_of(services, budget), budget)
+        amounts = ballot.starting_allocation(limits_of(services), budget)
     for service in services:
         st.session_state[slider_key(service.id)] = amounts[service.id]
         st.session_state[amount_key(service.id)] = amounts[service.id]
@@ -111,7 +103,7 @@ def current_scores(projects: Sequence[store.Project]) -> dict[str, int]:
 
 def balance_allocation(services: Sequence[store.Service], budget: Fraction) -> None:
     """The "balance" helper: scale the resident's amounts to exactly the budget."""
-    limits = limits_of(services, budget)
+    limits = limits_of(services)
     for service_id, amount in ballot.balance(current_allocation(services), limits, budget).items():
         st.session_state[slider_key(service_id)] = amount
         st.session_state[amount_key(service_id)] = amount
@@ -161,29 +153,36 @@ def visible_problems(
     return ballot_problems(voting_round, services, projects, allocation, scores)
 
 
+ALLOCATION_TOPICS = frozenset({"allocation", "amount"})
+PROJECT_VOTE_TOPICS = frozenset({"vote", "points", "ranking"})
+
+
 def problems_by_place(
     problems: Sequence[store.models.Problem],
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
 ) -> dict[str, list[store.models.Problem]]:
-    """Group problems by where the page shows them: ``service:<id>``, ``project:<id>``,
-    ``allocation`` (the total), ``projects`` (the project vote as a whole), else ``ballot``.
+    """Group problems by where the page shows them: ``service:<id>`` and ``project:<id>``
+    next to that service or project; ``allocation`` (the allocation as a whole) and
+    ``projects`` (the project vote as a whole); anything else under ``ballot``.
 
-    A problem's ``field`` names a service or project id, possibly after a prefix
-    (``allocation.parks``); otherwise its first part says which half of the ballot it is.
+    A problem's ``field`` is the service or project id it concerns, or ``"total"`` for a
+    whole half of the ballot; which half is in its catalogue key
+    (``validation.allocation.*`` and ``validation.amount.*`` against ``validation.vote.*``,
+    ``validation.points.*`` and ``validation.ranking.*``).
     """
     service_ids = {s.id for s in services}
     project_ids = {p.id for p in projects}
     places: dict[str, list[store.models.Problem]] = {}
     for problem in problems:
-        last = problem.field.rsplit(".", 1)[-1]
-        if last in service_ids:
-            place = f"service:{last}"
-        elif last in project_ids:
-            place = f"project:{last}"
-        elif problem.field.startswith(("allocation", "service")):
+        topic = getattr(problem, "key", "").split(".")[1:2]
+        if problem.field in service_ids:
+            place = f"service:{problem.field}"
+        elif problem.field in project_ids:
+            place = f"project:{problem.field}"
+        elif ALLOCATION_TOPICS.intersection(topic):
             place = "allocation"
-        elif problem.field.startswith(("project", "vote", "approval", "points")):
+        elif PROJECT_VOTE_TOPICS.intersection(topic):
             place = "projects"
         else:
             place = "ballot"

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from budgeting.i18n import format_money
 
 FUNDED_MARK = "✓ "
-LABEL_CHARACTERS = 28
+LABEL_CHARACTERS = 24
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ def allocation_figure(
         )
     )
     _base_layout(figure, palette, height)
-    figure.update_xaxes(range=[0, max(values, default=0) * 2.1 or 1])
+    figure.update_layout(margin={"r": 7 * palette.font_size})
+    figure.update_xaxes(range=[0, max(values, default=0) * 1.15 or 1])
     return figure
 
 
@@ -156,5 +157,6 @@ def standings_figure(
         )
     )
     _base_layout(figure, palette, height)
-    figure.update_xaxes(range=[0, max(values, default=0) * 1.35 or 1])
+    figure.update_layout(margin={"r": 3 * palette.font_size})
+    figure.update_xaxes(range=[0, max(values, default=0) * 1.05 or 1])
     return figure

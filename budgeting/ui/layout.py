@@ -33,10 +33,15 @@ RESIDENT_CSS = f"""
 [data-testid="stSlider"] [role="group"] > div:first-child > div[style*="translate"] {{
   width: 28px; height: 28px; top: 50%;
 }}
-/* The money left to allocate stays in view while scrolling through the services. */
-.st-key-left_to_allocate {{
-  position: sticky; top: 3.75rem; z-index: 50; background: #ffffff;
-  border: 2px solid #0b3d91; border-radius: 0.5rem; padding: 0.5rem 0.75rem;
+/* The money left to allocate, and the projects chosen so far, stay in view while scrolling
+   through their section (Streamlit wraps each keyed container in a layout wrapper, which is
+   the element that has to stick). */
+[data-testid="stLayoutWrapper"]:has(> .st-key-left_to_allocate),
+[data-testid="stLayoutWrapper"]:has(> .st-key-project_counter) {{
+  position: sticky; top: 3.75rem; z-index: 50;
+}}
+.st-key-left_to_allocate, .st-key-project_counter {{
+  background: #ffffff; border: 2px solid #0b3d91; border-radius: 0.5rem; padding: 0.5rem 0.75rem;
 }}
 .st-key-receipt {{ border: 3px solid #0b6e2e; border-radius: 0.5rem; padding: 1rem; }}
 .st-key-receipt code {{ font-size: 1.6rem; letter-spacing: 0.1em; }}

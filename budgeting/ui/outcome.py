@@ -110,7 +110,7 @@ def decide(
         [b.allocation for b in ballots],
         voting_round.service_budget,
         floors={s.id: s.floor for s in services},
-        ceilings={s.id: s.ceiling for s in services if s.ceiling > 0},
+        ceilings={s.id: s.ceiling for s in services},
         services=[s.id for s in services],
     )
     selection_rule = rule(voting_round.selection_rule)

@@ -1,0 +1,66 @@
+"""Round controls (/officer): sign-in against scrypt hashes in the secrets, and the
+controls the projector depends on."""
+
+from __future__ import annotations
+
+from budgeting import store
+from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.ui import auth
+
+OFFICERS = {"officers": {"alice": auth.hash_password("river-2027")}}
+DEMO_MODE = {"officers": {}}
+
+
+def sign_in(app, name: str, password: str):
+    app.text_input(key="officer_name").input(name)
+    app.text_input(key="officer_password").input(password)
+    return app.button[-1].click().run()  # the form's sign-in button
+
+
+def signed_in(app) -> bool:
+    return any(b.key == "close_round" for b in app.button)
+
+
+def test_configured_officer_signs_in_only_with_the_right_password(open_page, conn):
+    app = open_page("pages/officer.py", secrets=OFFICERS)
+    assert not app.exception
+    assert not any("Demo mode" in w.value for w in app.warning)
+
+    sign_in(app, "alice", "wrong")
+    assert not signed_in(app)
+    assert any("do not match" in e.value for e in app.error)
+
+    sign_in(app, "demo", auth.DEMO_PASSWORD)
+    assert not signed_in(app)
+
+    sign_in(app, "alice", "river-2027")
+    assert signed_in(app)
+    assert not app.exception
+
+
+def test_demo_mode_says_so_and_takes_the_documented_password(open_page):
+    app = open_page("pages/officer.py", secrets=DEMO_MODE)
+    assert any("Demo mode" in w.value for w in app.warning)
+    sign_in(app, auth.DEMO_OFFICER, "not-it")
+    assert not signed_in(app)
+    sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
+    assert signed_in(app)
+
+
+def test_officer_hides_results_and_closes_the_round(open_page, conn):
+    app = sign_in(open_page("pages/officer.py", secrets=DEMO_MODE), "demo", auth.DEMO_PASSWORD)
+    app.toggle(key=f"hide_results_{DEMO_ROUND_ID}").set_value(True).run()
+    assert store.get_round(conn, DEMO_ROUND_ID).hide_results_until_close
+
+    app.button(key="close_round").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "closed"
+    app.button(key="open_round").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
+    changes = [e for e in store.audit_log(conn, DEMO_ROUND_ID) if e.kind == "round_changed"]
+    assert len(changes) >= 3
+
+
+def test_sign_out(open_page):
+    app = sign_in(open_page("pages/officer.py", secrets=DEMO_MODE), "demo", auth.DEMO_PASSWORD)
+    app.button(key="sign_out").click().run()
+    assert not signed_in(app)

@@ -1,0 +1,134 @@
+"""The projector (/results) through AppTest: live count and charts, hidden results, and the
+decided outcome with the rule's explanation after close."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from budgeting import store
+from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.ui import outcome
+
+ROUND = {"round": DEMO_ROUND_ID}
+
+
+def shown_count(app) -> int:
+    counts = [m.value for m in app.markdown if 'class="projector-count"' in m.value]
+    assert len(counts) == 1, "the ballot count is shown exactly once"
+    return int(counts[0].split(">")[1].split("<")[0].replace(",", ""))
+
+
+def chart_keys(app) -> list[str]:
+    return [chart.proto.id and chart.key for chart in app.get("plotly_chart")]
+
+
+def html(app) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def a_valid_ballot(conn) -> dict:
+    services = store.list_services(conn, DEMO_ROUND_ID)
+    budget = store.get_round(conn, DEMO_ROUND_ID).service_budget
+    allocation = {s.id: s.floor for s in services}
+    first = services[0]
+    allocation[first.id] += budget - sum(allocation.values())
+    assert allocation[first.id] <= first.ceiling, "demo data: the first service can take the rest"
+    return {"allocation": allocation, "project_scores": {"P01": 1}}
+
+
+def test_live_count_qr_code_and_charts(open_page, conn):
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    assert shown_count(app) == store.ballot_count(conn, DEMO_ROUND_ID)
+    assert "data:image/svg+xml" in html(app)
+    assert "/vote?round=riverside-2027" in html(app)
+    assert len(app.get("plotly_chart")) == 2
+
+
+def test_count_follows_the_store(open_page, conn):
+    app = open_page("pages/results.py", **ROUND)
+    before = shown_count(app)
+    store.submit_ballot(conn, DEMO_ROUND_ID, code="DEMO-0011", **a_valid_ballot(conn))
+    app.run()
+    assert shown_count(app) == before + 1
+
+
+def test_hidden_results_stay_hidden_but_the_count_shows(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, hide_results_until_close=True)
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    assert shown_count(app) == store.ballot_count(conn, DEMO_ROUND_ID)
+    assert not app.get("plotly_chart")
+    page = html(app)
+    assert "hidden until voting closes" in page
+    for project in store.list_projects(conn, DEMO_ROUND_ID):
+        assert project.name not in page
+    for service in store.list_services(conn, DEMO_ROUND_ID):
+        assert service.name not in page
+
+
+def test_after_close_the_winners_and_the_rules_reasons(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed", hide_results_until_close=True)
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    voting_round = store.get_round(conn, DEMO_ROUND_ID)
+    decided = outcome.decide(
+        voting_round,
+        store.list_services(conn, DEMO_ROUND_ID),
+        store.list_projects(conn, DEMO_ROUND_ID),
+        store.current_ballots(conn, DEMO_ROUND_ID),
+    )
+    page = html(app)
+    assert f"{len(decided.selection.selected)} projects funded" in page
+    assert "Round 1 of equal shares" in page or "Page " in page
+    assert len(app.get("plotly_chart")) == 1  # the decided service split
+
+
+def test_explanations_cover_every_project_with_the_rules_numbers(conn):
+    voting_round = store.get_round(conn, DEMO_ROUND_ID)
+    projects = store.list_projects(conn, DEMO_ROUND_ID)
+    decided = outcome.decide(
+        voting_round,
+        store.list_services(conn, DEMO_ROUND_ID),
+        projects,
+        store.current_ballots(conn, DEMO_ROUND_ID),
+    )
+    lines = outcome.explanation_lines(decided, "en")
+    assert sorted(line.project_id for line in lines) == sorted(p.id for p in projects)
+    funded = [line for line in lines if line.funded]
+    assert tuple(line.project_id for line in funded) == decided.selection.selected
+    first_step = decided.selection.steps[0]
+    assert first_step.kind == "mes_round"
+    share = first_step.details["full_share_per_point"]
+    assert f"£{float(share):,.2f}" in funded[0].reason
+    assert sum(bar.amount for bar in decided.allocation_bars) == voting_round.service_budget
+    welsh = outcome.explanation_lines(decided, "cy")
+    assert welsh[0].reason != funded[0].reason
+
+
+def test_explanation_pages_turn_on_a_timer(conn):
+    voting_round = store.get_round(conn, DEMO_ROUND_ID)
+    decided = outcome.decide(
+        voting_round,
+        store.list_services(conn, DEMO_ROUND_ID),
+        store.list_projects(conn, DEMO_ROUND_ID),
+        store.current_ballots(conn, DEMO_ROUND_ID),
+    )
+    first = outcome.explanation_page(decided, "en", now=0)
+    second = outcome.explanation_page(decided, "en", now=outcome.SECONDS_PER_PAGE)
+    assert (first.number, second.number) == (1, 2)
+    assert len(first.lines) == outcome.LINES_PER_PAGE
+    assert first.lines != second.lines
+    total = len(outcome.explanation_lines(decided, "en"))
+    assert first.count == -(-total // outcome.LINES_PER_PAGE)
+
+
+def test_live_standings_order_by_support_then_the_engines_tie_order(conn):
+    projects = store.list_projects(conn, DEMO_ROUND_ID)[:3]
+    a, b, c = projects
+    totals = {a.id: 5, b.id: 5, c.id: 9}
+    ranked = outcome.live_standings(projects, totals)
+    assert ranked[0] == (c, 9)
+    cheaper_first = sorted([a, b], key=lambda p: (p.cost, p.id))
+    assert [p for p, _ in ranked[1:]] == cheaper_first
+    assert Fraction(ranked[1][1]) == 5

@@ -1,0 +1,165 @@
+"""The resident ballot (/vote) driven through AppTest against a real store."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from budgeting import store
+from budgeting.store.demo import DEMO_ROUND_ID
+
+ROUND = {"round": DEMO_ROUND_ID}
+CODE = "DEMO-0007"
+
+
+def texts(app, kind: str) -> list[str]:
+    return [element.value for element in getattr(app, kind)]
+
+
+def markdown_text(app) -> str:
+    return "\n".join(texts(app, "markdown"))
+
+
+def enter_code(open_page, code: str = CODE, **query: str):
+    app = open_page("pages/vote.py", **{**ROUND, **query})
+    app.text_input(key="voter_code").input(code)
+    return app.run()
+
+
+def test_ballot_is_shown_only_after_a_known_voter_code(open_page):
+    app = open_page("pages/vote.py", **ROUND)
+    assert not app.exception
+    assert not app.slider
+    assert not [b for b in app.button if b.key == "submit_ballot"]
+
+    app.text_input(key="voter_code").input("NOT-A-CODE").run()
+    assert not app.slider
+    assert any("do not recognise this voter code" in text for text in texts(app, "error"))
+
+
+def test_every_service_has_a_slider_and_the_start_is_balanced(open_page, conn):
+    app = enter_code(open_page)
+    services = store.list_services(conn, DEMO_ROUND_ID)
+    assert [s.key for s in app.slider] == [f"alloc_{s.id}" for s in services]
+    budget = store.get_round(conn, DEMO_ROUND_ID).service_budget
+    assert sum(s.value for s in app.slider) == budget
+    for service, slider in zip(services, app.slider, strict=True):
+        assert service.floor <= slider.value <= service.ceiling
+        assert slider.min == service.floor and slider.max == service.ceiling
+    assert "Balanced" in markdown_text(app)
+
+
+def test_slider_and_number_input_stay_in_step(open_page):
+    app = enter_code(open_page)
+    app.slider(key="alloc_parks").set_value(250_000).run()
+    assert app.number_input(key="amount_parks").value == 250_000
+    app.number_input(key="amount_parks").set_value(130_000).run()
+    assert app.slider(key="alloc_parks").value == 130_000
+
+
+def test_remaining_money_is_live_and_the_balance_helper_fixes_it(open_page):
+    app = enter_code(open_page)
+    before = app.slider(key="alloc_parks").value
+    app.slider(key="alloc_parks").set_value(before + 40_000).run()
+    assert "£40,000 over budget" in markdown_text(app)
+    app.slider(key="alloc_parks").set_value(before - 30_000).run()
+    assert "£30,000 left to allocate" in markdown_text(app)
+
+    app.button(key="balance_allocation").click().run()
+    assert "Balanced" in markdown_text(app)
+    assert sum(s.value for s in app.slider) == 1_200_000
+
+
+def test_invalid_ballot_is_refused_with_each_problem_in_words(open_page, conn):
+    app = enter_code(open_page)
+    app.slider(key="alloc_parks").set_value(app.slider(key="alloc_parks").value + 50_000)
+    for project in store.list_projects(conn, DEMO_ROUND_ID)[:6]:  # the round allows 5
+        app.checkbox(key=f"project_{project.id}").check()
+    app.run()
+    app.button(key="submit_ballot").click().run()
+
+    errors = texts(app, "error")
+    assert any("not sent" in error for error in errors)
+    assert len(errors) >= 3  # the total, the number of projects, and the summary
+    assert not [c for c in app.container if getattr(c, "key", None) == "receipt"]
+    assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE) is None
+
+    app.button(key="balance_allocation").click().run()
+    app.checkbox(key="project_P06").uncheck().run()
+    assert not texts(app, "error")  # fixed problems disappear at once
+
+
+def submit_valid_ballot(app, project_ids: list[str]):
+    for project_id in project_ids:
+        app.checkbox(key=f"project_{project_id}").check()
+    app.run()
+    return app.button(key="submit_ballot").click().run()
+
+
+def shown_receipt(app) -> str:
+    lines = [text for text in texts(app, "markdown") if "receipt code" in text]
+    assert lines, "no receipt shown"
+    return lines[0].split("`")[1]
+
+
+def test_valid_ballot_is_stored_and_its_receipt_shown(open_page, conn):
+    count_before = store.ballot_count(conn, DEMO_ROUND_ID)
+    app = enter_code(open_page)
+    app.slider(key="alloc_parks").set_value(200_000).run()
+    app.button(key="balance_allocation").click().run()
+    allocation = {s.key.removeprefix("alloc_"): s.value for s in app.slider}
+    app = submit_valid_ballot(app, ["P01", "P02"])
+
+    assert not app.exception
+    stored = store.latest_ballot(conn, DEMO_ROUND_ID, CODE)
+    assert stored is not None
+    assert shown_receipt(app) == stored.receipt
+    assert stored.project_scores == {"P01": 1, "P02": 1}
+    assert stored.allocation == {sid: Fraction(amount) for sid, amount in allocation.items()}
+    assert stored.channel == "web"
+    assert store.ballot_count(conn, DEMO_ROUND_ID) == count_before + 1
+
+
+def test_revision_loads_the_latest_ballot_and_supersedes_it(open_page, conn):
+    first = submit_valid_ballot(enter_code(open_page), ["P01", "P02"])
+    first_receipt = shown_receipt(first)
+    count_after_first = store.ballot_count(conn, DEMO_ROUND_ID)
+
+    again = enter_code(open_page)  # a new visit with the same code
+    assert any(first_receipt in text for text in texts(again, "info"))
+    assert again.checkbox(key="project_P01").value and again.checkbox(key="project_P02").value
+    again.checkbox(key="project_P02").uncheck()
+    again.checkbox(key="project_P03").check().run()
+    again.button(key="submit_ballot").click().run()
+
+    second_receipt = shown_receipt(again)
+    assert second_receipt != first_receipt
+    latest = store.latest_ballot(conn, DEMO_ROUND_ID, CODE)
+    assert latest.receipt == second_receipt
+    assert latest.project_scores == {"P01": 1, "P03": 1}
+    assert store.ballot_count(conn, DEMO_ROUND_ID) == count_after_first
+    assert store.ballot_by_receipt(conn, first_receipt).superseded
+
+
+def test_welsh_is_selectable_and_kept_in_the_link(open_page):
+    app = enter_code(open_page, lang="cy")
+    assert any("Rhannu cyllideb y gwasanaethau" in h.value for h in app.header)
+    assert app.button(key="submit_ballot").label == "Anfon fy mhleidlais"
+
+    app = open_page("pages/vote.py", **ROUND)
+    app.segmented_control(key="lang").set_value("cy").run()
+    assert app.text_input(key="voter_code").label == "Eich cod pleidleisio"
+    assert app.query_params.get("lang") == "cy"
+
+
+def test_closed_round_takes_no_ballots(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    app = open_page("pages/vote.py", **ROUND)
+    assert not app.exception
+    assert not app.text_input
+    assert any("not open" in text for text in texts(app, "info"))
+
+
+def test_unknown_round_says_so(open_page):
+    app = open_page("pages/vote.py", round="no-such-round")
+    assert not app.exception
+    assert any("could not find this voting round" in text for text in texts(app, "error"))

@@ -1,0 +1,198 @@
+"""End-to-end journeys in Chromium: a resident on a phone, the projector in the meeting room,
+and an officer at the round controls. Screenshots go to docs/screenshots/ for the README."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+ROUND_ID = "riverside-2027"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+LOAD_TIMEOUT_MS = 30_000
+LIVE_UPDATE_SECONDS = 5
+MIN_TOUCH_PX = 44
+MIN_PROJECTOR_TEXT_PX = 28
+
+pytestmark = pytest.mark.browser
+
+TOUCH_TARGETS = ", ".join(
+    [
+        ".stMain button",
+        ".stMain input[type=text]",
+        ".stMain input[type=number]",
+        ".stMain .stCheckbox label",
+        ".stMain [data-testid=stSlider] [role=group] > div:first-child",
+    ]
+)
+SMALL_TOUCH_TARGETS = """([selector, minimum]) => [...document.querySelectorAll(selector)]
+  .map((el) => [el.getAttribute('aria-label') || el.innerText.trim().slice(0, 40),
+                el.getBoundingClientRect()])
+  .filter(([, box]) => box.width > 0 && box.height > 0 && box.height < minimum)
+  .map(([label, box]) => `${label}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+SMALLEST_TEXT = """() => {
+  let smallest = [Infinity, ''];
+  for (const el of document.querySelectorAll('.stMain *')) {
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!ownText || box.width === 0 || box.height === 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < smallest[0]) smallest = [size, el.textContent.trim().slice(0, 40)];
+  }
+  return smallest;
+}"""
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"page is {width} px wide in a {inner} px window"
+
+
+def open_ballot(page: Page, app_url: str, code: str) -> None:
+    page.goto(f"{app_url}/vote?round={ROUND_ID}")
+    code_box = page.get_by_role("textbox", name="Your voter code")
+    code_box.wait_for(timeout=LOAD_TIMEOUT_MS)
+    code_box.fill(code)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Code accepted")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+def send_ballot(page: Page) -> str:
+    page.get_by_role("button", name="Send my ballot").click()
+    receipt = page.locator(".st-key-receipt code")
+    expect(receipt).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    return receipt.inner_text()
+
+
+def shown_count(page: Page) -> int:
+    return int(page.locator(".st-key-ballot_count .projector-count").inner_text().replace(",", ""))
+
+
+def test_resident_votes_on_a_phone(browser: Browser, app_url: str, screenshots):
+    context = browser.new_context(**PHONE, device_scale_factor=2)
+    page = context.new_page()
+    open_ballot(page, app_url, "DEMO-0012")
+    no_horizontal_scroll(page)
+    assert not page.evaluate(SMALL_TOUCH_TARGETS, [TOUCH_TARGETS, MIN_TOUCH_PX])
+
+    parks = page.get_by_role("slider", name="Amount for Parks and green spaces")
+    parks.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(page.get_by_text(re.compile(r"over budget"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=re.compile(r"^Balance to")).click()
+    expect(page.get_by_text(re.compile(r"^Balanced"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.locator(".st-key-service_parks").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "vote-phone.png")
+
+    for project in (
+        "Riverside Park play area",
+        "Eastgate community fridge",
+        "Millfield warm space",
+    ):
+        page.locator(".stCheckbox label", has_text=project).click()
+        expect(page.get_by_role("checkbox", name=re.compile(project))).to_be_checked()
+    expect(page.get_by_text("3 of up to 5 projects chosen.")).to_be_visible()
+    page.locator(".st-key-project_counter").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "vote-projects-phone.png")
+
+    receipt = send_ballot(page)
+    assert re.fullmatch(r"[A-Z0-9-]{6,}", receipt)
+    page.locator(".st-key-receipt").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "vote-receipt-phone.png")
+    no_horizontal_scroll(page)
+    context.close()
+
+
+def test_projector_count_goes_up_live_without_reloading(
+    browser: Browser, app_url: str, screenshots
+):
+    projector_context = browser.new_context(**PROJECTOR)
+    projector = projector_context.new_page()
+    navigations: list[str] = []
+    projector.on(
+        "framenavigated",
+        lambda frame: navigations.append(frame.url) if frame == projector.main_frame else None,
+    )
+    projector.goto(f"{app_url}/results?round={ROUND_ID}")
+    expect(projector.locator(".st-key-ballot_count .projector-count")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    expect(projector.locator(".st-key-live_standings .js-plotly-plot")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    projector.evaluate("window.stillTheSamePage = true")
+    navigations_before = len(navigations)
+    before = shown_count(projector)
+
+    height, inner_height, width, inner_width = projector.evaluate(
+        "[document.documentElement.scrollHeight, window.innerHeight,"
+        " document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert height <= inner_height and width <= inner_width, "the projector must not scroll"
+    smallest, sample = projector.evaluate(SMALLEST_TEXT)
+    assert smallest >= MIN_PROJECTOR_TEXT_PX, f"{sample!r} is {smallest} px"
+    projector.screenshot(path=screenshots / "results-projector.png")
+
+    phone_context = browser.new_context(**PHONE)
+    phone = phone_context.new_page()
+    open_ballot(phone, app_url, "DEMO-0013")
+    phone.locator(".stCheckbox label", has_text="Old Town mural trail").click()
+    send_ballot(phone)
+    submitted_at = time.monotonic()
+
+    expect(projector.locator(".st-key-ballot_count .projector-count")).to_have_text(
+        f"{before + 1:,}", timeout=LIVE_UPDATE_SECONDS * 1000
+    )
+    assert time.monotonic() - submitted_at <= LIVE_UPDATE_SECONDS
+    assert projector.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
+    assert len(navigations) == navigations_before
+    phone_context.close()
+    projector_context.close()
+
+
+def sign_in_as_demo_officer(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/officer")
+    page.get_by_role("textbox", name="Officer name").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Officer name").fill("demo")
+    page.get_by_role("textbox", name="Password").fill("demo-officer")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as demo.")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+def test_officer_hides_results_then_closes_the_round(browser: Browser, app_url: str, screenshots):
+    officer_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    officer = officer_context.new_page()
+    sign_in_as_demo_officer(officer, app_url)
+    officer.screenshot(path=screenshots / "officer.png")
+
+    projector = browser.new_context(**PROJECTOR).new_page()
+    projector.goto(f"{app_url}/results?round={ROUND_ID}")
+    expect(projector.locator(".st-key-live_standings")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    officer.get_by_text("Hide results on the projector until voting closes").click()
+    expect(projector.locator(".st-key-results_hidden")).to_be_visible(
+        timeout=LIVE_UPDATE_SECONDS * 1000
+    )
+    expect(projector.locator(".st-key-live_standings")).to_have_count(0)
+    expect(projector.locator(".st-key-ballot_count")).to_be_visible()
+    projector.screenshot(path=screenshots / "results-hidden-projector.png")
+
+    officer.get_by_role("button", name="Close voting").click()
+    expect(projector.locator(".st-key-winners")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    height, inner_height = projector.evaluate(
+        "[document.documentElement.scrollHeight, window.innerHeight]"
+    )
+    assert height <= inner_height
+    smallest, sample = projector.evaluate(SMALLEST_TEXT)
+    assert smallest >= MIN_PROJECTOR_TEXT_PX, f"{sample!r} is {smallest} px"
+    projector.screenshot(path=screenshots / "results-closed-projector.png")
+
+    officer.get_by_role("button", name="Open voting").click()
+    expect(officer.get_by_text("Status: open for voting")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    officer.get_by_text("Hide results on the projector until voting closes").click()
+    officer_context.close()
