@@ -33,6 +33,7 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     import_services_csv(conn, round_id, text) / import_projects_csv(conn, round_id, text)
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
+    import_ballots_csv(conn, round_id, text) -> int          # paper/recorded ballots, same rules
     issue_voter_codes(conn, round_id, count) -> list[str]   # plain codes returned once
     add_voter_codes(conn, round_id, codes) -> None           # e.g. the demo's known codes
     voter_code_status(conn, round_id, code) -> "valid" | "unknown"
@@ -68,7 +69,11 @@ from budgeting.store.ballots import (
 )
 from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
 from budgeting.store.connection import connect, schema_version
-from budgeting.store.csv_import import import_projects_csv, import_services_csv
+from budgeting.store.csv_import import (
+    import_ballots_csv,
+    import_projects_csv,
+    import_services_csv,
+)
 from budgeting.store.models import (
     AuditEntry,
     BallotRejected,
@@ -114,6 +119,7 @@ __all__ = [
     "create_round",
     "current_ballots",
     "get_round",
+    "import_ballots_csv",
     "import_projects_csv",
     "import_services_csv",
     "issue_voter_codes",

@@ -32,7 +32,7 @@ from budgeting.store.models import (
 )
 from budgeting.store.money import from_minor, to_minor
 from budgeting.store.rounds import get_round, list_projects, list_services
-from budgeting.store.validation import ballot_problems
+from budgeting.store.validation import parse_ballot
 
 RECEIPT_LENGTH = 8
 _BALLOT_COLUMNS = (
@@ -119,24 +119,18 @@ def _prepare(
         problems.append(StoreProblem("channel", "store.channel_unknown"))
     if round_.code_mode == "codes" and ballot.channel == "web" and not ballot.code:
         problems.append(StoreProblem("code", "store.code_required"))
-    problems.extend(
-        ballot_problems(round_, services, projects, ballot.allocation, ballot.project_scores)
+    amounts, scores, ballot_problems = parse_ballot(
+        round_, services, projects, ballot.allocation, ballot.project_scores
     )
-    allocation: dict[str, int] = {}
-    if not problems:
-        for service_id, amount in ballot.allocation.items():
-            try:
-                allocation[service_id] = to_minor(amount)
-            except (TypeError, ValueError):
-                problems.append(StoreProblem(service_id, "store.not_whole_pence"))
+    problems.extend(ballot_problems)
     if problems:
         raise BallotRejected(problems)
     code_hash = (
         hash_code(ballot.code, salt) if ballot.code and normalise_code(ballot.code) else None
     )
     return _Prepared(
-        allocation=allocation,
-        scores={pid: int(score) for pid, score in ballot.project_scores.items() if score},
+        allocation={service_id: to_minor(amount) for service_id, amount in amounts.items()},
+        scores=scores,
         channel=ballot.channel,
         code_hash=code_hash,
         area=ballot.area or None,

@@ -158,10 +158,10 @@ class CsvProblem:
 
 
 class CsvImportError(StoreError):
-    """A CSV import that wrote nothing; ``problems`` lists every problem found."""
+    """A CSV import that wrote nothing; ``problems`` lists every problem found, by line."""
 
     def __init__(self, problems: list[CsvProblem]) -> None:
-        self.problems = list(problems)
+        self.problems = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
         first = self.problems[0]
         self.line, self.field, self.message = first.line, first.field, first.message
         super().__init__("\n".join(str(problem) for problem in self.problems))

@@ -68,10 +68,13 @@ def _checked_round(round_: Round) -> Round:
         raise StoreError("a round needs a name")
     money = {}
     for name in _MONEY_FIELDS:
-        value = Fraction(getattr(round_, name))
+        try:
+            value = Fraction(getattr(round_, name))
+            to_minor(value)
+        except (TypeError, ValueError) as error:
+            raise StoreError(f"{name} must be an amount in whole pence") from error
         if value < 0:
             raise StoreError(f"{name} cannot be negative")
-        to_minor(value)
         money[name] = value
     choices = {
         "ballot_format": BALLOT_FORMATS,

@@ -1,7 +1,7 @@
-"""Ballot validation for the store: the engine's rules applied to a stored round.
+"""Ballot validation for the store: the engine's validators applied to a stored round.
 
-The store only adapts its records (round, services, projects) to the engine's validators
-and returns their problems unchanged; the rules themselves live in the engine.
+The store only turns its records (round, services, projects) into the engine's settings
+and returns the engine's problems unchanged; the rules themselves live in the engine.
 """
 
 from __future__ import annotations
@@ -10,7 +10,57 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from budgeting.store.models import Problem, Project, Round, Service, StoreProblem
+from budgeting.engine import ballots as engine_ballots
+from budgeting.store.models import Problem, Project, Round, Service
+
+
+def allocation_settings(
+    round_: Round, services: Sequence[Service]
+) -> engine_ballots.AllocationSettings:
+    """What the round's allocation ballots are checked against."""
+    return engine_ballots.AllocationSettings(
+        budget=round_.service_budget,
+        services=tuple(
+            engine_ballots.ServiceSettings(s.id, s.name, s.floor, s.ceiling) for s in services
+        ),
+        tolerance=round_.allocation_tolerance,
+        currency_symbol=round_.currency_symbol,
+    )
+
+
+def project_vote_settings(
+    round_: Round, projects: Sequence[Project]
+) -> engine_ballots.ProjectVoteSettings:
+    """What the round's project votes are checked against (knapsack cap: the project budget)."""
+    return engine_ballots.ProjectVoteSettings(
+        format=round_.ballot_format,
+        projects=tuple(engine_ballots.ProjectSettings(p.id, p.name, p.cost) for p in projects),
+        max_approvals=round_.max_approvals,
+        max_points=round_.max_points,
+        budget=round_.project_budget,
+        currency_symbol=round_.currency_symbol,
+    )
+
+
+def parse_ballot(
+    round_: Round,
+    services: Sequence[Service],
+    projects: Sequence[Project],
+    allocation: Mapping[str, Any],
+    project_scores: Mapping[str, Any],
+) -> tuple[dict[str, Fraction], dict[str, int], list[Problem]]:
+    """The ballot as exact amounts and whole scores, and every problem (empty when valid)."""
+    amounts, allocation_problems = engine_ballots.parse_allocation(
+        dict(allocation), allocation_settings(round_, services)
+    )
+    vote, vote_problems = engine_ballots.parse_project_vote(
+        dict(project_scores), project_vote_settings(round_, projects)
+    )
+    problems = [*allocation_problems, *vote_problems]
+    if amounts is None or vote is None or problems:
+        return {}, {}, problems
+    scores = {pid: int(score) for pid, score in vote.scores.items() if score}
+    return dict(amounts.amounts), scores, []
 
 
 def ballot_problems(
@@ -21,57 +71,4 @@ def ballot_problems(
     project_scores: Mapping[str, Any],
 ) -> list[Problem]:
     """Every problem with an allocation and project vote for this round (empty when valid)."""
-    try:
-        from budgeting.engine import ballots as engine_ballots
-    except ImportError:
-        return _interim_problems(round_, services, projects, allocation, project_scores)
-    return [
-        *engine_ballots.validate_allocation(
-            allocation, services, round_.service_budget, round_.allocation_tolerance
-        ),
-        *engine_ballots.validate_project_vote(
-            project_scores,
-            projects,
-            round_.ballot_format,
-            round_.project_budget,
-            max_approvals=round_.max_approvals,
-            max_points=round_.max_points,
-        ),
-    ]
-
-
-def _interim_problems(
-    round_: Round,
-    services: Sequence[Service],
-    projects: Sequence[Project],
-    allocation: Mapping[str, Any],
-    project_scores: Mapping[str, Any],
-) -> list[Problem]:
-    """Structural checks used until the engine's validators are importable."""
-    problems: list[Problem] = []
-    limits = {s.id: (s.floor, s.ceiling) for s in services}
-    total = Fraction(0)
-    for sid, amount in allocation.items():
-        if sid not in limits:
-            problems.append(StoreProblem(sid, "store.unknown_choice"))
-            continue
-        try:
-            value = Fraction(amount)
-        except (TypeError, ValueError):
-            problems.append(StoreProblem(sid, "store.not_whole_pence"))
-            continue
-        total += value
-        if not limits[sid][0] <= value <= limits[sid][1]:
-            problems.append(StoreProblem(sid, "store.outside_limits"))
-    if services and abs(total - round_.service_budget) > round_.allocation_tolerance:
-        problems.append(StoreProblem("allocation", "store.unbalanced"))
-    known_projects = {p.id for p in projects}
-    problems.extend(
-        StoreProblem(pid, "store.unknown_choice")
-        for pid in project_scores
-        if pid not in known_projects
-    )
-    chosen = [pid for pid, score in project_scores.items() if score]
-    if round_.max_approvals is not None and len(chosen) > round_.max_approvals:
-        problems.append(StoreProblem("projects", "store.too_many_projects"))
-    return problems
+    return parse_ballot(round_, services, projects, allocation, project_scores)[2]
