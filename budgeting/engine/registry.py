@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from budgeting.engine.allocation import DEFAULT_ALLOCATION_RULE, allocate
+from budgeting.engine.allocation import allocate
 from budgeting.engine.greedy import greedy, greedy_cost
 from budgeting.engine.mes import COMPLETIONS, equal_shares
 from budgeting.engine.phragmen import phragmen
@@ -202,7 +202,7 @@ RULES: tuple[Rule, ...] = (
             "proposals' (EC 2019; JET 2021), moving phantoms f_k(t) = min(1, t(n-k))"
         ),
         tie_breaking="No ties: the result depends only on the ballots.",
-        default=DEFAULT_ALLOCATION_RULE == "independent-markets",
+        default=True,
     ),
 )
 
