@@ -36,25 +36,32 @@ Ties: equal prices per unit of utility, and equal scores in the greedy fill, are
 the one order of ``budgeting.engine.ties``: lower cost, then more supporters, then the
 smaller project id. (pabutools' default compares only ids as strings.)
 
-Speed: voters with identical ballots are one weighted group, and groups whose money is
-equal share one exact value (a *money class*), so each round touches only the classes of
-the chosen project's supporters. Prices are kept in a lazy priority queue: within a run a
-project's ``rho`` never decreases (money only shrinks), so a stale price is a lower bound
-and only the best candidate needs re-pricing. For the ``add1`` scans, runs at two
-per-voter amounts ``a <= b`` that choose the same projects in the same order prove every
-amount in between does too, when for every round the winner's price at ``a`` is below
-every rival's (lower-bound) price at ``b``: along a fixed order of purchases every voter's
-money grows and every price falls as the starting amount grows, so prices at amounts in
-between lie between those at ``a`` and ``b``. The scan skips such stretches and steps one
+Speed: voters with identical ballots are one weighted group (they start with equal money and
+always pay alike, so a group never splits). Each group's money is kept in floating point for
+screening; exact values come from the exact share of every round: a group that still has
+money paid ``score * share`` in every earlier round whose project it supports. A price is
+accepted from floating point only when every supporter's money is further than a proven
+error margin from the share (``RELATIVE_MARGIN``), and is otherwise computed exactly; prices
+and the recorded shares are always exact fractions. Prices are kept in a lazy priority
+queue: within a run a project's ``rho`` never decreases (money only shrinks), so a stale
+price is a lower bound and only the best candidate needs re-pricing. For the ``add1`` scans,
+runs at two per-voter amounts ``a <= b`` that choose the same projects in the same order
+prove every amount in between does too, when for every round the winner's price at ``a`` is
+below every rival's (lower-bound) price at ``b``: along a fixed order of purchases every
+voter's money grows and every price falls as the starting amount grows, so prices at amounts
+in between lie between those at ``a`` and ``b``. The scan skips such stretches and steps one
 unit at a time elsewhere.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import compress
+from operator import mul, truediv
 
 from budgeting.engine.greedy import ranked_by_score, tally
 from budgeting.engine.model import ProjectProfile, SelectionResult, SelectionStep
@@ -67,8 +74,16 @@ RAN_OUT_SAMPLE = 10
 
 
 Score = int | Fraction
-_Entry = tuple[float, int, Score, int]
-_Priced = tuple[Fraction, int, list[_Entry]]
+_Queued = tuple[Fraction, int, int]
+
+RELATIVE_MARGIN = 1e-9
+"""Floating-point screening margin, relative to the largest money per unit of score.
+
+Every float money value is rebuilt from exact round shares (each rounded once), so after R
+rounds it is within about ``3 (R + 1) 2^-53`` of the starting amount of the exact value:
+far below this margin for any number of rounds a budget can have. Decisions closer than the
+margin are taken in exact arithmetic.
+"""
 
 
 @dataclass
@@ -84,29 +99,62 @@ class _Election:
     group_voter_ids: list[list[str]]
     supporter_groups: list[list[int]]
     supporter_scores: list[list[Score]]
+    supporter_weights: list[list[Score]]
+    """Per project and supporting group: voters times score."""
+    ballots: list[list[tuple[int, Score]]]
+    """Per group: the candidate projects it supports, with its score."""
+    unit_scores: bool
     free: list[str]
+    key_scale: float
+    """One over the smallest score: money per unit of score is at most this times the money."""
+
+
+@dataclass
+class _Priced:
+    """A project's price: ``share`` per unit of score, ``rho = share / cost``; who is poor."""
+
+    rho: Fraction
+    share: Fraction
+    poor: set[int]
+    poor_money: Fraction
+    emptied: set[int]
+    """Supporters who pay their full share and are left with exactly nothing."""
 
 
 @dataclass
 class _Round:
-    """One purchase: the project, its price and which money classes paid what."""
+    """One purchase: the project, its price and how its supporters paid."""
 
     project: int
     rho: Fraction
-    rich: list[tuple[int, Score, int]]
-    poor: list[tuple[int, Score, int]]
+    paid_in_full: int
+    ran_out: int
+    ran_out_paid: Fraction
     ran_out_sample: list[str]
 
 
 @dataclass
 class _Run:
-    """One MES run at a given starting amount per voter."""
+    """One MES run at a given starting amount per voter.
+
+    ``money`` holds each group's money per voter in floating point (for screening). A
+    group that still has money paid its full share in every earlier round whose project it
+    supports, so its exact money is ``per_voter - sum(score * share of those rounds)``.
+    ``supporters`` / ``weights`` list each project's supporting groups that still have
+    money; they are pruned when ``deaths`` (groups that ran out) has grown since.
+    """
 
     per_voter: Fraction
+    money: list[float]
+    alive: bytearray
+    round_of: list[int]
+    supporters: list[list[int]]
+    weights: list[list[Score]]
+    pruned_at: list[int]
+    margin: float
+    deaths: int = 0
     rounds: list[_Round] = field(default_factory=list)
-    class_budgets: list[Fraction] = field(default_factory=list)
-    class_floats: list[float] = field(default_factory=list)
-    group_class: list[int] = field(default_factory=list)
+    shares: list[Fraction] = field(default_factory=list)
 
     @property
     def order(self) -> tuple[int, ...]:
@@ -120,25 +168,36 @@ def _score(score: Fraction) -> Score:
 
 def _prepare(profile: ProjectProfile) -> _Election:
     """Group identical ballots and index the projects MES can buy."""
-    groups: dict[tuple[tuple[str, Score], ...], int] = {}
+    by_projects: dict[tuple[str, ...], list[tuple[tuple[Fraction, ...], int]]] = {}
     group_sizes: list[int] = []
     group_voter_ids: list[list[str]] = []
+    group_ballots: list[tuple[tuple[str, ...], tuple[Fraction, ...]]] = []
     for ballot in profile.ballots:
-        key = tuple(sorted((pid, _score(s)) for pid, s in ballot.scores.items() if s > 0))
-        index = groups.setdefault(key, len(group_sizes))
+        scores = ballot.scores
+        projects = tuple(sorted(pid for pid, value in scores.items() if value > 0))
+        values = tuple(map(scores.__getitem__, projects))
+        variants = by_projects.setdefault(projects, [])
+        index = next((group for known, group in variants if known == values), len(group_sizes))
         if index == len(group_sizes):
+            variants.append((values, index))
             group_sizes.append(0)
             group_voter_ids.append([])
+            group_ballots.append((projects, values))
         group_sizes[index] += 1
         group_voter_ids[index].append(ballot.voter_id)
     supporters: dict[str, list[tuple[int, Score]]] = {}
-    for key, index in groups.items():
-        for pid, score in key:
-            supporters.setdefault(pid, []).append((index, score))
+    for index, (projects, values) in enumerate(group_ballots):
+        for pid, value in zip(projects, values, strict=True):
+            supporters.setdefault(pid, []).append((index, _score(value)))
     counts = Counter({pid: sum(group_sizes[g] for g, _ in sup) for pid, sup in supporters.items()})
     candidates = [p for p in profile.projects if p.cost > 0 and p.id in supporters]
     by_tie = sorted(candidates, key=lambda p: tie_order_key(p.cost, counts[p.id], p.id))
     rank = {p.id: position for position, p in enumerate(by_tie)}
+    ballots: list[list[tuple[int, Score]]] = [[] for _ in group_sizes]
+    for index, p in enumerate(candidates):
+        for group, score in supporters[p.id]:
+            ballots[group].append((index, score))
+    smallest_score = min((s for sup in supporters.values() for _, s in sup), default=1)
     return _Election(
         budget=profile.budget,
         voters=len(profile.ballots),
@@ -149,159 +208,180 @@ def _prepare(profile: ProjectProfile) -> _Election:
         group_voter_ids=group_voter_ids,
         supporter_groups=[[g for g, _ in supporters[p.id]] for p in candidates],
         supporter_scores=[[s for _, s in supporters[p.id]] for p in candidates],
+        supporter_weights=[[group_sizes[g] * s for g, s in supporters[p.id]] for p in candidates],
+        ballots=ballots,
+        unit_scores=all(s == 1 for sup in supporters.values() for _, s in sup),
         free=[p.id for p in profile.projects if p.cost == 0 and p.id in supporters],
+        key_scale=float(1 / Fraction(smallest_score)),
     )
-
-
-def _entries(election: _Election, run: _Run, project: int) -> list[_Entry]:
-    """The project's supporters with money, merged by (money class, score).
-
-    Each entry is ``(approximate money per unit of score, class, score, voters)``, sorted so
-    the poorest per unit of score come first (exact order is checked where it matters).
-    """
-    weights: dict[tuple[int, Score], int] = {}
-    group_class = run.group_class
-    sizes = election.group_sizes
-    for group, score in zip(
-        election.supporter_groups[project], election.supporter_scores[project], strict=True
-    ):
-        key = (group_class[group], score)
-        weights[key] = weights.get(key, 0) + sizes[group]
-    approximate = run.class_floats
-    entries = [(approximate[c] / s, c, s, m) for (c, s), m in weights.items() if c]
-    entries.sort()
-    return entries
-
-
-def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
-    """``(rho, number of poor entries, entries)``; ``None`` when supporters cannot afford it.
-
-    Poor supporters pay all their money; the rest pay ``t * score`` with
-    ``t = (cost - money of the poor) / (score of the rest)``, and ``rho = t / cost``. The
-    split between poor and rest is found in floating point and then verified exactly; where
-    floating point cannot decide, the exact computation decides.
-    """
-    cost = election.costs[project]
-    entries = _entries(election, run, project)
-    budgets = run.class_budgets
-    approximate_money = sum(key * s * m for key, _, s, m in entries)
-    if approximate_money < float(cost) * (1 - 1e-9):
-        return None
-    if approximate_money < float(cost) * (1 + 1e-9) and (
-        sum(budgets[c] * m for _, c, _, m in entries) < cost
-    ):
-        return None
-    weight = sum(s * m for _, _, s, m in entries)
-    split = _float_split(float(cost), weight, entries)
-    share = _exact_share(cost, weight, entries, split, budgets)
-    if not _split_holds(entries, split, share, budgets):
-        entries.sort(key=lambda e: budgets[e[1]] / e[2])
-        split = _exact_split(cost, weight, entries, budgets)
-        share = _exact_share(cost, weight, entries, split, budgets)
-    return share / cost, split, entries
-
-
-def _float_split(cost: float, weight: int, entries: list[_Entry]) -> int:
-    """Index of the first entry that pays its full share, in floating point."""
-    remaining = cost
-    for index, (key, _, s, m) in enumerate(entries):
-        if remaining / weight <= key:
-            return index
-        remaining -= key * s * m
-        weight -= s * m
-    return len(entries) - 1
-
-
-def _exact_split(
-    cost: Fraction, weight: int, entries: list[_Entry], budgets: list[Fraction]
-) -> int:
-    """Index of the first entry that pays its full share, exactly (entries in exact order)."""
-    remaining = cost
-    for index, (_, c, s, m) in enumerate(entries):
-        if remaining * s <= budgets[c] * weight:
-            return index
-        remaining -= budgets[c] * m
-        weight -= s * m
-    raise AssertionError("an affordable project has a supporter paying a full share")
-
-
-def _exact_share(
-    cost: Fraction, weight: int, entries: list[_Entry], split: int, budgets: list[Fraction]
-) -> Fraction:
-    """Exact ``t`` when the entries before ``split`` are the poor ones."""
-    poor_money = sum((budgets[c] * m for _, c, _, m in entries[:split]), Fraction(0))
-    poor_weight = sum(s * m for _, _, s, m in entries[:split])
-    return (cost - poor_money) / (weight - poor_weight)
-
-
-def _split_holds(
-    entries: list[_Entry], split: int, share: Fraction, budgets: list[Fraction]
-) -> bool:
-    """Exact check that entries before ``split`` are poor and the rest pay in full.
-
-    Entries whose approximate key is clearly on one side are decided by it; only those
-    within a relative 1e-9 of the share are compared exactly.
-    """
-    approximate = float(share)
-    low, high = approximate * (1 - 1e-9), approximate * (1 + 1e-9)
-    for index, (key, c, s, _) in enumerate(entries):
-        poor = index < split
-        if key < low:
-            if not poor:
-                return False
-        elif key > high:
-            if poor:
-                return False
-        elif poor != (share * s > budgets[c]):
-            return False
-    return True
-
-
-def _pay(
-    election: _Election,
-    run: _Run,
-    project: int,
-    rho: Fraction,
-    poor_count: int,
-    entries: list[_Entry],
-) -> _Round:
-    """Charge the supporters and move every paying group to its new money class."""
-    cost = election.costs[project]
-    share = rho * cost
-    budgets = run.class_budgets
-    moved: dict[tuple[int, Fraction], int] = {}
-    rich: list[tuple[int, Score, int]] = []
-    poor: list[tuple[int, Score, int]] = []
-    for position, (_, c, s, m) in enumerate(entries):
-        if position < poor_count:
-            moved[(c, s)] = 0
-            poor.append((c, s, m))
-        else:
-            moved[(c, s)] = len(budgets)
-            budgets.append(budgets[c] - share * s)
-            run.class_floats.append(float(budgets[-1]))
-            rich.append((c, s, m))
-    group_class = run.group_class
-    ran_out: list[str] = []
-    for group, score in zip(
-        election.supporter_groups[project], election.supporter_scores[project], strict=True
-    ):
-        target = moved.get((group_class[group], score))
-        if target is not None:
-            group_class[group] = target
-            if target == 0 and len(ran_out) < RAN_OUT_SAMPLE:
-                ran_out.extend(election.group_voter_ids[group][: RAN_OUT_SAMPLE - len(ran_out)])
-    return _Round(project, rho, rich, poor, ran_out)
 
 
 def _start(election: _Election, per_voter: Fraction) -> _Run:
-    """A run where every group is in one money class holding ``per_voter`` (class 0 is broke)."""
+    """A run where every group holds ``per_voter`` per voter."""
+    groups = len(election.group_sizes)
     return _Run(
         per_voter=per_voter,
-        class_budgets=[Fraction(0), per_voter],
-        class_floats=[0.0, float(per_voter)],
-        group_class=[1] * len(election.group_sizes),
+        money=[float(per_voter)] * groups,
+        alive=bytearray(b"\x01") * groups,
+        round_of=[-1] * len(election.ids),
+        supporters=[list(sup) for sup in election.supporter_groups],
+        weights=[list(w) for w in election.supporter_weights],
+        pruned_at=[0] * len(election.ids),
+        margin=RELATIVE_MARGIN * float(per_voter) * election.key_scale,
     )
+
+
+def _live_supporters(
+    election: _Election, run: _Run, project: int
+) -> tuple[list[int], list[Score], list[Score]]:
+    """The project's supporting groups that still have money, their weights and scores."""
+    groups = run.supporters[project]
+    if run.pruned_at[project] != run.deaths:
+        run.pruned_at[project] = run.deaths
+        keep = list(map(run.alive.__getitem__, groups))
+        if not all(keep):
+            groups[:] = compress(groups, keep)
+            weights = run.weights[project]
+            weights[:] = compress(weights, keep)
+    sizes = election.group_sizes
+    weights = run.weights[project]
+    if election.unit_scores:
+        return groups, weights, [1] * len(groups)
+    return groups, weights, list(map(truediv, weights, map(sizes.__getitem__, groups)))
+
+
+def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
+    """The exact money the voters of ``groups`` (all still with money) hold."""
+    sizes = election.group_sizes
+    ballots = election.ballots
+    round_of = run.round_of
+    paid_per_round = [0] * len(run.shares)
+    voters = 0
+    for group in groups:
+        size = sizes[group]
+        voters += size
+        for project, score in ballots[group]:
+            bought_in = round_of[project]
+            if bought_in >= 0:
+                paid_per_round[bought_in] += size * score
+    paid = sum(
+        (
+            share * amount
+            for share, amount in zip(run.shares, paid_per_round, strict=True)
+            if amount
+        ),
+        Fraction(0),
+    )
+    return voters * run.per_voter - paid
+
+
+def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
+    """The project's exact price, or ``None`` when its supporters cannot afford it.
+
+    A supporter with money ``m`` and score ``s`` pays ``min(m, share * s)``; the share makes
+    the payments add up to the cost. Poor supporters (``m < share * s``) pay all they have,
+    so ``share = (cost - money of the poor) / (score weight of the rest)``. The poor are
+    found with floating-point money, and the split is accepted only when every supporter is
+    further than the screening margin from the exact share; otherwise the exact money of
+    every supporter decides.
+    """
+    groups, weights, scores = _live_supporters(election, run, project)
+    if not groups:
+        return None
+    cost = election.costs[project]
+    sizes = election.group_sizes
+    margin = run.margin
+    keys = list(map(run.money.__getitem__, groups))
+    if not election.unit_scores:
+        keys = list(map(truediv, keys, scores))
+    total_weight = sum(weights)
+    held = sum(map(mul, keys, weights))
+    slack = margin * sum(map(sizes.__getitem__, groups)) + RELATIVE_MARGIN * (held + float(cost))
+    if held < float(cost) - slack:
+        return None
+    if held <= float(cost) + slack and _exact_money(election, run, groups) < cost:
+        return None
+    share_estimate = float(cost) / total_weight
+    if min(keys) > share_estimate * (1 + 1e-12) + margin:
+        share = cost / total_weight
+        return _Priced(share / cost, share, set(), Fraction(0), set())
+    order = sorted(range(len(groups)), key=keys.__getitem__)
+    remaining, weight = float(cost), float(total_weight)
+    split = 0
+    for position in order:
+        if remaining <= keys[position] * weight:
+            break
+        remaining -= keys[position] * weights[position]
+        weight -= weights[position]
+        split += 1
+    if split == len(order):
+        return _exact_price(election, run, project, groups, weights)
+    poor = [groups[i] for i in order[:split]]
+    poor_money = _exact_money(election, run, poor)
+    share = (cost - poor_money) / (total_weight - sum(weights[i] for i in order[:split]))
+    approximate = float(share)
+    richest_poor = keys[order[split - 1]] if split else -math.inf
+    poorest_rich = keys[order[split]]
+    if (
+        richest_poor < approximate * (1 - 1e-12) - margin
+        and poorest_rich > approximate * (1 + 1e-12) + margin
+    ):
+        return _Priced(share / cost, share, set(poor), poor_money, set())
+    return _exact_price(election, run, project, groups, weights)
+
+
+def _exact_price(
+    election: _Election, run: _Run, project: int, groups: list[int], weights: list[Score]
+) -> _Priced:
+    """``_price`` in exact arithmetic only (near ties of money and share)."""
+    cost = election.costs[project]
+    held = [_exact_money(election, run, [g]) for g in groups]
+    order = sorted(range(len(groups)), key=lambda i: held[i] / weights[i])
+    remaining = cost
+    weight = sum(weights)
+    poor: set[int] = set()
+    for position in order:
+        if remaining * weights[position] <= held[position] * weight:
+            break
+        poor.add(groups[position])
+        remaining -= held[position]
+        weight -= weights[position]
+    share = remaining / weight
+    emptied = {
+        g
+        for g, money, w in zip(groups, held, weights, strict=True)
+        if g not in poor and money == share * w
+    }
+    return _Priced(share / cost, share, poor, cost - remaining, emptied)
+
+
+def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Round:
+    """Charge the supporters: the poor pay all they have, the rest their full share."""
+    groups, _, scores = _live_supporters(election, run, project)
+    run.round_of[project] = len(run.shares)
+    run.shares.append(priced.share)
+    share = float(priced.share)
+    money, alive = run.money, run.alive
+    sizes = election.group_sizes
+    if election.unit_scores:
+        for group in groups:
+            money[group] -= share
+    else:
+        for group, score in zip(groups, scores, strict=True):
+            money[group] -= share * score
+    poor, emptied = priced.poor, priced.emptied
+    for group in poor | emptied:
+        money[group] = 0.0
+        alive[group] = 0
+    run.deaths += len(poor) + len(emptied)
+    ran_out = sum(map(sizes.__getitem__, poor))
+    sample: list[str] = []
+    for group in (g for g in groups if g in poor):
+        sample.extend(election.group_voter_ids[group][: RAN_OUT_SAMPLE - len(sample)])
+        if len(sample) == RAN_OUT_SAMPLE:
+            break
+    paid_in_full = sum(map(sizes.__getitem__, groups)) - ran_out
+    return _Round(project, priced.rho, paid_in_full, ran_out, priced.poor_money, sample)
 
 
 def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -> _Run | None:
@@ -314,7 +394,7 @@ def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -
     """
     run = _start(election, per_voter)
     ranks = election.tie_rank
-    queue = [(Fraction(0), ranks[p], p) for p in range(len(election.ids))]
+    queue: list[_Queued] = [(Fraction(0), ranks[p], p) for p in range(len(election.ids))]
     heapq.heapify(queue)
     bought: set[int] = set()
     rounds = follow.rounds if follow is not None else None
@@ -328,8 +408,8 @@ def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -
             priced = _price(election, run, project)
             if priced is None:
                 continue
-            if queue and (priced[0], rank) > queue[0][:2]:
-                heapq.heappush(queue, (priced[0], rank, project))
+            if queue and (priced.rho, rank) > queue[0][:2]:
+                heapq.heappush(queue, (priced.rho, rank, project))
                 continue
         else:
             if len(run.rounds) == len(rounds):
@@ -342,20 +422,16 @@ def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -
             if priced is None:  # pragma: no cover - more money never makes a purchase fail
                 return None
         bought.add(project)
-        run.rounds.append(_pay(election, run, project, *priced))
+        run.rounds.append(_pay(election, run, project, priced))
 
 
 def _rivals_priced_above(
-    election: _Election,
-    run: _Run,
-    queue: list[tuple[Fraction, int, int]],
-    bought: set[int],
-    target: _Round,
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int], target: _Round
 ) -> bool:
     """Whether every project other than the target provably loses this round to it."""
     ranks = election.tie_rank
     winner = (target.rho, ranks[target.project])
-    losers: list[tuple[Fraction, int, int]] = []
+    losers: list[_Queued] = []
     while queue and queue[0][:2] < winner:
         _, rank, project = heapq.heappop(queue)
         if project in bought:
@@ -366,16 +442,16 @@ def _rivals_priced_above(
         priced = _price(election, run, project)
         if priced is None:
             continue
-        if (priced[0], rank) < winner:
+        if (priced.rho, rank) < winner:
             return False
-        losers.append((priced[0], rank, project))
+        losers.append((priced.rho, rank, project))
     for entry in losers:
         heapq.heappush(queue, entry)
     return True
 
 
 def _nothing_affordable(
-    election: _Election, run: _Run, queue: list[tuple[Fraction, int, int]], bought: set[int]
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
 ) -> bool:
     """Whether no project left in the queue can still be bought."""
     return all(
@@ -435,13 +511,11 @@ def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
     steps: list[SelectionStep] = []
     voter_money = run.per_voter * election.voters
     spent = Fraction(0)
-    budgets = run.class_budgets
     for purchase in run.rounds:
         cost = election.costs[purchase.project]
         spent += cost
         voter_money -= cost
-        paid_in_full = sum(m for _, _, m in purchase.rich)
-        ran_out = sum(m for _, _, m in purchase.poor)
+        paid_in_full, ran_out = purchase.paid_in_full, purchase.ran_out
         steps.append(
             SelectionStep(
                 "mes_round",
@@ -453,7 +527,7 @@ def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
                     "supporters": paid_in_full + ran_out,
                     "paid_in_full": paid_in_full,
                     "ran_out": ran_out,
-                    "ran_out_paid": sum(budgets[c] * m for c, _, m in purchase.poor),
+                    "ran_out_paid": purchase.ran_out_paid,
                     "ran_out_sample": tuple(purchase.ran_out_sample),
                     "spent": spent,
                     "remaining_budget": election.budget - spent,
