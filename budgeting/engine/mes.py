@@ -27,10 +27,12 @@ Completions (``COMPLETIONS``):
 * ``add1-exhaustive`` — the same, but stop at the first outcome that is exhaustive: no
   unselected project with a supporter fits in the money the outcome leaves (pabutools
   ``voter_budget_increment=1``, the equalshares.net compute tool's default).
-* ``add1u`` — ``add1-exhaustive``, then fill what is left greedily by score (by votes on
-  approval ballots), skipping what does not fit: the equalshares.net "add1u" completion,
-  pabutools ``completion_by_rule_combination`` of ``method_of_equal_shares(...,
-  voter_budget_increment=1)`` and greedy utilitarian welfare with cost satisfaction.
+* ``add1u`` — ``add1`` (the last outcome within the budget, no exhaustive stop), then fill
+  what is left greedily by score (by votes on approval ballots), skipping what does not
+  fit. The equalshares.net "add1u" completion and pabutools' combination of
+  ``method_of_equal_shares(..., voter_budget_increment=1)`` with greedy utilitarian welfare
+  start from ``add1-exhaustive`` instead; the two agree wherever ``add1`` and
+  ``add1-exhaustive`` do (not on Wieliczka 2023).
 
 Ties: equal prices per unit of utility, and equal scores in the greedy fill, are broken by
 the one order of ``budgeting.engine.ties``: lower cost, then more supporters, then the
@@ -585,7 +587,7 @@ def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> Select
     elif completion == "none":
         run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
     else:
-        run, steps_taken, runs = _scan(election, completion != "add1")
+        run, steps_taken, runs = _scan(election, completion == "add1-exhaustive")
     assert run is not None
     selected = [*election.free, *(election.ids[p] for p in run.order)]
     spent = _spent(election, run)

@@ -88,7 +88,8 @@ def test_add1u_fills_what_is_left_by_votes_skipping_what_does_not_fit() -> None:
         {"v1": "AD", "v2": "ABC", "v3": "AB"},
     )
     result = equal_shares(profile, completion="add1u")
-    mes_part = equal_shares(profile, completion="add1-exhaustive").selected
+    # add1u starts from add1 (the last outcome within the budget), not add1-exhaustive.
+    mes_part = equal_shares(profile, completion="add1").selected
     assert result.selected[: len(mes_part)] == mes_part
     completion_steps = [step for step in result.steps if step.kind == "completion"]
     assert [step.project_id for step in completion_steps] == list(result.selected[len(mes_part) :])
@@ -156,3 +157,21 @@ def test_unknown_completion_is_refused_with_the_known_ones_listed() -> None:
     with pytest.raises(ValueError, match="add1-exhaustive") as error:
         equal_shares(profile, completion="add2")
     assert "'add2'" in str(error.value)
+
+
+def test_add1u_builds_on_add1_not_on_the_exhaustive_stop() -> None:
+    # 4 voters x 2 (v3, v4 approve nothing). A (8: v1 v2), B (1: v1).
+    # At 2 each: B (v1 pays 1); A's supporters hold 1 + 2 < 8. {B} leaves 7 < 8: exhaustive,
+    # so add1-exhaustive stops there. At 4 each A is cheaper per unit of utility (rho 1/2
+    # against 1): v1 and v2 pay 4 each and B is unaffordable: {A} = 8. At 5 each both are
+    # bought (9 > 8), so add1 keeps {A}; add1u fills from {A} and nothing else fits.
+    profile = approval_profile(8, {"A": 8, "B": 1}, {"v1": "AB", "v2": "A", "v3": "", "v4": ""})
+    exhaustive = equal_shares(profile, completion="add1-exhaustive")
+    assert exhaustive.selected == ("B",)
+    assert exhaustive.details["per_voter_budget"] == 2
+    last = equal_shares(profile, completion="add1")
+    assert last.selected == ("A",)
+    assert last.details["per_voter_budget"] == 4
+    filled = equal_shares(profile, completion="add1u")
+    assert filled.selected == ("A",)
+    assert filled.details["per_voter_budget"] == 4

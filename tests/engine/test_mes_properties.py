@@ -127,6 +127,34 @@ def test_add1_skipping_matches_stepping_on_points(profile: ProjectProfile) -> No
     assert list(equal_shares(profile, completion="add1").selected) == plain_add1(profile, False)
 
 
+def plain_greedy_fill(profile: ProjectProfile, chosen: list[str]) -> list[str]:
+    """Add what still fits by total score, ties in the engine's order."""
+    score = {
+        p.id: sum((b.scores.get(p.id, 0) for b in profile.ballots), Fraction(0))
+        for p in profile.projects
+    }
+    supporters = {
+        p.id: sum(1 for b in profile.ballots if p.id in b.scores) for p in profile.projects
+    }
+    spent = sum(profile.project(pid).cost for pid in chosen)
+    filled = list(chosen)
+    for project in sorted(
+        profile.projects,
+        key=lambda p: (-score[p.id], tie_order_key(p.cost, supporters[p.id], p.id)),
+    ):
+        if project.id not in filled and spent + project.cost <= profile.budget:
+            filled.append(project.id)
+            spent += project.cost
+    return filled
+
+
+@settings(max_examples=60, deadline=None)
+@given(profiles())
+def test_add1u_is_add1_then_the_greedy_fill(profile: ProjectProfile) -> None:
+    expected = plain_greedy_fill(profile, plain_add1(profile, False))
+    assert list(equal_shares(profile, completion="add1u").selected) == expected
+
+
 @settings(max_examples=100, deadline=None)
 @given(profiles(), st.randoms(use_true_random=False))
 def test_outcome_ignores_voter_order_and_stays_within_budget(profile, random) -> None:  # type: ignore[no-untyped-def]
