@@ -60,8 +60,8 @@ def round_controls(conn, t) -> None:
         t("officer.hide_results"),
         value=voting_round.hide_results_until_close,
         key=f"hide_results_{voting_round.id}",
-        help=t("officer.hide_results_help"),
     )
+    st.caption(t("officer.hide_results_help"))
     if hide != voting_round.hide_results_until_close:
         store.update_round(conn, voting_round.id, hide_results_until_close=hide)
         st.rerun()

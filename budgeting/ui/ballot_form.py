@@ -38,7 +38,7 @@ def project_key(project_id: str) -> str:
     return f"project_{project_id}"
 
 
-def limits_of(services: Sequence[store.Service], budget: Fraction) -> list[ballot.ServiceLimits]:
+def limits_of(services: Sequence[store.Service]) -> list[ballot.ServiceLimits]:
     """Each service's bounds, as the ballot arithmetic needs them."""
     return [ballot.ServiceLimits(s.id, s.floor, s.ceiling, s.current_spend) for s in services]
 

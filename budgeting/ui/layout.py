@@ -17,6 +17,7 @@ RESIDENT_CSS = f"""
 /* Phones: a single readable column; long words wrap instead of widening the page. */
 .stMainBlockContainer {{ max-width: 46rem; padding: 3.5rem 1rem 4rem 1rem; }}
 .stMarkdown, .stCaption, label {{ overflow-wrap: anywhere; }}
+.stApp h1 {{ font-size: 2.2rem; }}
 .stApp h3 {{ font-size: 1.4rem; }}
 /* Touch targets of at least 44 px (WCAG 2.5.5); we use {TOUCH_TARGET_PX} px. */
 .stButton button, .stFormSubmitButton button, .stPageLink a, [data-testid="stMainMenuButton"],

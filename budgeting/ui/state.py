@@ -38,19 +38,25 @@ def language() -> str:
 def language_switch() -> str:
     """The language control every resident page shows, and the language it selects.
 
-    The control is bound to ``?lang=`` so a shared or bookmarked link keeps the language.
+    The choice is kept in ``?lang=`` (a language code; none for English), so a shared or
+    bookmarked link opens in the same language.
     """
     names = i18n.languages()
+    # Set on every run: a value left by the control on another page is not carried over.
+    current = st.session_state[LANGUAGE_KEY] = language()
     chosen = st.segmented_control(
-        i18n.text("common.language", language()),
+        i18n.text("common.language", current),
         options=list(names),
         format_func=names.__getitem__,
-        default=i18n.DEFAULT_LANGUAGE,
         required=True,
         key=LANGUAGE_KEY,
-        bind="query-params",
     )
-    return chosen if chosen in names else i18n.DEFAULT_LANGUAGE
+    chosen = chosen if chosen in names else current
+    if chosen == i18n.DEFAULT_LANGUAGE:
+        st.query_params.pop(LANGUAGE_KEY, None)
+    else:
+        st.query_params[LANGUAGE_KEY] = chosen
+    return chosen
 
 
 def translator(language_code: str) -> Callable[..., str]:

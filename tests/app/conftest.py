@@ -38,6 +38,7 @@ def open_page(budget_db: str) -> Callable[..., AppTest]:
         app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         if secrets is not None:
             app.secrets = secrets
+        app.query_params.update(query)
         app.run()
         app.switch_page(page)
         app.query_params.update(query)

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from budgeting import store
 from budgeting.store.demo import DEMO_ROUND_ID
-from budgeting.ui import outcome
+from budgeting.ui import ballot, ballot_form, outcome
 
 ROUND = {"round": DEMO_ROUND_ID}
 
@@ -27,12 +27,11 @@ def html(app) -> str:
 
 
 def a_valid_ballot(conn) -> dict:
+    """Floors topped up to the budget by the balance helper, and one project."""
     services = store.list_services(conn, DEMO_ROUND_ID)
     budget = store.get_round(conn, DEMO_ROUND_ID).service_budget
-    allocation = {s.id: s.floor for s in services}
-    first = services[0]
-    allocation[first.id] += budget - sum(allocation.values())
-    assert allocation[first.id] <= first.ceiling, "demo data: the first service can take the rest"
+    amounts = ballot.balance({}, ballot_form.limits_of(services), budget)
+    allocation = {sid: Fraction(amount) for sid, amount in amounts.items()}
     return {"allocation": allocation, "project_scores": {"P01": 1}}
 
 

@@ -149,6 +149,9 @@ def test_welsh_is_selectable_and_kept_in_the_link(open_page):
     app.segmented_control(key="lang").set_value("cy").run()
     assert app.text_input(key="voter_code").label == "Eich cod pleidleisio"
     assert app.query_params.get("lang") == "cy"
+    app.segmented_control(key="lang").set_value("en").run()
+    assert app.text_input(key="voter_code").label == "Your voter code"
+    assert "lang" not in app.query_params
 
 
 def test_closed_round_takes_no_ballots(open_page, conn):
