@@ -36,7 +36,6 @@ from budgeting.store.rounds import create_round, get_round, list_rounds, update_
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_ROUND_ID = "riverside-2027"
-HIDDEN_DEMO_ROUND_ID = "riverside-2027-hidden"
 DEMO_SEED = 2027
 SYNTHETIC_VOTERS = 300
 AGE_BANDS = ("16-24", "25-34", "35-49", "50-64", "65+")
