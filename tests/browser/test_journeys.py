@@ -85,7 +85,7 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, screenshots):
         page.keyboard.press("ArrowRight")
     expect(page.get_by_text(re.compile(r"over budget"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     page.get_by_role("button", name=re.compile(r"^Balance to")).click()
-    expect(page.get_by_text(re.compile(r"^Balanced"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     page.locator(".st-key-service_parks").scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "vote-phone.png")
 
