@@ -166,3 +166,55 @@ def test_unknown_round_says_so(open_page):
     app = open_page("pages/vote.py", round="no-such-round")
     assert not app.exception
     assert any("could not find this voting round" in text for text in texts(app, "error"))
+
+
+def round_with_format(conn, round_id: str, **settings) -> str:
+    """A copy of the demo round's services and projects under another ballot format."""
+    demo = store.get_round(conn, DEMO_ROUND_ID)
+    store.create_round(
+        conn,
+        id=round_id,
+        name=f"{round_id} test round",
+        service_budget=demo.service_budget,
+        project_budget=demo.project_budget,
+        status="open",
+        code_mode="codes",
+        **settings,
+    )
+    store.replace_services(conn, round_id, store.list_services(conn, DEMO_ROUND_ID))
+    store.replace_projects(conn, round_id, store.list_projects(conn, DEMO_ROUND_ID))
+    store.add_voter_codes(conn, round_id, [CODE])
+    return round_id
+
+
+def test_knapsack_ballot_keeps_a_running_cost_total(open_page, conn):
+    round_id = round_with_format(conn, "knapsack-test", ballot_format="knapsack")
+    app = enter_code(open_page, round=round_id)
+    projects = store.list_projects(conn, round_id)
+    expensive = sorted(projects, key=lambda p: p.cost, reverse=True)[:4]
+    for project in expensive:
+        app.checkbox(key=f"project_{project.id}").check()
+    app.run()
+    total = sum(p.cost for p in expensive)
+    assert f"Chosen so far: £{int(total):,} of £300,000." in markdown_text(app)
+    assert total > 300_000
+    app.button(key="submit_ballot").click().run()
+    assert any("not sent" in error for error in texts(app, "error"))
+    assert store.latest_ballot(conn, round_id, CODE) is None
+
+    app.checkbox(key=f"project_{expensive[0].id}").uncheck()
+    app.checkbox(key=f"project_{expensive[1].id}").uncheck().run()
+    app.button(key="submit_ballot").click().run()
+    stored = store.latest_ballot(conn, round_id, CODE)
+    assert stored is not None
+    assert set(stored.project_scores) == {p.id for p in expensive[2:]}
+
+
+def test_points_ballot_spreads_points(open_page, conn):
+    round_id = round_with_format(conn, "points-test", ballot_format="points", max_points=10)
+    app = enter_code(open_page, round=round_id)
+    app.number_input(key="project_P01").set_value(6)
+    app.number_input(key="project_P02").set_value(4).run()
+    assert "10 of 10 points used." in markdown_text(app)
+    app.button(key="submit_ballot").click().run()
+    assert store.latest_ballot(conn, round_id, CODE).project_scores == {"P01": 6, "P02": 4}
