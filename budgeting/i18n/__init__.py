@@ -22,7 +22,9 @@ DEFAULT_LANGUAGE = "en"
 @cache
 def languages() -> dict[str, str]:
     """Language code -> the language's own name (its ``language.name`` message)."""
-    codes = sorted(p.name for p in CATALOGUE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    codes = sorted(
+        p.name for p in CATALOGUE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")
+    )
     return {code: _catalogue(code).get("language.name", code) for code in codes}
 
 
