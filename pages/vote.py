@@ -41,12 +41,15 @@ def remaining_indicator(budget, tolerance) -> None:
     """How much is left to allocate, in words and a symbol (never colour alone)."""
     left = ballot.left_to_allocate(ballot_form.current_allocation(services), budget)
     if abs(left) <= tolerance:
-        icon, words = "check_circle", t("vote.allocation.balanced", budget=money(budget))
+        symbol, words = "✓", t("vote.allocation.balanced", budget=money(budget))
     elif left > 0:
-        icon, words = "add_circle", t("vote.allocation.left", amount=money(left))
+        symbol, words = "+", t("vote.allocation.left", amount=money(left))
     else:
-        icon, words = "remove_circle", t("vote.allocation.over", amount=money(-left))
-    st.markdown(f"**:material/{icon}: {words}**")
+        symbol, words = "−", t("vote.allocation.over", amount=money(-left))
+    st.markdown(
+        f'<p role="status"><span aria-hidden="true">{symbol}</span> <strong>{words}</strong></p>',
+        unsafe_allow_html=True,
+    )
 
 
 def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: int) -> None:
