@@ -35,14 +35,27 @@ def entry_hash(
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+def _last_link(cursor: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """(sequence number, hash) of the newest entry; (0, genesis) for an empty log.
+
+    ``max`` is answered from column statistics and the hash by a primary-key lookup, which
+    stays fast as the log grows (sorting it for the newest entry does not).
+    """
+    last_seq = cursor.execute("SELECT max(seq) FROM audit_log").fetchall()[0][0]
+    if last_seq is None:
+        return 0, GENESIS_HASH
+    return last_seq, cursor.execute(
+        "SELECT hash FROM audit_log WHERE seq = ?", [last_seq]
+    ).fetchall()[0][0]
+
+
 def append_entries(
     cursor: duckdb.DuckDBPyConnection,
     round_id: str | None,
     entries: list[tuple[str, dict[str, Any], datetime]],
 ) -> list[AuditEntry]:
     """Append (kind, details, time) entries, in order, inside the caller's write transaction."""
-    last = cursor.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
-    seq, prev_hash = (last[0][0], last[0][1]) if last else (0, GENESIS_HASH)
+    seq, prev_hash = _last_link(cursor)
     appended = []
     for kind, details, at in entries:
         seq += 1

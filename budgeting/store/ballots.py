@@ -147,19 +147,25 @@ def _naive_utc(moment: datetime | None) -> datetime | None:
 
 
 def _new_receipts(cursor: duckdb.DuckDBPyConnection, count: int) -> list[str]:
-    """``count`` receipt codes not yet used by any ballot."""
-    receipts: set[str] = set()
+    """``count`` receipt codes not yet used by any ballot, in random order.
+
+    Receipts are random (8 characters from a 31-letter alphabet, about 40 bits), so their
+    order says nothing about when ballots were cast.
+    """
+    receipts: dict[str, None] = {}
     while len(receipts) < count:
-        wanted = count - len(receipts)
-        fresh = {
+        fresh = [
             "".join(secrets.choice(CODE_ALPHABET) for _ in range(RECEIPT_LENGTH))
-            for _ in range(wanted)
-        } - receipts
-        taken = cursor.execute(
-            "SELECT receipt FROM ballots WHERE receipt IN (SELECT unnest(?))", [sorted(fresh)]
-        ).fetchall()
-        receipts |= fresh - {row[0] for row in taken}
-    return sorted(receipts)
+            for _ in range(count - len(receipts))
+        ]
+        taken = {
+            row[0]
+            for row in cursor.execute(
+                "SELECT receipt FROM ballots WHERE receipt IN (SELECT unnest(?))", [fresh]
+            ).fetchall()
+        }
+        receipts.update(dict.fromkeys(receipt for receipt in fresh if receipt not in taken))
+    return list(receipts)
 
 
 def _write(

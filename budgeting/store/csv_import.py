@@ -36,6 +36,7 @@ import duckdb
 
 from budgeting.i18n import format_money
 from budgeting.store.ballots import BallotInput, check_ballots, submit_ballots
+from budgeting.store.codes import voter_code_status
 from budgeting.store.models import CsvImportError, CsvProblem
 from budgeting.store.money import parse_amount
 from budgeting.store.rounds import (
@@ -301,6 +302,16 @@ def import_ballots_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str
     for index, ballot_problems in check_ballots(conn, round_id, ballots):
         line = parsed[index][0]
         problems.extend(CsvProblem(line, p.field, p.message("en")) for p in ballot_problems)
+    known: dict[str, bool] = {}
+    for line, ballot in parsed:
+        if ballot.code is None:
+            continue
+        if ballot.code not in known:
+            known[ballot.code] = voter_code_status(conn, round_id, ballot.code) == "valid"
+        if not known[ballot.code]:
+            problems.append(
+                CsvProblem(line, "code", f"{ballot.code!r} is not a code of this round")
+            )
     if problems:
         raise CsvImportError(sorted(problems, key=lambda p: p.line or 0))
     return len(submit_ballots(conn, round_id, ballots))

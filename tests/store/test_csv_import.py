@@ -96,9 +96,15 @@ def test_ballots_csv_reports_lines_and_stores_nothing(conn):
     )
     assert store.import_ballots_csv(conn, round_id, good) == 2
     assert store.ballot_count(conn, round_id) == 2
-    bad = good + ",web,,,yesterday,B,5000,5000\n,web,,,,Z,5000,lots\n,web,,,,B,1,1\n"
+    bad = good + (
+        ",web,,,yesterday,B,5000,5000\n"
+        ",web,,,,Z,5000,lots\n"
+        ",web,,,,B,1,1\n"
+        "NOT-KNOWN,web,,,,B,5000,5000\n"
+    )
     with pytest.raises(store.CsvImportError) as caught:
         store.import_ballots_csv(conn, round_id, bad)
-    lines = {p.line for p in caught.value.problems}
-    assert {4, 5, 6} <= lines and not {2, 3} & lines
+    where = {(p.line, p.field) for p in caught.value.problems}
+    assert {(4, "submitted_at"), (5, "libraries"), (7, "code")} <= where
+    assert {line for line, _ in where} == {4, 5, 6, 7}
     assert store.ballot_count(conn, round_id) == 2
