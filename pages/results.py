@@ -6,6 +6,7 @@ numbers move without reloading the page (no flicker, the QR code stays put).
 """
 
 from datetime import timedelta
+from html import escape
 
 import streamlit as st
 
@@ -19,11 +20,11 @@ CHART_HEIGHT = 780
 
 
 def heading(level: int, words: str) -> None:
-    st.markdown(f"<h{level}>{words}</h{level}>", unsafe_allow_html=True)
+    st.markdown(f"<h{level}>{escape(words)}</h{level}>", unsafe_allow_html=True)
 
 
 def note(words: str, css_class: str = "projector-note") -> None:
-    st.markdown(f'<p class="{css_class}">{words}</p>', unsafe_allow_html=True)
+    st.markdown(f'<p class="{css_class}">{escape(words)}</p>', unsafe_allow_html=True)
 
 
 def join_panel(voting_round: store.Round, t, count: int) -> None:
@@ -32,7 +33,7 @@ def join_panel(voting_round: store.Round, t, count: int) -> None:
     link = qr.short_link(url)
     st.markdown(
         f'<img class="projector-qr" src="{qr.qr_svg_data_uri(url)}" '
-        f'alt="{t("results.qr_alt", link=link)}">',
+        f'alt="{escape(t("results.qr_alt", link=link))}">',
         unsafe_allow_html=True,
     )
     note(t("results.join"))
@@ -108,7 +109,7 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
             ),
         )
         items = "".join(
-            f'<li>{line.headline}<br><span class="why">{line.reason}</span></li>'
+            f'<li>{escape(line.headline)}<br><span class="why">{escape(line.reason)}</span></li>'
             for line in page.lines
         )
         st.markdown(f'<ul class="projector-list">{items}</ul>', unsafe_allow_html=True)

@@ -2,6 +2,7 @@
 review, submit, receipt; revisable until the round closes (the latest ballot counts)."""
 
 from collections.abc import Sequence
+from html import escape
 
 import streamlit as st
 
@@ -46,10 +47,8 @@ def remaining_indicator(budget, tolerance) -> None:
         symbol, words = "+", t("vote.allocation.left", amount=money(left))
     else:
         symbol, words = "−", t("vote.allocation.over", amount=money(-left))
-    st.markdown(
-        f'<p role="status"><span aria-hidden="true">{symbol}</span> <strong>{words}</strong></p>',
-        unsafe_allow_html=True,
-    )
+    status = f'<span aria-hidden="true">{symbol}</span> <strong>{escape(words)}</strong>'
+    st.markdown(f'<p role="status">{status}</p>', unsafe_allow_html=True)
 
 
 def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: int) -> None:
@@ -160,6 +159,7 @@ def review_section() -> None:
         lines = [f"- {p.name}" for p in chosen]
     st.markdown("\n".join(lines) if lines else t("vote.review.no_projects"))
     show_problems(problems.get("ballot", []))
+    receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
     st.button(
         t("vote.submit"),
         key=ballot_form.SUBMIT_KEY,
@@ -167,18 +167,20 @@ def review_section() -> None:
         width="stretch",
         on_click=ballot_form.submit,
         args=(conn, voting_round, services, projects, code),
+        # Without voter codes a ballot cannot be revised, so one visit sends one ballot.
+        disabled=bool(receipt) and code is None,
     )
     if any(problems.values()):
         st.error(
             t("vote.review.not_sent", count=sum(map(len, problems.values()))),
             icon=":material/error:",
         )
-    receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
     if receipt:
         with st.container(key="receipt"):
             st.success(t("vote.receipt.heading"), icon=":material/check_circle:")
             st.markdown(f"{t('vote.receipt.code')} `{receipt}`")
             st.write(t("vote.receipt.revise") if code else t("vote.receipt.keep"))
+            st.button(t("vote.receipt.finish"), key="finish_ballot", on_click=ballot_form.finish)
 
 
 layout.resident_style()

@@ -85,6 +85,13 @@ def forget_ballot() -> None:
         st.session_state.pop(key, None)
 
 
+def finish() -> None:
+    """Clear the screen for the next resident (a shared kiosk at a meeting): the code and
+    the ballot go; the stored ballot stays."""
+    st.session_state[CODE_KEY] = ""
+    forget_ballot()
+
+
 def copy_value(source_key: str, target_key: str) -> None:
     """Keep a service's slider and number input showing the same amount."""
     st.session_state[target_key] = st.session_state[source_key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 from urllib.parse import urlencode, urlsplit
 
 import segno
@@ -23,6 +24,7 @@ def short_link(url: str) -> str:
     return f"{host}{parts.path}{query}"
 
 
+@cache
 def qr_svg_data_uri(url: str, *, dark: str = "#000000", light: str = "#ffffff") -> str:
     """A scalable QR code for ``url`` as an SVG ``data:`` URI for an ``<img>``.
 

@@ -218,3 +218,22 @@ def test_points_ballot_spreads_points(open_page, conn):
     assert "10 of 10 points used." in markdown_text(app)
     app.button(key="submit_ballot").click().run()
     assert store.latest_ballot(conn, round_id, CODE).project_scores == {"P01": 6, "P02": 4}
+
+
+def test_finish_clears_the_screen_for_the_next_resident(open_page, conn):
+    app = submit_valid_ballot(enter_code(open_page), ["P04"])
+    app.button(key="finish_ballot").click().run()
+    assert app.text_input(key="voter_code").value == ""
+    assert not app.slider
+    assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE).project_scores == {"P04": 1}
+
+
+def test_round_without_codes_takes_one_ballot_per_visit(open_page, conn):
+    round_id = round_with_format(conn, "open-test", ballot_format="approval", max_approvals=3)
+    store.update_round(conn, round_id, code_mode="open")
+    app = open_page("pages/vote.py", round=round_id)
+    assert not app.text_input
+    app = submit_valid_ballot(app, ["P01"])
+    assert shown_receipt(app)
+    assert app.button(key="submit_ballot").disabled
+    assert store.ballot_count(conn, round_id) == 1
