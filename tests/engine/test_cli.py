@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PABULIB_DIR
+
+from tests.conftest import PABULIB_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,13 +14,13 @@ from fractions import Fraction
 from itertools import groupby
 
 import pytest
-from conftest import load_pb, load_profile, manifest, reference_results
 
 from budgeting.__main__ import recorded_rule
 from budgeting.engine.greedy import greedy, greedy_cost, ranked_by_score, tally
 from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.phragmen import phragmen
 from budgeting.engine.welfare import max_welfare
+from tests.conftest import load_pb, load_profile, manifest, reference_results
 
 LARGE = {entry["file"] for entry in manifest() if entry["num_voters"] > 20_000}
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from conftest import make_profile
-
 from budgeting.engine.greedy import greedy, greedy_cost, tally
+from tests.conftest import make_profile
 
 
 def test_funds_by_votes_and_skips_what_does_not_fit() -> None:

@@ -7,9 +7,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import PABULIB_DIR, load_pb, load_profile, manifest
 
 from budgeting.engine.pabulib import PabulibError, parse_pb, read_pb, write_pb
+from tests.conftest import PABULIB_DIR, load_pb, load_profile, manifest
 
 FILES = [entry["file"] for entry in manifest()]
 

@@ -6,10 +6,10 @@ import random
 from fractions import Fraction
 
 import pytest
-from conftest import make_profile
 
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.phragmen import phragmen
+from tests.conftest import make_profile
 
 
 def per_voter_phragmen(profile: ProjectProfile) -> list[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from conftest import make_profile
 
 from budgeting.engine.allocation import ALLOCATION_RULES, DEFAULT_ALLOCATION_RULE
 from budgeting.engine.mes import COMPLETIONS
 from budgeting.engine.model import SelectionResult
 from budgeting.engine.registry import RULES, rule, rules
+from tests.conftest import make_profile
 
 SELECTION_IDS = ["greedy", "greedy-cost", "mes", "phragmen", "max-welfare"]
 ALLOCATION_IDS = ["mean", "median", "independent-markets"]

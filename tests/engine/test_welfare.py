@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from conftest import make_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budgeting.engine.greedy import tally
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.welfare import max_welfare
+from tests.conftest import make_profile
 
 
 def brute_force_welfare(profile: ProjectProfile) -> Fraction:
