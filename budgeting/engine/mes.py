@@ -59,10 +59,9 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import compress
+from itertools import compress, repeat
 from operator import mul, truediv
 
 from budgeting.engine.greedy import ranked_by_score, tally
@@ -103,8 +102,6 @@ class _Election:
     supporter_scores: list[list[Score]]
     supporter_weights: list[list[Score]]
     """Per project and supporting group: voters times score."""
-    ballots: list[list[tuple[int, Score]]]
-    """Per group: the candidate projects it supports, with its score."""
     unit_scores: bool
     free: list[str]
     key_scale: float
@@ -139,24 +136,33 @@ class _Round:
 class _Run:
     """One MES run at a given starting amount per voter.
 
-    ``money`` holds each group's money per voter in floating point (for screening). A
-    group that still has money paid its full share in every earlier round whose project it
-    supports, so its exact money is ``per_voter - sum(score * share of those rounds)``.
-    ``supporters`` / ``weights`` list each project's supporting groups that still have
-    money; they are pruned when ``deaths`` (groups that ran out) has grown since.
+    Groups that paid the same rounds with the same scores hold the same money, so money is
+    kept per *money node*: a node's exact money per voter is ``node_numerator`` over
+    ``denominators[node_generation]`` (the common denominator of the starting amount and
+    the shares of the rounds up to the node's creation; unreduced, so sums over many nodes
+    are integer sums) and ``node_float`` is that value correctly rounded to floating point
+    (for screening); ``node`` is each group's node and ``money`` its float money per voter.
+    A purchase moves each paying group to a child node (one exact subtraction per distinct
+    node, not per group). ``supporters`` / ``weights`` / ``scores`` list each project's
+    supporting groups that still have money; they are pruned when ``deaths`` (groups that
+    ran out) has grown.
     """
 
     per_voter: Fraction
     money: list[float]
+    node: list[int]
+    node_numerator: list[int]
+    node_generation: list[int]
+    node_float: list[float]
+    denominators: list[int]
     alive: bytearray
-    round_of: list[int]
     supporters: list[list[int]]
     weights: list[list[Score]]
+    scores: list[list[Score]]
     pruned_at: list[int]
     margin: float
     deaths: int = 0
     rounds: list[_Round] = field(default_factory=list)
-    shares: list[Fraction] = field(default_factory=list)
 
     @property
     def order(self) -> tuple[int, ...]:
@@ -168,38 +174,67 @@ def _score(score: Fraction) -> Score:
     return score.numerator if score.denominator == 1 else score
 
 
-def _prepare(profile: ProjectProfile) -> _Election:
-    """Group identical ballots and index the projects MES can buy."""
-    by_projects: dict[tuple[str, ...], list[tuple[tuple[Fraction, ...], int]]] = {}
-    group_sizes: list[int] = []
-    group_voter_ids: list[list[str]] = []
-    group_ballots: list[tuple[tuple[str, ...], tuple[Fraction, ...]]] = []
+def _group_ballots(
+    profile: ProjectProfile,
+) -> tuple[list[dict[str, Score]], list[list[str]], bool]:
+    """Identical ballots as groups: each group's positive scores and its voters' ids.
+
+    When every score is 1 (approval-type ballots; checked once per distinct score object, as
+    parsers share one object per ballot) ballots are keyed by their set of project ids alone,
+    so grouping hashes and compares no exact numbers. The flag says whether that was so.
+    """
+    score_objects: dict[int, Fraction] = {}
     for ballot in profile.ballots:
-        scores = ballot.scores
-        projects = tuple(sorted(pid for pid, value in scores.items() if value > 0))
-        values = tuple(map(scores.__getitem__, projects))
-        variants = by_projects.setdefault(projects, [])
-        index = next((group for known, group in variants if known == values), len(group_sizes))
-        if index == len(group_sizes):
-            variants.append((values, index))
-            group_sizes.append(0)
-            group_voter_ids.append([])
-            group_ballots.append((projects, values))
-        group_sizes[index] += 1
-        group_voter_ids[index].append(ballot.voter_id)
-    supporters: dict[str, list[tuple[int, Score]]] = {}
-    for index, (projects, values) in enumerate(group_ballots):
-        for pid, value in zip(projects, values, strict=True):
-            supporters.setdefault(pid, []).append((index, _score(value)))
-    counts = Counter({pid: sum(group_sizes[g] for g, _ in sup) for pid, sup in supporters.items()})
-    candidates = [p for p in profile.projects if p.cost > 0 and p.id in supporters]
+        values = ballot.scores.values()
+        score_objects.update(zip(map(id, values), values, strict=True))
+    unit = all(value == 1 for value in score_objects.values())
+    index_of: dict[frozenset[str] | frozenset[tuple[str, Fraction]], int] = {}
+    scores: list[dict[str, Score]] = []
+    voter_ids: list[list[str]] = []
+    for ballot in profile.ballots:
+        if unit:
+            key: frozenset[str] | frozenset[tuple[str, Fraction]] = frozenset(ballot.scores)
+        else:
+            key = frozenset((pid, value) for pid, value in ballot.scores.items() if value > 0)
+        index = index_of.setdefault(key, len(scores))
+        if index == len(scores):
+            if unit:
+                scores.append(dict.fromkeys(ballot.scores, 1))
+            else:
+                scores.append({pid: _score(value) for pid, value in key})  # type: ignore[misc]
+            voter_ids.append([])
+        voter_ids[index].append(ballot.voter_id)
+    return scores, voter_ids, unit
+
+
+def _prepare(profile: ProjectProfile) -> _Election:
+    """Group identical ballots and index the projects MES can buy (once per call)."""
+    group_scores, group_voter_ids, unit_scores = _group_ballots(profile)
+    group_sizes = list(map(len, group_voter_ids))
+    groups_of: dict[str, list[int]] = {}
+    for index, scores in enumerate(group_scores):
+        for pid in scores:
+            groups_of.setdefault(pid, []).append(index)
+    counts = {pid: sum(map(group_sizes.__getitem__, groups)) for pid, groups in groups_of.items()}
+    candidates = [p for p in profile.projects if p.cost > 0 and p.id in groups_of]
     by_tie = sorted(candidates, key=lambda p: tie_order_key(p.cost, counts[p.id], p.id))
     rank = {p.id: position for position, p in enumerate(by_tie)}
-    ballots: list[list[tuple[int, Score]]] = [[] for _ in group_sizes]
-    for index, p in enumerate(candidates):
-        for group, score in supporters[p.id]:
-            ballots[group].append((index, score))
-    smallest_score = min((s for sup in supporters.values() for _, s in sup), default=1)
+    supporter_groups = [groups_of[p.id] for p in candidates]
+    sizes_of = [list(map(group_sizes.__getitem__, groups)) for groups in supporter_groups]
+    if unit_scores:
+        supporter_scores: list[list[Score]] = [[1] * len(groups) for groups in supporter_groups]
+        supporter_weights: list[list[Score]] = list(sizes_of)
+        smallest_score: Score = 1
+    else:
+        supporter_scores = [
+            [group_scores[g][p.id] for g in groups]
+            for p, groups in zip(candidates, supporter_groups, strict=True)
+        ]
+        supporter_weights = [
+            list(map(mul, sizes, scores))
+            for sizes, scores in zip(sizes_of, supporter_scores, strict=True)
+        ]
+        smallest_score = min((min(scores) for scores in supporter_scores), default=1)
     return _Election(
         budget=profile.budget,
         voters=len(profile.ballots),
@@ -208,26 +243,30 @@ def _prepare(profile: ProjectProfile) -> _Election:
         tie_rank=[rank[p.id] for p in candidates],
         group_sizes=group_sizes,
         group_voter_ids=group_voter_ids,
-        supporter_groups=[[g for g, _ in supporters[p.id]] for p in candidates],
-        supporter_scores=[[s for _, s in supporters[p.id]] for p in candidates],
-        supporter_weights=[[group_sizes[g] * s for g, s in supporters[p.id]] for p in candidates],
-        ballots=ballots,
-        unit_scores=all(s == 1 for sup in supporters.values() for _, s in sup),
-        free=[p.id for p in profile.projects if p.cost == 0 and p.id in supporters],
+        supporter_groups=supporter_groups,
+        supporter_scores=supporter_scores,
+        supporter_weights=supporter_weights,
+        unit_scores=unit_scores,
+        free=[p.id for p in profile.projects if p.cost == 0 and p.id in groups_of],
         key_scale=float(1 / Fraction(smallest_score)),
     )
 
 
 def _start(election: _Election, per_voter: Fraction) -> _Run:
-    """A run where every group holds ``per_voter`` per voter."""
+    """A run where every group holds ``per_voter`` per voter (all at the root node)."""
     groups = len(election.group_sizes)
     return _Run(
         per_voter=per_voter,
         money=[float(per_voter)] * groups,
+        node=[0] * groups,
+        node_numerator=[per_voter.numerator],
+        node_generation=[0],
+        node_float=[float(per_voter)],
+        denominators=[per_voter.denominator],
         alive=bytearray(b"\x01") * groups,
-        round_of=[-1] * len(election.ids),
         supporters=[list(sup) for sup in election.supporter_groups],
         weights=[list(w) for w in election.supporter_weights],
+        scores=[] if election.unit_scores else [list(s) for s in election.supporter_scores],
         pruned_at=[0] * len(election.ids),
         margin=RELATIVE_MARGIN * float(per_voter) * election.key_scale,
     )
@@ -235,9 +274,13 @@ def _start(election: _Election, per_voter: Fraction) -> _Run:
 
 def _live_supporters(
     election: _Election, run: _Run, project: int
-) -> tuple[list[int], list[Score], list[Score]]:
-    """The project's supporting groups that still have money, their weights and scores."""
+) -> tuple[list[int], list[Score], list[Score] | None]:
+    """The project's supporting groups that still have money, their weights and scores.
+
+    Scores are ``None`` when every score is 1.
+    """
     groups = run.supporters[project]
+    unit = election.unit_scores
     if run.pruned_at[project] != run.deaths:
         run.pruned_at[project] = run.deaths
         keep = list(map(run.alive.__getitem__, groups))
@@ -245,36 +288,34 @@ def _live_supporters(
             groups[:] = compress(groups, keep)
             weights = run.weights[project]
             weights[:] = compress(weights, keep)
-    sizes = election.group_sizes
-    weights = run.weights[project]
-    if election.unit_scores:
-        return groups, weights, [1] * len(groups)
-    return groups, weights, list(map(truediv, weights, map(sizes.__getitem__, groups)))
+            if not unit:
+                scores = run.scores[project]
+                scores[:] = compress(scores, keep)
+    return groups, run.weights[project], None if unit else run.scores[project]
+
+
+def _node_money(run: _Run, at: int) -> Fraction:
+    """The exact money per voter of a money node."""
+    return Fraction(run.node_numerator[at], run.denominators[run.node_generation[at]])
 
 
 def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
     """The exact money the voters of ``groups`` (all still with money) hold."""
-    sizes = election.group_sizes
-    ballots = election.ballots
-    round_of = run.round_of
-    paid_per_round = [0] * len(run.shares)
-    voters = 0
+    sizes, node = election.group_sizes, run.node
+    voters_at: dict[int, int] = {}
     for group in groups:
-        size = sizes[group]
-        voters += size
-        for project, score in ballots[group]:
-            bought_in = round_of[project]
-            if bought_in >= 0:
-                paid_per_round[bought_in] += size * score
-    paid = sum(
-        (
-            share * amount
-            for share, amount in zip(run.shares, paid_per_round, strict=True)
-            if amount
-        ),
-        Fraction(0),
+        at = node[group]
+        voters_at[at] = voters_at.get(at, 0) + sizes[group]
+    numerator, generation = run.node_numerator, run.node_generation
+    by_generation: dict[int, int] = {}
+    for at, voters in voters_at.items():
+        made_in = generation[at]
+        by_generation[made_in] = by_generation.get(made_in, 0) + numerator[at] * voters
+    denominators = run.denominators
+    common = denominators[max(by_generation, default=0)]
+    return Fraction(
+        sum(total * (common // denominators[g]) for g, total in by_generation.items()), common
     )
-    return voters * run.per_voter - paid
 
 
 def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
@@ -294,7 +335,7 @@ def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
     sizes = election.group_sizes
     margin = run.margin
     keys = list(map(run.money.__getitem__, groups))
-    if not election.unit_scores:
+    if scores is not None:
         keys = list(map(truediv, keys, scores))
     total_weight = sum(weights)
     held = sum(map(mul, keys, weights))
@@ -337,7 +378,8 @@ def _exact_price(
 ) -> _Priced:
     """``_price`` in exact arithmetic only (near ties of money and share)."""
     cost = election.costs[project]
-    held = [_exact_money(election, run, [g]) for g in groups]
+    sizes, node = election.group_sizes, run.node
+    held = [_node_money(run, node[g]) * sizes[g] for g in groups]
     order = sorted(range(len(groups)), key=lambda i: held[i] / weights[i])
     remaining = cost
     weight = sum(weights)
@@ -358,24 +400,38 @@ def _exact_price(
 
 
 def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Round:
-    """Charge the supporters: the poor pay all they have, the rest their full share."""
+    """Charge the supporters: the poor pay all they have, the rest their full share.
+
+    Paying groups move from their money node to its child for this round (created once
+    per distinct node, with one exact subtraction).
+    """
     groups, _, scores = _live_supporters(election, run, project)
-    run.round_of[project] = len(run.shares)
-    run.shares.append(priced.share)
-    share = float(priced.share)
-    money, alive = run.money, run.alive
-    sizes = election.group_sizes
-    if election.unit_scores:
-        for group in groups:
-            money[group] -= share
-    else:
-        for group, score in zip(groups, scores, strict=True):
-            money[group] -= share * score
+    share = priced.share
+    money, alive, node = run.money, run.alive, run.node
+    numerator, generation, node_float = run.node_numerator, run.node_generation, run.node_float
+    denominators = run.denominators
+    common = math.lcm(denominators[-1], share.denominator)
+    made_in = len(denominators)
+    denominators.append(common)
+    share_numerator = share.numerator * (common // share.denominator)
+    children: dict[tuple[int, Score], int] = {}
+    for group, score in zip(groups, scores or repeat(1), strict=False):
+        before = node[group]
+        after = children.get((before, score))
+        if after is None:
+            after = children[before, score] = len(numerator)
+            scaled = numerator[before] * (common // denominators[generation[before]])
+            numerator.append(scaled - share_numerator * score)
+            generation.append(made_in)
+            node_float.append(numerator[after] / common)
+        node[group] = after
+        money[group] = node_float[after]
     poor, emptied = priced.poor, priced.emptied
     for group in poor | emptied:
         money[group] = 0.0
         alive[group] = 0
     run.deaths += len(poor) + len(emptied)
+    sizes = election.group_sizes
     ran_out = sum(map(sizes.__getitem__, poor))
     sample: list[str] = []
     for group in (g for g in groups if g in poor):
