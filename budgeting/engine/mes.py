@@ -59,10 +59,11 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import compress, repeat
-from operator import mul, truediv
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, mul, truediv
 
 from budgeting.engine.greedy import ranked_by_score, tally
 from budgeting.engine.model import ProjectProfile, SelectionResult, SelectionStep
@@ -97,7 +98,9 @@ class _Election:
     costs: list[Fraction]
     tie_rank: list[int]
     group_sizes: list[int]
-    group_voter_ids: list[list[str]]
+    ballot_group: list[int]
+    """Each ballot's group, in ballot order."""
+    voter_ids: list[str]
     supporter_groups: list[list[int]]
     supporter_scores: list[list[Score]]
     supporter_weights: list[list[Score]]
@@ -129,7 +132,8 @@ class _Round:
     paid_in_full: int
     ran_out: int
     ran_out_paid: Fraction
-    ran_out_sample: list[str]
+    poor: set[int]
+    """The supporting groups who ran out of money."""
 
 
 @dataclass
@@ -176,44 +180,44 @@ def _score(score: Fraction) -> Score:
 
 def _group_ballots(
     profile: ProjectProfile,
-) -> tuple[list[dict[str, Score]], list[list[str]], bool]:
-    """Identical ballots as groups: each group's positive scores and its voters' ids.
+) -> tuple[list[tuple[str, ...]], list[tuple[Score, ...]] | None, list[int]]:
+    """Identical ballots as groups: each group's projects and scores, and each ballot's group.
 
-    When every score is 1 (approval-type ballots; checked once per distinct score object, as
-    parsers share one object per ballot) ballots are keyed by their set of project ids alone,
-    so grouping hashes and compares no exact numbers. The flag says whether that was so.
+    Groups are numbered in order of first appearance. When every score is 1 (approval-type
+    ballots; checked once per distinct score object, as parsers share one object per
+    ballot) ballots are keyed by their sorted project ids alone, so grouping hashes and
+    compares no exact numbers, and the scores are ``None``.
     """
-    score_objects: dict[int, Fraction] = {}
-    for ballot in profile.ballots:
-        values = ballot.scores.values()
-        score_objects.update(zip(map(id, values), values, strict=True))
-    unit = all(value == 1 for value in score_objects.values())
-    index_of: dict[frozenset[str] | frozenset[tuple[str, Fraction]], int] = {}
-    scores: list[dict[str, Score]] = []
-    voter_ids: list[list[str]] = []
-    for ballot in profile.ballots:
-        if unit:
-            key: frozenset[str] | frozenset[tuple[str, Fraction]] = frozenset(ballot.scores)
-        else:
-            key = frozenset((pid, value) for pid, value in ballot.scores.items() if value > 0)
-        index = index_of.setdefault(key, len(scores))
-        if index == len(scores):
-            if unit:
-                scores.append(dict.fromkeys(ballot.scores, 1))
-            else:
-                scores.append({pid: _score(value) for pid, value in key})  # type: ignore[misc]
-            voter_ids.append([])
-        voter_ids[index].append(ballot.voter_id)
-    return scores, voter_ids, unit
+    scores_of = list(map(attrgetter("scores"), profile.ballots))
+    values = list(chain.from_iterable(map(dict.values, scores_of)))
+    unit = all(value == 1 for value in dict(zip(map(id, values), values, strict=True)).values())
+    keys: list[tuple[str, ...]] | list[tuple[tuple[str, ...], tuple[Fraction, ...]]]
+    if unit:
+        keys = list(map(tuple, map(sorted, scores_of)))
+    else:
+        keys = []
+        for scores in scores_of:
+            projects = tuple(sorted(pid for pid, value in scores.items() if value > 0))
+            keys.append((projects, tuple(map(scores.__getitem__, projects))))
+    first_ballot: dict[object, int] = {}
+    firsts = list(map(first_ballot.setdefault, keys, count()))
+    number = dict(zip(first_ballot.values(), count(), strict=False))
+    ballot_group = list(map(number.__getitem__, firsts))
+    if unit:
+        return list(first_ballot), None, ballot_group  # type: ignore[arg-type]
+    distinct: list[tuple[tuple[str, ...], tuple[Fraction, ...]]] = list(first_ballot)  # type: ignore[arg-type]
+    projects_of = [projects for projects, _ in distinct]
+    return projects_of, [tuple(map(_score, values)) for _, values in distinct], ballot_group
 
 
 def _prepare(profile: ProjectProfile) -> _Election:
     """Group identical ballots and index the projects MES can buy (once per call)."""
-    group_scores, group_voter_ids, unit_scores = _group_ballots(profile)
-    group_sizes = list(map(len, group_voter_ids))
+    group_projects, group_scores, ballot_group = _group_ballots(profile)
+    voters_in = Counter(ballot_group)
+    group_sizes = list(map(voters_in.__getitem__, range(len(group_projects))))
     groups_of: dict[str, list[int]] = {}
-    for index, scores in enumerate(group_scores):
-        for pid in scores:
+    for index, projects in enumerate(group_projects):
+        for pid in projects:
             groups_of.setdefault(pid, []).append(index)
     counts = {pid: sum(map(group_sizes.__getitem__, groups)) for pid, groups in groups_of.items()}
     candidates = [p for p in profile.projects if p.cost > 0 and p.id in groups_of]
@@ -221,15 +225,16 @@ def _prepare(profile: ProjectProfile) -> _Election:
     rank = {p.id: position for position, p in enumerate(by_tie)}
     supporter_groups = [groups_of[p.id] for p in candidates]
     sizes_of = [list(map(group_sizes.__getitem__, groups)) for groups in supporter_groups]
-    if unit_scores:
+    if group_scores is None:
         supporter_scores: list[list[Score]] = [[1] * len(groups) for groups in supporter_groups]
         supporter_weights: list[list[Score]] = list(sizes_of)
         smallest_score: Score = 1
     else:
-        supporter_scores = [
-            [group_scores[g][p.id] for g in groups]
-            for p, groups in zip(candidates, supporter_groups, strict=True)
-        ]
+        score_of: dict[str, list[Score]] = {}
+        for projects, scores in zip(group_projects, group_scores or (), strict=True):
+            for pid, score in zip(projects, scores, strict=True):
+                score_of.setdefault(pid, []).append(score)
+        supporter_scores = [score_of[p.id] for p in candidates]
         supporter_weights = [
             list(map(mul, sizes, scores))
             for sizes, scores in zip(sizes_of, supporter_scores, strict=True)
@@ -242,11 +247,12 @@ def _prepare(profile: ProjectProfile) -> _Election:
         costs=[p.cost for p in candidates],
         tie_rank=[rank[p.id] for p in candidates],
         group_sizes=group_sizes,
-        group_voter_ids=group_voter_ids,
+        ballot_group=ballot_group,
+        voter_ids=[ballot.voter_id for ballot in profile.ballots],
         supporter_groups=supporter_groups,
         supporter_scores=supporter_scores,
         supporter_weights=supporter_weights,
-        unit_scores=unit_scores,
+        unit_scores=group_scores is None,
         free=[p.id for p in profile.projects if p.cost == 0 and p.id in groups_of],
         key_scale=float(1 / Fraction(smallest_score)),
     )
@@ -433,13 +439,8 @@ def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Roun
     run.deaths += len(poor) + len(emptied)
     sizes = election.group_sizes
     ran_out = sum(map(sizes.__getitem__, poor))
-    sample: list[str] = []
-    for group in (g for g in groups if g in poor):
-        sample.extend(election.group_voter_ids[group][: RAN_OUT_SAMPLE - len(sample)])
-        if len(sample) == RAN_OUT_SAMPLE:
-            break
     paid_in_full = sum(map(sizes.__getitem__, groups)) - ran_out
-    return _Round(project, priced.rho, paid_in_full, ran_out, priced.poor_money, sample)
+    return _Round(project, priced.rho, paid_in_full, ran_out, priced.poor_money, poor)
 
 
 def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -> _Run | None:
@@ -564,12 +565,33 @@ def _scan(election: _Election, exhaustive_stop: bool) -> tuple[_Run, int, int]:
     return current, steps, runs
 
 
+def _ran_out_samples(election: _Election, run: _Run) -> list[tuple[str, ...]]:
+    """Per round, the ids of up to ``RAN_OUT_SAMPLE`` supporters who ran out of money.
+
+    Groups in order of first appearance, voters of a group in ballot order.
+    """
+    voters_of: dict[int, list[str]] = {g: [] for purchase in run.rounds for g in purchase.poor}
+    if voters_of:
+        for voter, group in zip(election.voter_ids, election.ballot_group, strict=True):
+            if group in voters_of:
+                voters_of[group].append(voter)
+    samples: list[tuple[str, ...]] = []
+    for purchase in run.rounds:
+        sample: list[str] = []
+        for group in sorted(purchase.poor):
+            sample.extend(voters_of[group][: RAN_OUT_SAMPLE - len(sample)])
+            if len(sample) == RAN_OUT_SAMPLE:
+                break
+        samples.append(tuple(sample))
+    return samples
+
+
 def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
     """One ``mes_round`` explanation per purchase, in order."""
     steps: list[SelectionStep] = []
     voter_money = run.per_voter * election.voters
     spent = Fraction(0)
-    for purchase in run.rounds:
+    for purchase, ran_out_sample in zip(run.rounds, _ran_out_samples(election, run), strict=True):
         cost = election.costs[purchase.project]
         spent += cost
         voter_money -= cost
@@ -586,7 +608,7 @@ def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
                     "paid_in_full": paid_in_full,
                     "ran_out": ran_out,
                     "ran_out_paid": purchase.ran_out_paid,
-                    "ran_out_sample": tuple(purchase.ran_out_sample),
+                    "ran_out_sample": ran_out_sample,
                     "spent": spent,
                     "remaining_budget": election.budget - spent,
                     "voter_money_left": voter_money,
