@@ -59,11 +59,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, count
 from operator import attrgetter, mul, truediv
+from typing import TypeVar
 
 from budgeting.engine.greedy import ranked_by_score, tally
 from budgeting.engine.model import ProjectProfile, SelectionResult, SelectionStep
@@ -77,6 +79,7 @@ RAN_OUT_SAMPLE = 10
 
 Score = int | Fraction
 _Queued = tuple[Fraction, int, int]
+_Value = TypeVar("_Value")
 
 RELATIVE_MARGIN = 1e-9
 """Floating-point screening margin, relative to the largest money per unit of score.
@@ -405,6 +408,11 @@ def _exact_price(
     return _Priced(share / cost, share, poor, cost - remaining, emptied)
 
 
+def _scatter(values: list[_Value], positions: list[int], new: Iterable[_Value]) -> None:
+    """``values[position] = value`` for each pair, in C (``list.__setitem__`` mapped)."""
+    deque(map(values.__setitem__, positions, new), maxlen=0)
+
+
 def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Round:
     """Charge the supporters: the poor pay all they have, the rest their full share.
 
@@ -420,18 +428,20 @@ def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Roun
     made_in = len(denominators)
     denominators.append(common)
     share_numerator = share.numerator * (common // share.denominator)
-    children: dict[tuple[int, Score], int] = {}
-    for group, score in zip(groups, scores or repeat(1), strict=False):
-        before = node[group]
-        after = children.get((before, score))
-        if after is None:
-            after = children[before, score] = len(numerator)
-            scaled = numerator[before] * (common // denominators[generation[before]])
-            numerator.append(scaled - share_numerator * score)
-            generation.append(made_in)
-            node_float.append(numerator[after] / common)
-        node[group] = after
-        money[group] = node_float[after]
+    befores: list[int] | list[tuple[int, Score]] = list(map(node.__getitem__, groups))
+    if scores is not None:
+        befores = list(zip(befores, scores, strict=True))
+    children: dict[int | tuple[int, Score], int] = {}
+    for before in dict.fromkeys(befores):
+        parent, score = before if isinstance(before, tuple) else (before, 1)
+        children[before] = len(numerator)
+        scaled = numerator[parent] * (common // denominators[generation[parent]])
+        numerator.append(scaled - share_numerator * score)
+        generation.append(made_in)
+        node_float.append(numerator[-1] / common)
+    afters = list(map(children.__getitem__, befores))
+    _scatter(node, groups, afters)
+    _scatter(money, groups, map(node_float.__getitem__, afters))
     poor, emptied = priced.poor, priced.emptied
     for group in poor | emptied:
         money[group] = 0.0
