@@ -63,8 +63,8 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain, compress, count
-from operator import attrgetter, mul, truediv
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, mul, sub, truediv
 from typing import TypeVar
 
 from budgeting.engine.greedy import ranked_by_score, tally
@@ -144,11 +144,14 @@ class _Run:
     """One MES run at a given starting amount per voter.
 
     Groups that paid the same rounds with the same scores hold the same money, so money is
-    kept per *money node*: a node's exact money per voter is ``node_numerator`` over
-    ``denominators[node_generation]`` (the common denominator of the starting amount and
-    the shares of the rounds up to the node's creation; unreduced, so sums over many nodes
-    are integer sums) and ``node_float`` is that value correctly rounded to floating point
-    (for screening); ``node`` is each group's node and ``money`` its float money per voter.
+    kept per *money node*: a node is its ``node_parent`` minus ``node_score`` times the
+    share of the round that made it (``node_generation``, 1 for the first round; the root,
+    0, is the starting amount). ``node_float`` is its money per voter in floating point
+    (for screening, see ``RELATIVE_MARGIN``). Exact money is computed only when needed and
+    memoised in ``node_numerator``: the numerator over ``denominators[generation]``, the
+    common denominator of the starting amount and the shares up to that round (unreduced,
+    so exact sums over many nodes are integer sums; ``scaled_shares`` are the shares over
+    the same denominators); ``node`` is each group's node and ``money`` its float money per voter.
     A purchase moves each paying group to a child node (one exact subtraction per distinct
     node, not per group). ``supporters`` / ``weights`` / ``scores`` list each project's
     supporting groups that still have money; they are pruned when ``deaths`` (groups that
@@ -158,10 +161,13 @@ class _Run:
     per_voter: Fraction
     money: list[float]
     node: list[int]
-    node_numerator: list[int]
+    node_parent: list[int]
     node_generation: list[int]
+    node_score: list[Score]
     node_float: list[float]
+    node_numerator: dict[int, int]
     denominators: list[int]
+    scaled_shares: list[int]
     alive: bytearray
     supporters: list[list[int]]
     weights: list[list[Score]]
@@ -268,10 +274,13 @@ def _start(election: _Election, per_voter: Fraction) -> _Run:
         per_voter=per_voter,
         money=[float(per_voter)] * groups,
         node=[0] * groups,
-        node_numerator=[per_voter.numerator],
+        node_parent=[-1],
         node_generation=[0],
+        node_score=[0],
         node_float=[float(per_voter)],
+        node_numerator={0: per_voter.numerator},
         denominators=[per_voter.denominator],
+        scaled_shares=[0],
         alive=bytearray(b"\x01") * groups,
         supporters=[list(sup) for sup in election.supporter_groups],
         weights=[list(w) for w in election.supporter_weights],
@@ -303,9 +312,28 @@ def _live_supporters(
     return groups, run.weights[project], None if unit else run.scores[project]
 
 
+def _numerator(run: _Run, at: int) -> int:
+    """A node's exact money per voter, over ``denominators[node_generation[at]]``."""
+    known = run.node_numerator
+    path: list[int] = []
+    while at not in known:
+        path.append(at)
+        at = run.node_parent[at]
+    value = known[at]
+    generation, denominators = run.node_generation, run.denominators
+    made_in = generation[at]
+    for child in reversed(path):
+        child_made_in = generation[child]
+        scale = denominators[child_made_in] // denominators[made_in]
+        value = value * scale - run.scaled_shares[child_made_in] * run.node_score[child]
+        known[child] = value
+        made_in = child_made_in
+    return value
+
+
 def _node_money(run: _Run, at: int) -> Fraction:
     """The exact money per voter of a money node."""
-    return Fraction(run.node_numerator[at], run.denominators[run.node_generation[at]])
+    return Fraction(_numerator(run, at), run.denominators[run.node_generation[at]])
 
 
 def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
@@ -315,11 +343,11 @@ def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
     for group in groups:
         at = node[group]
         voters_at[at] = voters_at.get(at, 0) + sizes[group]
-    numerator, generation = run.node_numerator, run.node_generation
+    generation = run.node_generation
     by_generation: dict[int, int] = {}
     for at, voters in voters_at.items():
         made_in = generation[at]
-        by_generation[made_in] = by_generation.get(made_in, 0) + numerator[at] * voters
+        by_generation[made_in] = by_generation.get(made_in, 0) + _numerator(run, at) * voters
     denominators = run.denominators
     common = denominators[max(by_generation, default=0)]
     return Fraction(
@@ -416,29 +444,37 @@ def _scatter(values: list[_Value], positions: list[int], new: Iterable[_Value]) 
 def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Round:
     """Charge the supporters: the poor pay all they have, the rest their full share.
 
-    Paying groups move from their money node to its child for this round (created once
-    per distinct node, with one exact subtraction).
+    Paying groups move from their money node to its child for this round, created once per
+    distinct node with one floating-point subtraction (exact values follow lazily).
     """
     groups, _, scores = _live_supporters(election, run, project)
     share = priced.share
     money, alive, node = run.money, run.alive, run.node
-    numerator, generation, node_float = run.node_numerator, run.node_generation, run.node_float
     denominators = run.denominators
     common = math.lcm(denominators[-1], share.denominator)
     made_in = len(denominators)
     denominators.append(common)
-    share_numerator = share.numerator * (common // share.denominator)
+    run.scaled_shares.append(share.numerator * (common // share.denominator))
+    share_float = float(share)
     befores: list[int] | list[tuple[int, Score]] = list(map(node.__getitem__, groups))
-    if scores is not None:
+    first = len(run.node_float)
+    if scores is None:
+        parents = list(dict.fromkeys(befores))
+        run.node_parent.extend(parents)
+        run.node_score.extend(repeat(1, len(parents)))
+        paid: Iterable[float] = repeat(share_float)
+    else:
         befores = list(zip(befores, scores, strict=True))
-    children: dict[int | tuple[int, Score], int] = {}
-    for before in dict.fromkeys(befores):
-        parent, score = before if isinstance(before, tuple) else (before, 1)
-        children[before] = len(numerator)
-        scaled = numerator[parent] * (common // denominators[generation[parent]])
-        numerator.append(scaled - share_numerator * score)
-        generation.append(made_in)
-        node_float.append(numerator[-1] / common)
+        distinct = list(dict.fromkeys(befores))
+        parents = [parent for parent, _ in distinct]
+        node_scores = [score for _, score in distinct]
+        run.node_parent.extend(parents)
+        run.node_score.extend(node_scores)
+        paid = map(mul, repeat(share_float), node_scores)
+    run.node_generation.extend(repeat(made_in, len(parents)))
+    node_float = run.node_float
+    node_float.extend(map(sub, map(node_float.__getitem__, parents), paid))
+    children = dict(zip(parents if scores is None else distinct, count(first), strict=False))
     afters = list(map(children.__getitem__, befores))
     _scatter(node, groups, afters)
     _scatter(money, groups, map(node_float.__getitem__, afters))
