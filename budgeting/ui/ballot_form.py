@@ -55,7 +55,10 @@ def load_ballot(
     allocation and no projects chosen."""
     previous = store.latest_ballot(conn, voting_round.id, code) if code else None
     marker = (voting_round.id, code)
-    if st.session_state.get(LOADED_KEY) == marker:
+    widgets_filled = all(slider_key(s.id) in st.session_state for s in services)
+    if st.session_state.get(LOADED_KEY) == marker and widgets_filled:
+        # Filled already. A run interrupted by a fast rerun can drop the widget values
+        # while keeping the marker, so the values are checked too, not the marker alone.
         return previous
     budget = voting_round.service_budget
     if previous is not None:
