@@ -244,38 +244,28 @@ def replace_services(
 ) -> None:
     """Replace a round's services (before any ballot is cast); audited."""
     rows = [_as_mapping(service) for service in services]
-    problems = check_services(rows)
-    if problems:
-        raise StoreError("; ".join(problems))
-    with write_transaction(conn) as cursor:
-        _require_round(cursor, round_id)
-        _require_no_ballots(cursor, round_id, "services")
-        cursor.execute("DELETE FROM services WHERE round_id = ?", [round_id])
-        insert_rows(
-            cursor,
-            "services",
-            SERVICE_TABLE_COLUMNS,
+    _replace_round_items(
+        conn,
+        round_id,
+        "services",
+        SERVICE_TABLE_COLUMNS,
+        check_services(rows),
+        [
             [
-                [
-                    round_id,
-                    row["id"],
-                    row["name"].strip(),
-                    row.get("description", "").strip(),
-                    row.get("unit_cost_text", "").strip(),
-                    to_minor(row.get("current_spend", 0)),
-                    to_minor(row.get("floor", 0)),
-                    to_minor(row.get("ceiling", 0)),
-                    position,
-                ]
-                for position, row in enumerate(rows)
-            ],
-        )
-        append_entry(
-            cursor,
-            round_id,
-            "services_replaced",
-            {"source": source, "service_ids": [row["id"] for row in rows]},
-        )
+                round_id,
+                row["id"],
+                row["name"].strip(),
+                row.get("description", "").strip(),
+                row.get("unit_cost_text", "").strip(),
+                to_minor(row.get("current_spend", 0)),
+                to_minor(row.get("floor", 0)),
+                to_minor(row.get("ceiling", 0)),
+                position,
+            ]
+            for position, row in enumerate(rows)
+        ],
+        {"source": source, "service_ids": [row["id"] for row in rows]},
+    )
 
 
 def list_services(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Service]:
@@ -319,37 +309,48 @@ def replace_projects(
 ) -> None:
     """Replace a round's projects (before any ballot is cast); audited."""
     rows = [_as_mapping(project) for project in projects]
-    problems = check_projects(rows)
+    _replace_round_items(
+        conn,
+        round_id,
+        "projects",
+        PROJECT_TABLE_COLUMNS,
+        check_projects(rows),
+        [
+            [
+                round_id,
+                row["id"],
+                row["name"].strip(),
+                row.get("description", "").strip(),
+                to_minor(row["cost"]),
+                row.get("area", "").strip(),
+                row.get("category", "").strip(),
+                position,
+            ]
+            for position, row in enumerate(rows)
+        ],
+        {"source": source, "project_ids": [row["id"] for row in rows]},
+    )
+
+
+def _replace_round_items(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str,
+    table: str,
+    columns: tuple[str, ...],
+    problems: list[str],
+    table_rows: list[list[Any]],
+    audit_details: dict[str, Any],
+) -> None:
+    """Swap a round's services or projects for ``table_rows`` in one audited transaction,
+    refusing (with every problem) before anything is written."""
     if problems:
         raise StoreError("; ".join(problems))
     with write_transaction(conn) as cursor:
         _require_round(cursor, round_id)
-        _require_no_ballots(cursor, round_id, "projects")
-        cursor.execute("DELETE FROM projects WHERE round_id = ?", [round_id])
-        insert_rows(
-            cursor,
-            "projects",
-            PROJECT_TABLE_COLUMNS,
-            [
-                [
-                    round_id,
-                    row["id"],
-                    row["name"].strip(),
-                    row.get("description", "").strip(),
-                    to_minor(row["cost"]),
-                    row.get("area", "").strip(),
-                    row.get("category", "").strip(),
-                    position,
-                ]
-                for position, row in enumerate(rows)
-            ],
-        )
-        append_entry(
-            cursor,
-            round_id,
-            "projects_replaced",
-            {"source": source, "project_ids": [row["id"] for row in rows]},
-        )
+        _require_no_ballots(cursor, round_id, table)
+        cursor.execute(f"DELETE FROM {table} WHERE round_id = ?", [round_id])
+        insert_rows(cursor, table, columns, table_rows)
+        append_entry(cursor, round_id, f"{table}_replaced", audit_details)
 
 
 def list_projects(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Project]:
