@@ -39,20 +39,26 @@ the one order of ``budgeting.engine.ties``: lower cost, then more supporters, th
 smaller project id. (pabutools' default compares only ids as strings.)
 
 Speed: voters with identical ballots are one weighted group (they start with equal money and
-always pay alike, so a group never splits). Each group's money is kept in floating point for
-screening; exact values come from the exact share of every round: a group that still has
-money paid ``score * share`` in every earlier round whose project it supports. A price is
-accepted from floating point only when every supporter's money is further than a proven
-error margin from the share (``RELATIVE_MARGIN``), and is otherwise computed exactly; prices
-and the recorded shares are always exact fractions. Prices are kept in a lazy priority
-queue: within a run a project's ``rho`` never decreases (money only shrinks), so a stale
-price is a lower bound and only the best candidate needs re-pricing. For the ``add1`` scans,
-runs at two per-voter amounts ``a <= b`` that choose the same projects in the same order
-prove every amount in between does too, when for every round the winner's price at ``a`` is
-below every rival's (lower-bound) price at ``b``: along a fixed order of purchases every
-voter's money grows and every price falls as the starting amount grows, so prices at amounts
-in between lie between those at ``a`` and ``b``. The scan skips such stretches and steps one
-unit at a time elsewhere.
+always pay alike, so a group never splits); approval ballots are grouped by their sorted
+project ids, without exact numbers. Groups that paid the same rounds hold the same money and
+share a *money node*: a purchase makes one child node per distinct node, in floating point;
+exact money is computed only when needed, from the exact shares, with one common
+denominator per round so that sums over many nodes are integer sums. Prices are kept in a
+lazy priority queue: within a run a project's ``rho`` never decreases (money only shrinks),
+so a stale price is a lower bound and only the best candidate needs re-pricing; a candidate
+that loses is re-queued with a floating-point lower bound (``_lower_bound``, no exact
+arithmetic), and only a candidate that would win is priced exactly: in floating point when
+every supporter is further than a proven error margin from the share (``RELATIVE_MARGIN``),
+otherwise exactly. Before the first purchase every price is known without pricing.
+
+The ``add1`` scans go by stretches of amounts ``a < b``. Along one order of purchases every
+voter's money after each round grows with the starting amount, so every price falls: when a
+round's winner at ``a`` is priced below every rival at ``b``, every amount in between makes
+that purchase too. The run at ``b`` is certified round by round against the one at ``a``
+(``_certified_run``); a stretch certified whole, with nothing affordable at ``b`` at the end,
+repeats the outcome at ``a`` and is skipped; otherwise every amount in it is run from the
+certified first purchases (replayed, pricing only the known winner) with the prices at ``b``
+as lower bounds (``_Resume``).
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ RAN_OUT_SAMPLE = 10
 
 
 Score = int | Fraction
-_Queued = tuple[Fraction, int, int]
+_Queued = tuple[Fraction | float, int, int]
 _Value = TypeVar("_Value")
 
 RELATIVE_MARGIN = 1e-9
@@ -109,6 +115,8 @@ class _Election:
     supporter_weights: list[list[Score]]
     """Per project and supporting group: voters times score."""
     unit_scores: bool
+    first_rho: list[Fraction]
+    """Per project: one over its number of supporters (its first-round price with scores 1)."""
     free: list[str]
     key_scale: float
     """One over the smallest score: money per unit of score is at most this times the money."""
@@ -262,6 +270,7 @@ def _prepare(profile: ProjectProfile) -> _Election:
         supporter_scores=supporter_scores,
         supporter_weights=supporter_weights,
         unit_scores=group_scores is None,
+        first_rho=[Fraction(1, counts[p.id]) for p in candidates],
         free=[p.id for p in profile.projects if p.cost == 0 and p.id in groups_of],
         key_scale=float(1 / Fraction(smallest_score)),
     )
@@ -353,6 +362,42 @@ def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
     return Fraction(
         sum(total * (common // denominators[g]) for g, total in by_generation.items()), common
     )
+
+
+def _lower_bound(election: _Election, run: _Run, project: int) -> float | None:
+    """A floating-point lower bound on the project's ``rho``; ``None`` when unaffordable.
+
+    No exact arithmetic: losing candidates only need a bound. Payments at share ``x`` per
+    unit of score, ``F(x) = sum(weight * min(money per unit of score, x))``, never decrease
+    in ``x`` and the exact share is the least ``x`` with ``F(x) >= cost``, so any ``x`` with
+    ``F(x) < cost`` is below it. ``x`` is the floating-point share backed off, and is
+    accepted only when its float ``F`` is below the cost by more than the screening slack
+    (the float money error, as in ``_price``); otherwise the bound is 0 (always valid).
+    """
+    groups, weights, scores = _live_supporters(election, run, project)
+    if not groups:
+        return None
+    cost = float(election.costs[project])
+    keys = list(map(run.money.__getitem__, groups))
+    if scores is not None:
+        keys = list(map(truediv, keys, scores))
+    held = sum(map(mul, keys, weights))
+    sizes = election.group_sizes
+    slack = run.margin * sum(map(sizes.__getitem__, groups)) + RELATIVE_MARGIN * (held + cost)
+    if held < cost - slack:
+        return None
+    remaining, weight = cost, float(sum(weights))
+    for position in sorted(range(len(groups)), key=keys.__getitem__):
+        if remaining <= keys[position] * weight:
+            break
+        remaining -= keys[position] * weights[position]
+        weight -= weights[position]
+    if weight <= 0:
+        return 0.0
+    below = remaining / weight * (1 - 1e-6) - 2 * slack / weight
+    if below <= 0 or sum(map(mul, weights, map(min, keys, repeat(below)))) + slack >= cost:
+        return 0.0
+    return below / cost * (1 - 1e-12)
 
 
 def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
@@ -489,70 +534,153 @@ def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Roun
     return _Round(project, priced.rho, paid_in_full, ran_out, priced.poor_money, poor)
 
 
-def _run(election: _Election, per_voter: Fraction, follow: _Run | None = None) -> _Run | None:
+def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued]:
+    """The lazy queue before the first purchase, with prices known without pricing.
+
+    With every score 1 every voter still holds ``per_voter``, so a project is affordable
+    exactly when its ``n`` supporters hold its cost, and then each pays ``cost / n``:
+    ``rho = 1 / n``. Unaffordable projects stay so all run (money only shrinks) and are
+    left out. With other scores every project starts at the lower bound 0.
+    """
+    ranks = election.tie_rank
+    if not election.unit_scores:
+        queue = [(Fraction(0), ranks[p], p) for p in range(len(election.ids))]
+    else:
+        queue = [
+            (rho, ranks[p], p)
+            for p, (rho, cost) in enumerate(zip(election.first_rho, election.costs, strict=True))
+            if per_voter >= cost * rho
+        ]
+    heapq.heapify(queue)
+    return queue
+
+
+@dataclass
+class _Resume:
+    """A certified start for runs at amounts between two computed ones.
+
+    ``prefix`` is the order of the first purchases that every amount in the stretch makes;
+    ``queue`` a lazy queue of lower-bound prices valid after them at every such amount.
+    """
+
+    prefix: list[int]
+    queue: list[_Queued]
+
+
+def _run(election: _Election, per_voter: Fraction, resume: _Resume | None = None) -> _Run:
     """One MES run starting every voter with ``per_voter``.
 
-    With ``follow`` (a run at a smaller amount), buy the same projects in the same order and
-    return ``None`` unless every round's winner at ``follow``'s amount is priced below every
-    rival's lower-bound price here and nothing is left affordable at the end: then every
-    amount in between buys exactly these projects in this order (see the module docstring).
+    With ``resume``, the certified first purchases are replayed (only the known winner is
+    priced, exactly, at this amount) and the lazy queue starts from the certified bounds.
     """
     run = _start(election, per_voter)
-    ranks = election.tie_rank
-    queue: list[_Queued] = [(Fraction(0), ranks[p], p) for p in range(len(election.ids))]
-    heapq.heapify(queue)
     bought: set[int] = set()
-    rounds = follow.rounds if follow is not None else None
-    while True:
-        if rounds is None:
-            if not queue:
-                return run
-            _, rank, project = heapq.heappop(queue)
-            if project in bought:
-                continue
+    if resume is None:
+        queue = _first_round_queue(election, per_voter)
+    else:
+        for project in resume.prefix:
             priced = _price(election, run, project)
-            if priced is None:
-                continue
-            if queue and (priced.rho, rank) > queue[0][:2]:
-                heapq.heappush(queue, (priced.rho, rank, project))
-                continue
-        else:
-            if len(run.rounds) == len(rounds):
-                return run if _nothing_affordable(election, run, queue, bought) else None
-            target = rounds[len(run.rounds)]
-            project = target.project
-            if not _rivals_priced_above(election, run, queue, bought, target):
-                return None
-            priced = _price(election, run, project)
-            if priced is None:  # pragma: no cover - more money never makes a purchase fail
-                return None
+            assert priced is not None  # certified: more money never makes a purchase fail
+            bought.add(project)
+            run.rounds.append(_pay(election, run, project, priced))
+        queue = list(resume.queue)
+    _finish(election, run, queue, bought)
+    return run
+
+
+def _finish(election: _Election, run: _Run, queue: list[_Queued], bought: set[int]) -> None:
+    """Buy the cheapest project per unit of utility until none is affordable (lazy queue)."""
+    while queue:
+        _, rank, project = heapq.heappop(queue)
+        if project in bought:
+            continue
+        bound = _lower_bound(election, run, project)
+        if bound is None:
+            continue
+        if queue and (bound, rank) > queue[0][:2]:
+            heapq.heappush(queue, (bound, rank, project))
+            continue
+        priced = _price(election, run, project)
+        if priced is None:
+            continue
+        if queue and (priced.rho, rank) > queue[0][:2]:
+            heapq.heappush(queue, (priced.rho, rank, project))
+            continue
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
+
+
+def _certified_run(
+    election: _Election, follow: _Run, per_voter: Fraction
+) -> tuple[_Run, _Resume, bool]:
+    """The run at ``per_voter`` (above ``follow``'s amount), certified against ``follow``.
+
+    Buys ``follow``'s projects in order for as long as each round's winner at ``follow``'s
+    amount is priced below every rival's price (a lower bound) here, then runs on as usual.
+    Along one order of purchases every voter's money after each round grows with the
+    starting amount (a payment ``min(m, s * share)`` leaves ``max(0, m - s * share)``, and
+    more money makes every share smaller), so every price falls: at an amount in between,
+    the winner is priced at most its price at ``follow``'s amount and every rival at least
+    its price here. Hence every amount in between makes the certified purchases first, and
+    prices here are lower bounds for it after them: that is the returned ``_Resume``. The
+    flag says the whole order was certified and nothing is affordable here at its end, so
+    every amount in between buys exactly ``follow``'s projects.
+    """
+    run = _start(election, per_voter)
+    queue = _first_round_queue(election, per_voter)
+    bought: set[int] = set()
+    for target in follow.rounds:
+        if not _rivals_priced_above(election, run, queue, bought, target):
+            break
+        priced = _price(election, run, target.project)
+        if priced is None:  # pragma: no cover - more money never makes a purchase fail
+            break
+        bought.add(target.project)
+        run.rounds.append(_pay(election, run, target.project, priced))
+    resume = _Resume(list(run.order), list(queue))
+    whole = len(run.rounds) == len(follow.rounds) and _nothing_affordable(
+        election, run, queue, bought
+    )
+    if not whole:
+        _finish(election, run, queue, bought)
+    return run, resume, whole
 
 
 def _rivals_priced_above(
     election: _Election, run: _Run, queue: list[_Queued], bought: set[int], target: _Round
 ) -> bool:
-    """Whether every project other than the target provably loses this round to it."""
+    """Whether every project other than the target provably loses this round to it.
+
+    Rivals priced on the way go back into the queue with their price here, so the queue
+    stays a valid lower-bound queue whatever the answer.
+    """
     ranks = election.tie_rank
     winner = (target.rho, ranks[target.project])
-    losers: list[_Queued] = []
+    popped: list[_Queued] = []
+    certified = True
     while queue and queue[0][:2] < winner:
         _, rank, project = heapq.heappop(queue)
         if project in bought:
             continue
         if project == target.project:
-            losers.append((Fraction(0), rank, project))
+            popped.append((Fraction(0), rank, project))
+            continue
+        bound = _lower_bound(election, run, project)
+        if bound is None:
+            continue
+        if (bound, rank) > winner:
+            popped.append((bound, rank, project))
             continue
         priced = _price(election, run, project)
         if priced is None:
             continue
+        popped.append((priced.rho, rank, project))
         if (priced.rho, rank) < winner:
-            return False
-        losers.append((priced.rho, rank, project))
-    for entry in losers:
+            certified = False
+            break
+    for entry in popped:
         heapq.heappush(queue, entry)
-    return True
+    return certified
 
 
 def _nothing_affordable(
@@ -575,39 +703,45 @@ def _exhaustive(election: _Election, run: _Run) -> bool:
     return all(cost > left for p, cost in enumerate(election.costs) if p not in bought)
 
 
+STRIDE = 8
+"""Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
+
+
 def _scan(election: _Election, exhaustive_stop: bool) -> tuple[_Run, int, int]:
     """Raise every voter's money by one unit at a time; ``(outcome, steps, runs computed)``.
 
     Keeps the last run within the budget (with ``exhaustive_stop``: stops at the first
-    exhaustive one). A stretch of amounts is skipped only when proven to repeat the current
-    outcome (``_run`` with ``follow``); otherwise the next amount is run.
+    exhaustive one). The scan goes by stretches: the run at a stretch's far end is
+    certified against the current one (``_certified_run``); a stretch proven to repeat the
+    current outcome is skipped whole (and the next is twice as long), otherwise every
+    amount in it is run from the certified prefix of purchases (``_Resume``), in order.
     """
     start = election.budget / election.voters
     last_step = int(election.budget)  # pabutools stops raising at (voters + 1) * budget
     current = _run(election, start)
-    assert current is not None
     runs = 1
     if exhaustive_stop and _exhaustive(election, current):
         return current, 0, runs
     steps, stride = 0, 1
     while steps < last_step:
-        if stride > 1:
-            stride = min(stride, last_step - steps)
-            runs += 1
-            skipped = _run(election, start + steps + stride, follow=current)
-            if skipped is not None:
-                current, steps, stride = skipped, steps + stride, stride * 2
-                continue
-            stride = 1
+        stride = min(stride, last_step - steps)
+        far, resume, whole = _certified_run(election, current, start + steps + stride)
         runs += 1
-        following = _run(election, start + steps + 1)
-        assert following is not None
-        if _spent(election, following) > election.budget:
-            break
-        stride = 2 if following.order == current.order else 1
-        current, steps = following, steps + 1
-        if exhaustive_stop and _exhaustive(election, current):
-            break
+        if whole:
+            current, steps, stride = far, steps + stride, stride * 2
+            continue
+        for step in range(steps + 1, steps + stride + 1):
+            if step == steps + stride:
+                following = far
+            else:
+                following = _run(election, start + step, resume)
+                runs += 1
+            if _spent(election, following) > election.budget:
+                return current, steps, runs
+            current, steps = following, step
+            if exhaustive_stop and _exhaustive(election, current):
+                return current, steps, runs
+        stride = STRIDE
     return current, steps, runs
 
 

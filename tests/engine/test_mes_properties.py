@@ -13,7 +13,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgeting.engine.mes import equal_shares
+from budgeting.engine.mes import _certified_run, _prepare, _run, equal_shares
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
 from budgeting.engine.ties import tie_order_key
 
@@ -125,6 +125,37 @@ def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectPro
 @given(profiles(vote_type="cumulative"))
 def test_add1_skipping_matches_stepping_on_points(profile: ProjectProfile) -> None:
     assert list(equal_shares(profile, completion="add1").selected) == plain_add1(profile, False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.integers(0, 8),
+    st.integers(1, 8),
+    st.integers(1, 4),
+)
+def test_runs_resumed_from_a_certified_prefix_match_the_plain_rule(
+    profile: ProjectProfile, low: int, width: int, parts: int
+) -> None:
+    # The scan certifies a stretch [a, b] from the runs at both ends and runs every amount
+    # in between from the certified first purchases and price bounds; every amount in
+    # between (whole or not) must give the plain rule's outcome, and a stretch certified
+    # whole must repeat the outcome at a.
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    low_run = _run(election, start + low)
+    far, resume, whole = _certified_run(election, low_run, start + low + width)
+
+    def outcome(order: tuple[int, ...]) -> list[str]:
+        return [*election.free, *(election.ids[p] for p in order)]
+
+    assert outcome(far.order) == plain_mes(profile, start + low + width)
+    for step in range(1, width * parts):
+        amount = start + low + Fraction(step, parts)
+        expected = plain_mes(profile, amount)
+        assert outcome(_run(election, amount, resume).order) == expected
+        if whole:
+            assert outcome(low_run.order) == expected
 
 
 def plain_greedy_fill(profile: ProjectProfile, chosen: list[str]) -> list[str]:
