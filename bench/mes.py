@@ -37,6 +37,7 @@ FILES = (
     "Poland_Lodz_2022.pb",
     "Poland_Krakow_2024.pb",
     "Poland_Wroclaw_2015_150_-_500.pb",
+    "Netherlands_Amsterdam_252.pb",
     "Poland_Wieliczka_2023_Green_Budget.pb",
 )
 COMPLETIONS = ("none", "add1", "add1-exhaustive")

@@ -591,14 +591,14 @@ def _run(election: _Election, per_voter: Fraction, resume: _Resume | None = None
 def _finish(election: _Election, run: _Run, queue: list[_Queued], bought: set[int]) -> None:
     """Buy the cheapest project per unit of utility until none is affordable (lazy queue)."""
     while queue:
-        _, rank, project = heapq.heappop(queue)
+        known, rank, project = heapq.heappop(queue)
         if project in bought:
             continue
         bound = _lower_bound(election, run, project)
         if bound is None:
             continue
         if queue and (bound, rank) > queue[0][:2]:
-            heapq.heappush(queue, (bound, rank, project))
+            heapq.heappush(queue, (max(bound, known), rank, project))
             continue
         priced = _price(election, run, project)
         if priced is None:
@@ -703,7 +703,7 @@ def _exhaustive(election: _Election, run: _Run) -> bool:
     return all(cost > left for p, cost in enumerate(election.costs) if p not in bought)
 
 
-STRIDE = 8
+STRIDE = 4
 """Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
 
 
