@@ -382,11 +382,14 @@ def _lower_bound(election: _Election, run: _Run, project: int) -> float | None:
     if scores is not None:
         keys = list(map(truediv, keys, scores))
     held = sum(map(mul, keys, weights))
-    sizes = election.group_sizes
-    slack = run.margin * sum(map(sizes.__getitem__, groups)) + RELATIVE_MARGIN * (held + cost)
+    total = float(sum(weights))
+    voters = total if scores is None else sum(map(election.group_sizes.__getitem__, groups))
+    slack = run.margin * voters + RELATIVE_MARGIN * (held + cost)
     if held < cost - slack:
         return None
-    remaining, weight = cost, float(sum(weights))
+    if min(keys) > cost / total * (1 + 1e-12) + run.margin:
+        return 1 / total * (1 - 1e-12)  # nobody is poor: exactly one over the total weight
+    remaining, weight = cost, total
     for position in sorted(range(len(groups)), key=keys.__getitem__):
         if remaining <= keys[position] * weight:
             break
