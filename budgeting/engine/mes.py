@@ -90,10 +90,12 @@ _Value = TypeVar("_Value")
 RELATIVE_MARGIN = 1e-9
 """Floating-point screening margin, relative to the largest money per unit of score.
 
-Every float money value is rebuilt from exact round shares (each rounded once), so after R
-rounds it is within about ``3 (R + 1) 2^-53`` of the starting amount of the exact value:
-far below this margin for any number of rounds a budget can have. Decisions closer than the
-margin are taken in exact arithmetic.
+A money node's float value is its parent's minus the round's exact share rounded to float,
+times the score (what a rich supporter pays never exceeds its money), so each round adds at
+most three roundings of at most ``2^-53`` of the starting amount: after R rounds the float
+money is within ``3 R 2^-53`` of the starting amount of the exact value, far below this
+margin for any number of rounds a budget can have. Decisions closer than the margin are
+taken in exact arithmetic.
 """
 
 
