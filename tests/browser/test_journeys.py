@@ -76,6 +76,8 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, screenshots):
     context = browser.new_context(**PHONE, device_scale_factor=2)
     page = context.new_page()
     open_ballot(page, app_url, "DEMO-0012")
+    # A first ballot starts balanced, from today's spending scaled to the budget.
+    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     no_horizontal_scroll(page)
     assert not page.evaluate(SMALL_TOUCH_TARGETS, [TOUCH_TARGETS, MIN_TOUCH_PX])
 
