@@ -55,10 +55,19 @@ def load_ballot(
     allocation and no projects chosen."""
     previous = store.latest_ballot(conn, voting_round.id, code) if code else None
     marker = (voting_round.id, code)
-    widgets_filled = all(slider_key(s.id) in st.session_state for s in services)
-    if st.session_state.get(LOADED_KEY) == marker and widgets_filled:
-        # Filled already. A run interrupted by a fast rerun can drop the widget values
-        # while keeping the marker, so the values are checked too, not the marker alone.
+    widget_keys = [
+        *(key for s in services for key in (slider_key(s.id), amount_key(s.id))),
+        *(project_key(p.id) for p in projects),
+    ]
+    if st.session_state.get(LOADED_KEY) == marker and all(
+        key in st.session_state for key in widget_keys
+    ):
+        # Filled already. The values are handed back on every run: the browser builds a
+        # widget it has not shown yet (say, after a fast rerun cut the previous run short)
+        # from this run's message, and without them it would start at its minimum and
+        # send that back on the resident's next move.
+        for key in widget_keys:
+            st.session_state[key] = st.session_state[key]
         return previous
     budget = voting_round.service_budget
     if previous is not None:
