@@ -26,7 +26,8 @@ def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
             st.error(t("officer.wrong_password"), icon=":material/error:")
 
 
-def round_controls(conn, t) -> None:
+def round_controls(conn, t, officer: str) -> None:
+    """Open or close a round and hide its live results; every change is audited as ``officer``."""
     rounds = store.list_rounds(conn)
     if not rounds:
         st.info(t("officer.no_rounds"))
@@ -45,7 +46,7 @@ def round_controls(conn, t) -> None:
         disabled=voting_round.status == "open",
         width="stretch",
     ):
-        store.update_round(conn, voting_round.id, status="open")
+        store.update_round(conn, voting_round.id, actor=officer, status="open")
         st.rerun()
     if close_column.button(
         t("officer.close_round"),
@@ -54,7 +55,7 @@ def round_controls(conn, t) -> None:
         width="stretch",
         type="primary",
     ):
-        store.update_round(conn, voting_round.id, status="closed")
+        store.update_round(conn, voting_round.id, actor=officer, status="closed")
         st.rerun()
     hide = st.toggle(
         t("officer.hide_results"),
@@ -63,7 +64,7 @@ def round_controls(conn, t) -> None:
     )
     st.caption(t("officer.hide_results_help"))
     if hide != voting_round.hide_results_until_close:
-        store.update_round(conn, voting_round.id, hide_results_until_close=hide)
+        store.update_round(conn, voting_round.id, actor=officer, hide_results_until_close=hide)
         st.rerun()
     round_query = {"round": voting_round.id}
     st.page_link("pages/results.py", label=t("officer.projector_link"), query_params=round_query)
@@ -84,4 +85,4 @@ st.write(t("officer.signed_in_as", name=signed_in))
 if st.button(t("officer.sign_out"), key="sign_out"):
     st.session_state.pop(OFFICER_KEY, None)
     st.rerun()
-round_controls(conn, t)
+round_controls(conn, t, signed_in)

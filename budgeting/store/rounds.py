@@ -168,8 +168,11 @@ def list_rounds(conn: duckdb.DuckDBPyConnection) -> list[Round]:
     return [_round_from_row(row) for row in rows]
 
 
-def update_round(conn: duckdb.DuckDBPyConnection, round_id: str, **changes: Any) -> None:
-    """Change round settings (e.g. ``status="closed"``); the change is audited."""
+def update_round(
+    conn: duckdb.DuckDBPyConnection, round_id: str, *, actor: str | None = None, **changes: Any
+) -> None:
+    """Change round settings (e.g. ``status="closed"``); the change is audited, with the
+    officer who made it when ``actor`` names them."""
     unknown = set(changes) - set(ROUND_FIELDS)
     if unknown:
         raise StoreError(f"unknown round settings: {', '.join(sorted(unknown))}")
@@ -196,6 +199,7 @@ def update_round(conn: duckdb.DuckDBPyConnection, round_id: str, **changes: Any)
             {
                 "before": _audit_settings({name: getattr(before, name) for name in changes}),
                 "after": _audit_settings({name: getattr(after, name) for name in changes}),
+                "actor": actor,
             },
         )
 

@@ -58,6 +58,7 @@ def test_officer_hides_results_and_closes_the_round(open_page, conn):
     assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
     changes = [e for e in store.audit_log(conn, DEMO_ROUND_ID) if e.kind == "round_changed"]
     assert len(changes) >= 3
+    assert {entry.details["actor"] for entry in changes[-3:]} == {"demo"}
 
 
 def test_sign_out(open_page):

@@ -54,13 +54,14 @@ def test_bad_round_settings_are_refused(conn, settings):
 
 def test_update_round_is_audited_and_validated(conn):
     round_id = store.create_round(conn, name="Ward")
-    store.update_round(conn, round_id, status="open", hide_results_until_close=True)
+    store.update_round(conn, round_id, actor="alice", status="open", hide_results_until_close=True)
     round_ = store.get_round(conn, round_id)
     assert round_.status == "open" and round_.hide_results_until_close
     entry = store.audit_log(conn, round_id)[-1]
     assert entry.kind == "round_changed"
     assert entry.details["before"]["status"] == "draft"
     assert entry.details["after"]["status"] == "open"
+    assert entry.details["actor"] == "alice"
     with pytest.raises(store.StoreError):
         store.update_round(conn, round_id, status="finished")
     with pytest.raises(store.StoreError):
