@@ -29,6 +29,10 @@ Family = Literal["selection", "allocation"]
 APPROVAL_BALLOTS = ("approval", "knapsack", "choose-1")
 SCORED_BALLOTS = (*APPROVAL_BALLOTS, "cumulative", "ordinal")
 ALLOCATION_BALLOTS = ("shares", "amounts")
+TRUTHFUL_AGGREGATION_PAPER = (
+    "Freeman, Pennock, Peters & Wortman Vaughan, 'Truthful aggregation of budget proposals' "
+    "(EC 2019; JET 2021)"
+)
 PROJECT_TIE_ORDER = (
     "Equal projects are ordered by lower cost, then more supporters, then project id "
     "(budgeting.engine.ties, the equalshares.net order)."
@@ -168,10 +172,7 @@ RULES: tuple[Rule, ...] = (
         ballot_kinds=ALLOCATION_BALLOTS,
         function=partial(allocate, "mean"),
         summary="Each service gets the average of the shares residents gave it. Easy to game.",
-        reference=(
-            "Freeman, Pennock, Peters & Wortman Vaughan, 'Truthful aggregation of budget "
-            "proposals' (EC 2019; JET 2021)"
-        ),
+        reference=TRUTHFUL_AGGREGATION_PAPER,
         tie_breaking="No ties: the result depends only on the ballots.",
     ),
     Rule(
@@ -181,10 +182,7 @@ RULES: tuple[Rule, ...] = (
         ballot_kinds=ALLOCATION_BALLOTS,
         function=partial(allocate, "median"),
         summary="Each service's median share, rescaled so the shares add up to the budget.",
-        reference=(
-            "Freeman, Pennock, Peters & Wortman Vaughan, 'Truthful aggregation of budget "
-            "proposals' (EC 2019; JET 2021)"
-        ),
+        reference=TRUTHFUL_AGGREGATION_PAPER,
         tie_breaking="No ties: the result depends only on the ballots.",
     ),
     Rule(
@@ -197,10 +195,7 @@ RULES: tuple[Rule, ...] = (
             "A median of residents' shares and phantom ballots, moved until the shares add "
             "up. Nobody gains by exaggerating; proportional for single-minded voters."
         ),
-        reference=(
-            "Freeman, Pennock, Peters & Wortman Vaughan, 'Truthful aggregation of budget "
-            "proposals' (EC 2019; JET 2021), moving phantoms f_k(t) = min(1, t(n-k))"
-        ),
+        reference=f"{TRUTHFUL_AGGREGATION_PAPER}, moving phantoms f_k(t) = min(1, t(n-k))",
         tie_breaking="No ties: the result depends only on the ballots.",
         default=True,
     ),
