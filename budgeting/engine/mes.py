@@ -70,7 +70,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain, compress, count, repeat
-from operator import attrgetter, mul, sub, truediv
+from operator import attrgetter, gt, mul, sub, truediv
 from typing import TypeVar
 
 from budgeting.engine.greedy import ranked_by_score, tally
@@ -366,15 +366,21 @@ def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
     )
 
 
-def _lower_bound(election: _Election, run: _Run, project: int) -> float | None:
+def _lower_bound(
+    election: _Election, run: _Run, project: int, threshold: Fraction | float
+) -> float | None:
     """A floating-point lower bound on the project's ``rho``; ``None`` when unaffordable.
 
-    No exact arithmetic: losing candidates only need a bound. Payments at share ``x`` per
-    unit of score, ``F(x) = sum(weight * min(money per unit of score, x))``, never decrease
-    in ``x`` and the exact share is the least ``x`` with ``F(x) >= cost``, so any ``x`` with
-    ``F(x) < cost`` is below it. ``x`` is the floating-point share backed off, and is
-    accepted only when its float ``F`` is below the cost by more than the screening slack
-    (the float money error, as in ``_price``); otherwise the bound is 0 (always valid).
+    No exact arithmetic and no sorting: losing candidates only need a bound above the
+    ``threshold`` (the best price in the queue). Payments at share ``x`` per unit of score,
+    ``F(x) = sum(weight * min(money per unit of score, x))``, are concave and never
+    decrease in ``x``, and the exact share ``x*`` is the least ``x`` with ``F(x) = cost``.
+    From ``x0`` (the threshold's share) with ``F(x0) < cost``, one Newton step
+    ``x0 + (cost - F(x0)) / W`` stays at or below ``x*`` when ``W`` is at least the
+    weight of supporters richer than ``x0`` (concavity: ``F(x*) <= F(x0) + W (x* - x0)``).
+    ``F(x0)`` is taken as high and ``W`` as large as the float money error allows (the
+    screening slack and margin, as in ``_price``). When ``F(x0)`` may reach the cost the
+    bound is 0 (always valid) and the caller prices the project exactly.
     """
     groups, weights, scores = _live_supporters(election, run, project)
     if not groups:
@@ -384,25 +390,18 @@ def _lower_bound(election: _Election, run: _Run, project: int) -> float | None:
     if scores is not None:
         keys = list(map(truediv, keys, scores))
     held = sum(map(mul, keys, weights))
-    total = float(sum(weights))
-    voters = total if scores is None else sum(map(election.group_sizes.__getitem__, groups))
+    voters = sum(weights) if scores is None else sum(map(election.group_sizes.__getitem__, groups))
     slack = run.margin * voters + RELATIVE_MARGIN * (held + cost)
     if held < cost - slack:
         return None
-    if min(keys) > cost / total * (1 + 1e-12) + run.margin:
-        return 1 / total * (1 - 1e-12)  # nobody is poor: exactly one over the total weight
-    remaining, weight = cost, total
-    for position in sorted(range(len(groups)), key=keys.__getitem__):
-        if remaining <= keys[position] * weight:
-            break
-        remaining -= keys[position] * weights[position]
-        weight -= weights[position]
-    if weight <= 0:
+    start = float(threshold) * cost
+    paid = sum(map(mul, weights, map(min, keys, repeat(start))))
+    if paid + slack >= cost:
         return 0.0
-    below = remaining / weight * (1 - 1e-6) - 2 * slack / weight
-    if below <= 0 or sum(map(mul, weights, map(min, keys, repeat(below)))) + slack >= cost:
-        return 0.0
-    return below / cost * (1 - 1e-12)
+    richer = sum(compress(weights, map(gt, keys, repeat(start - run.margin))))
+    if not richer:  # every supporter holds at most x0: all they hold is below the cost
+        return None
+    return (start + (cost - paid - slack) / richer) / cost * (1 - 1e-12)
 
 
 def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
@@ -595,24 +594,46 @@ def _run(election: _Election, per_voter: Fraction, resume: _Resume | None = None
 
 def _finish(election: _Election, run: _Run, queue: list[_Queued], bought: set[int]) -> None:
     """Buy the cheapest project per unit of utility until none is affordable (lazy queue)."""
-    while queue:
+    while (purchase := _cheapest(election, run, queue, bought)) is not None:
+        project, priced = purchase
+        bought.add(project)
+        run.rounds.append(_pay(election, run, project, priced))
+
+
+def _cheapest(
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
+) -> tuple[int, _Priced] | None:
+    """This round's purchase: the affordable project with the smallest ``(rho, tie rank)``.
+
+    Candidates come off the lazy queue in order of their lower bounds. Until one is priced
+    exactly, a candidate is bounded against the next key in the queue; after that, against
+    the best exact price so far, so a candidate that provably loses goes back with a key
+    above it and is not looked at again this round. Everything left in the queue keeps a
+    valid lower bound (within a run ``rho`` never decreases).
+    """
+    best: tuple[Fraction, int, int, _Priced] | None = None
+    while queue and (best is None or queue[0][:2] < best[:2]):
         known, rank, project = heapq.heappop(queue)
         if project in bought:
             continue
-        bound = _lower_bound(election, run, project)
-        if bound is None:
-            continue
-        if queue and (bound, rank) > queue[0][:2]:
-            heapq.heappush(queue, (max(bound, known), rank, project))
-            continue
+        rival = best[:2] if best is not None else queue[0][:2] if queue else None
+        if rival is not None:
+            bound = _lower_bound(election, run, project, rival[0])
+            if bound is None:
+                continue
+            if (bound, rank) > rival:
+                heapq.heappush(queue, (max(bound, known), rank, project))
+                continue
         priced = _price(election, run, project)
         if priced is None:
             continue
-        if queue and (priced.rho, rank) > queue[0][:2]:
+        if best is None or (priced.rho, rank) < best[:2]:
+            if best is not None:
+                heapq.heappush(queue, best[:3])
+            best = (priced.rho, rank, project, priced)
+        else:
             heapq.heappush(queue, (priced.rho, rank, project))
-            continue
-        bought.add(project)
-        run.rounds.append(_pay(election, run, project, priced))
+    return None if best is None else (best[2], best[3])
 
 
 def _certified_run(
@@ -670,7 +691,7 @@ def _rivals_priced_above(
         if project == target.project:
             popped.append((Fraction(0), rank, project))
             continue
-        bound = _lower_bound(election, run, project)
+        bound = _lower_bound(election, run, project, target.rho)
         if bound is None:
             continue
         if (bound, rank) > winner:
