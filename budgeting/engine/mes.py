@@ -70,7 +70,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain, compress, count, repeat
-from operator import attrgetter, gt, mul, sub, truediv
+from operator import attrgetter, gt, mul, not_, sub, truediv
 from typing import TypeVar
 
 from budgeting.engine.greedy import ranked_by_score, tally
@@ -117,6 +117,8 @@ class _Election:
     supporter_weights: list[list[Score]]
     """Per project and supporting group: voters times score."""
     unit_scores: bool
+    supporters: list[int]
+    """Per project: its number of supporters (voters)."""
     first_rho: list[Fraction]
     """Per project: one over its number of supporters (its first-round price with scores 1)."""
     free: list[str]
@@ -272,6 +274,7 @@ def _prepare(profile: ProjectProfile) -> _Election:
         supporter_scores=supporter_scores,
         supporter_weights=supporter_weights,
         unit_scores=group_scores is None,
+        supporters=[counts[p.id] for p in candidates],
         first_rho=[Fraction(1, counts[p.id]) for p in candidates],
         free=[p.id for p in profile.projects if p.cost == 0 and p.id in groups_of],
         key_scale=float(1 / Fraction(smallest_score)),
@@ -379,26 +382,29 @@ def _lower_bound(
     ``x0 + (cost - F(x0)) / W`` stays at or below ``x*`` when ``W`` is at least the
     weight of supporters richer than ``x0`` (concavity: ``F(x*) <= F(x0) + W (x* - x0)``).
     ``F(x0)`` is taken as high and ``W`` as large as the float money error allows (the
-    screening slack and margin, as in ``_price``). When ``F(x0)`` may reach the cost the
-    bound is 0 (always valid) and the caller prices the project exactly.
+    screening slack and margin, as in ``_price``: supporters within the margin below ``x0``
+    count as rich and are charged ``x0``). When ``F(x0)`` may reach the cost the
+    bound is 0 (always valid) and the caller prices the project exactly. Supporters who
+    ran out of money are not pruned here: they hold 0 and add nothing.
     """
-    groups, weights, scores = _live_supporters(election, run, project)
+    groups, weights = run.supporters[project], run.weights[project]
     if not groups:
         return None
     cost = float(election.costs[project])
     keys = list(map(run.money.__getitem__, groups))
-    if scores is not None:
-        keys = list(map(truediv, keys, scores))
-    held = sum(map(mul, keys, weights))
-    voters = sum(weights) if scores is None else sum(map(election.group_sizes.__getitem__, groups))
-    slack = run.margin * voters + RELATIVE_MARGIN * (held + cost)
+    if not election.unit_scores:
+        keys = list(map(truediv, keys, run.scores[project]))
+    held_by = list(map(mul, keys, weights))
+    held = sum(held_by)
+    slack = run.margin * election.supporters[project] + RELATIVE_MARGIN * (held + cost)
     if held < cost - slack:
         return None
     start = float(threshold) * cost
-    paid = sum(map(mul, weights, map(min, keys, repeat(start))))
+    rich = list(map(gt, keys, repeat(start - run.margin)))
+    richer = sum(compress(weights, rich))
+    paid = held - sum(compress(held_by, rich)) + start * richer  # the rich pay x0 each
     if paid + slack >= cost:
         return 0.0
-    richer = sum(compress(weights, map(gt, keys, repeat(start - run.margin))))
     if not richer:  # every supporter holds at most x0: all they hold is below the cost
         return None
     return (start + (cost - paid - slack) / richer) / cost * (1 - 1e-12)
@@ -410,9 +416,11 @@ def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
     A supporter with money ``m`` and score ``s`` pays ``min(m, share * s)``; the share makes
     the payments add up to the cost. Poor supporters (``m < share * s``) pay all they have,
     so ``share = (cost - money of the poor) / (score weight of the rest)``. The poor are
-    found with floating-point money, and the split is accepted only when every supporter is
-    further than the screening margin from the exact share; otherwise the exact money of
-    every supporter decides.
+    found with floating-point money by water-filling from below: guess the share, call
+    everyone at or below it poor, recompute the share, until nobody more is poor (Newton's
+    method on the concave payments, so each guess stays below the share). The split is
+    accepted only when every supporter is further than the screening margin from the exact
+    share; otherwise the exact money of every supporter decides.
     """
     groups, weights, scores = _live_supporters(election, run, project)
     if not groups:
@@ -424,33 +432,35 @@ def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
     if scores is not None:
         keys = list(map(truediv, keys, scores))
     total_weight = sum(weights)
-    held = sum(map(mul, keys, weights))
+    held_by = list(map(mul, keys, weights))
+    held = sum(held_by)
     slack = margin * sum(map(sizes.__getitem__, groups)) + RELATIVE_MARGIN * (held + float(cost))
     if held < float(cost) - slack:
         return None
     if held <= float(cost) + slack and _exact_money(election, run, groups) < cost:
         return None
-    share_estimate = float(cost) / total_weight
-    if min(keys) > share_estimate * (1 + 1e-12) + margin:
+    guess = float(cost) / total_weight
+    if min(keys) > guess * (1 + 1e-12) + margin:
         share = cost / total_weight
         return _Priced(share / cost, share, set(), Fraction(0), set())
-    order = sorted(range(len(groups)), key=keys.__getitem__)
-    remaining, weight = float(cost), float(total_weight)
-    split = 0
-    for position in order:
-        if remaining <= keys[position] * weight:
+    rich = list(map(gt, keys, repeat(guess)))
+    rich_weight = sum(compress(weights, rich))
+    while rich_weight:
+        guess = (float(cost) - held + sum(compress(held_by, rich))) / rich_weight
+        richer = list(map(gt, keys, repeat(guess)))
+        richer_weight = sum(compress(weights, richer))
+        if richer_weight >= rich_weight:
             break
-        remaining -= keys[position] * weights[position]
-        weight -= weights[position]
-        split += 1
-    if split == len(order):
+        rich, rich_weight = richer, richer_weight
+    if not rich_weight:
         return _exact_price(election, run, project, groups, weights)
-    poor = [groups[i] for i in order[:split]]
+    poor_mask = list(map(not_, rich))
+    poor = list(compress(groups, poor_mask))
     poor_money = _exact_money(election, run, poor)
-    share = (cost - poor_money) / (total_weight - sum(weights[i] for i in order[:split]))
+    share = (cost - poor_money) / rich_weight
     approximate = float(share)
-    richest_poor = keys[order[split - 1]] if split else -math.inf
-    poorest_rich = keys[order[split]]
+    richest_poor = max(compress(keys, poor_mask), default=-math.inf)
+    poorest_rich = min(compress(keys, rich))
     if (
         richest_poor < approximate * (1 - 1e-12) - margin
         and poorest_rich > approximate * (1 + 1e-12) + margin
@@ -756,8 +766,9 @@ def _scan(election: _Election, exhaustive_stop: bool) -> tuple[_Run, int, int]:
         if whole:
             current, steps, stride = far, steps + stride, stride * 2
             continue
-        for step in range(steps + 1, steps + stride + 1):
-            if step == steps + stride:
+        end = steps + stride
+        for step in range(steps + 1, end + 1):
+            if step == end:
                 following = far
             else:
                 following = _run(election, start + step, resume)
