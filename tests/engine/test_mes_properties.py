@@ -9,11 +9,13 @@ stretches in the fast implementation.
 from __future__ import annotations
 
 from fractions import Fraction
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgeting.engine.mes import _certified_run, _prepare, _run, equal_shares
+from budgeting.engine import mes
+from budgeting.engine.mes import _certified_run, _prepare, _restrict, _run, equal_shares
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
 from budgeting.engine.ties import tie_order_key
 
@@ -156,6 +158,39 @@ def test_runs_resumed_from_a_certified_prefix_match_the_plain_rule(
         assert outcome(_run(election, amount, resume).order) == expected
         if whole:
             assert outcome(low_run.order) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(0, 6), st.integers(0, 6)
+)
+def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
+    profile: ProjectProfile, low: int, above: int
+) -> None:
+    # The scans leave out every project whose supporters hold less than its cost at the
+    # amount they look ahead to, and merge the ballots that then agree; runs at that amount
+    # or below must not notice.
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    restricted = _restrict(election, start + low + above)
+    run = _run(restricted, start + low)
+    outcome = [*restricted.free, *(restricted.ids[p] for p in run.order)]
+    assert outcome == plain_mes(profile, start + low)
+    assert sum(restricted.group_sizes) == len(profile.ballots)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(profiles(), profiles(vote_type="cumulative")))
+def test_add1_scans_looking_ahead_one_step_at_a_time_match_stepping(
+    profile: ProjectProfile,
+) -> None:
+    # With the shortest look-ahead the scans leave projects out and bring them back at
+    # almost every step, including projects that fit in the money an outcome leaves.
+    with patch.object(mes, "LOOK_AHEAD", 1):
+        add1 = equal_shares(profile, completion="add1").selected
+        exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
+    assert list(add1) == plain_add1(profile, False)
+    assert list(exhaustive) == plain_add1(profile, True)
 
 
 def plain_greedy_fill(profile: ProjectProfile, chosen: list[str]) -> list[str]:
