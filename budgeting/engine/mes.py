@@ -854,7 +854,7 @@ STRIDE = 4
 """Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
 
 
-LOOK_AHEAD = 32
+LOOK_AHEAD = 16
 """Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the
 projects nobody can afford yet (``_restrict``); each new look goes twice as far."""
 
