@@ -1,0 +1,76 @@
+"""Benchmark: how much an ``add1`` scan of the Method of Equal Shares can skip, per file.
+
+Run from the repository root (never part of the test suite):
+
+    .venv/bin/python bench/mes_scan.py
+    .venv/bin/python bench/mes_scan.py --files Poland_Lodz_2022.pb --steps 60
+
+Runs MES at every budget step of the scan (every voter's money raised by one unit at a
+time, as ``add1`` does), each from scratch, and prints how often the outcome actually
+changes: the distinct orders of purchases and the distinct sets of winners among the
+steps, how many steps change the order, the median round at which two neighbouring steps
+first buy something different, and the seconds one run takes. A scan that must know every
+step's outcome needs at least one run per distinct order; the gap between orders and sets
+is what a scan certifying outcomes rather than orders could still skip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from budgeting.engine.mes import _prepare, _run  # noqa: E402  (after the path is set)
+from budgeting.engine.pabulib import read_pb  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "pabulib"
+FILES = ("Poland_Warszawa_2023_Mokotow.pb", "Poland_Lodz_2022.pb", "Netherlands_Amsterdam_252.pb")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", nargs="*", default=list(FILES))
+    parser.add_argument(
+        "--steps", type=int, default=0, help="steps to run (default: up to the first overflow)"
+    )
+    args = parser.parse_args()
+    print(
+        f"{'file':<36} {'steps':>6} {'orders':>7} {'sets':>5} {'order changes':>14} "
+        f"{'median first difference':>24} {'s per run':>10}"
+    )
+    for name in args.files:
+        print(_row(name, args.steps), flush=True)
+
+
+def _row(name: str, steps: int) -> str:
+    election = _prepare(read_pb(DATA / name).to_profile())
+    start = election.budget / election.voters
+    orders: list[tuple[int, ...]] = []
+    started = time.perf_counter()
+    while not steps or len(orders) < steps:
+        order = _run(election, start + len(orders)).order
+        orders.append(order)
+        if not steps and sum(election.costs[p] for p in order) > election.budget:
+            break
+    per_run = (time.perf_counter() - started) / len(orders)
+    differences = [
+        next((r for r, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        for a, b in pairwise(orders)
+        if a != b
+    ]
+    median = statistics.median(differences) if differences else "-"
+    return (
+        f"{name[:36]:<36} {len(orders):>6} {len(set(orders)):>7} "
+        f"{len({frozenset(o) for o in orders}):>5} {len(differences):>14} {median:>24} "
+        f"{per_run:>10.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
