@@ -216,7 +216,9 @@ def _group_ballots(
     Groups are numbered in order of first appearance. When every score is 1 (approval-type
     ballots; checked once per distinct score object, as parsers share one object per
     ballot) ballots are keyed by their sorted project ids alone, so grouping hashes and
-    compares no exact numbers, and the scores are ``None``.
+    compares no exact numbers, and the scores are ``None``. Other ballots are keyed by their
+    sorted (project, score) pairs, whole scores as ``int`` (fast to hash); scores of 0 are
+    dropped once per group.
     """
     scores_of = list(map(attrgetter("scores"), profile.ballots))
     values = list(chain.from_iterable(map(dict.values, scores_of)))
@@ -225,19 +227,23 @@ def _group_ballots(
     if unit:
         keys = list(map(tuple, map(sorted, scores_of)))
     else:
-        keys = []
-        for scores in scores_of:
-            projects = tuple(sorted(pid for pid, value in scores.items() if value > 0))
-            keys.append((projects, tuple(map(scores.__getitem__, projects))))
+        keys = [
+            tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
+            for scores in scores_of
+        ]
     first_ballot: dict[object, int] = {}
     firsts = list(map(first_ballot.setdefault, keys, count()))
     number = dict(zip(first_ballot.values(), count(), strict=False))
     ballot_group = list(map(number.__getitem__, firsts))
     if unit:
         return list(first_ballot), None, ballot_group  # type: ignore[arg-type]
-    distinct: list[tuple[tuple[str, ...], tuple[Fraction, ...]]] = list(first_ballot)  # type: ignore[arg-type]
-    projects_of = [projects for projects, _ in distinct]
-    return projects_of, [tuple(map(_score, values)) for _, values in distinct], ballot_group
+    projects_of: list[tuple[str, ...]] = []
+    scores_out: list[tuple[Score, ...]] = []
+    for items in first_ballot:
+        scored = [(pid, value) for pid, value in items if value > 0]  # type: ignore[attr-defined]
+        projects_of.append(tuple(pid for pid, _ in scored))
+        scores_out.append(tuple(value for _, value in scored))
+    return projects_of, scores_out, ballot_group
 
 
 def _prepare(profile: ProjectProfile) -> _Election:
@@ -308,7 +314,8 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
         )
         if supporters * per_voter >= cost
     ]
-    if len(kept) == len(election.ids):
+    kept_work = sum(len(election.supporter_groups[p]) for p in kept)
+    if kept_work >= RESTRICT_BELOW * sum(map(len, election.supporter_groups)):
         return election
     position = {election.ids[p]: index for index, p in enumerate(kept)}
     keeps = position.__contains__
@@ -853,6 +860,10 @@ def _exhaustive(full: _Election, election: _Election, run: _Run) -> bool:
 STRIDE = 4
 """Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
 
+
+RESTRICT_BELOW = 0.8
+"""``_restrict`` leaves projects out only when the rest carry less than this share of the
+(supporting group, project) pairs: otherwise regrouping costs more than it saves."""
 
 LOOK_AHEAD = 16
 """Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the

@@ -172,7 +172,8 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     # or below must not notice.
     election = _prepare(profile)
     start = profile.budget / len(profile.ballots)
-    restricted = _restrict(election, start + low + above)
+    with patch.object(mes, "RESTRICT_BELOW", 1.01):  # regroup even when little drops out
+        restricted = _restrict(election, start + low + above)
     run = _run(restricted, start + low)
     outcome = [*restricted.free, *(restricted.ids[p] for p in run.order)]
     assert outcome == plain_mes(profile, start + low)
@@ -184,9 +185,10 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
 def test_add1_scans_looking_ahead_one_step_at_a_time_match_stepping(
     profile: ProjectProfile,
 ) -> None:
-    # With the shortest look-ahead the scans leave projects out and bring them back at
-    # almost every step, including projects that fit in the money an outcome leaves.
-    with patch.object(mes, "LOOK_AHEAD", 1):
+    # With the shortest look-ahead, and regrouping whenever anything drops out, the scans
+    # leave projects out and bring them back at almost every step, including projects that
+    # fit in the money an outcome leaves.
+    with patch.object(mes, "LOOK_AHEAD", 1), patch.object(mes, "RESTRICT_BELOW", 1.01):
         add1 = equal_shares(profile, completion="add1").selected
         exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
     assert list(add1) == plain_add1(profile, False)
