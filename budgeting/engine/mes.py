@@ -67,10 +67,12 @@ local projects most of them drop out of the early runs.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain, compress, count, repeat
@@ -996,6 +998,24 @@ def _fill_greedily(
     return steps, spent
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one computation.
+
+    Runs allocate many short-lived lists and tuples and make no reference cycles, so
+    reference counting frees everything; the collector would only walk the whole profile
+    again and again (a tenth to a fifth of an ``add1`` scan on the largest files). It is
+    turned back on afterwards if it was on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> SelectionResult:
     """The Method of Equal Shares with cost utilities and the chosen completion.
 
@@ -1009,15 +1029,16 @@ def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> Select
             f"Unknown completion {completion!r} for the Method of Equal Shares; "
             f"choose one of {', '.join(COMPLETIONS)}."
         )
-    election = _prepare(profile)
-    distinct_ballots = len(election.group_sizes)
+    with _without_cycle_collection():
+        election = _prepare(profile)
+        distinct_ballots = len(election.group_sizes)
+        if election.voters == 0:
+            run, steps_taken, runs = _start(election, Fraction(0)), 0, 0
+        elif completion == "none":
+            run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
+        else:
+            election, run, steps_taken, runs = _scan(election, completion == "add1-exhaustive")
     details: dict[str, object] = {"completion": completion}
-    if election.voters == 0:
-        run, steps_taken, runs = _start(election, Fraction(0)), 0, 0
-    elif completion == "none":
-        run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
-    else:
-        election, run, steps_taken, runs = _scan(election, completion == "add1-exhaustive")
     assert run is not None
     selected = [*election.free, *(election.ids[p] for p in run.order)]
     spent = _spent(election, run)

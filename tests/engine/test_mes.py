@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from fractions import Fraction
 
 import pytest
@@ -175,3 +176,16 @@ def test_add1u_builds_on_add1_not_on_the_exhaustive_stop() -> None:
     filled = equal_shares(profile, completion="add1u")
     assert filled.selected == ("A",)
     assert filled.details["per_voter_budget"] == 4
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(collecting: bool) -> None:
+    # The rule pauses Python's cyclic collector while it computes, and must hand it back.
+    profile = approval_profile(40, {"A": 12, "C": 21}, {"v1": "A", "v2": "AC", "v3": "C"})
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        equal_shares(profile, completion="add1")
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
