@@ -13,7 +13,8 @@ reference columns are the times recorded on this machine class in
 which yields both ``add1`` and ``add1-exhaustive``); they are not rerun here. "same" compares
 our winners with the recorded ones. The two cores are shared, so times vary by about ±30 %.
 Points and ordinal files are compared on their approvals, as pabutools' cost satisfaction
-counts them.
+counts them; ``--as-cast`` runs them on their points (ordinal: Kraków's 3/2/1), as
+``python -m budgeting select`` does, with no reference to compare.
 """
 
 from __future__ import annotations
@@ -55,11 +56,14 @@ def main() -> None:
     parser.add_argument("--completions", nargs="*", default=list(COMPLETIONS))
     parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
     parser.add_argument(
+        "--as-cast", action="store_true", help="points and ordinal files on their points"
+    )
+    parser.add_argument(
         "--measure", nargs=2, metavar=("FILE", "COMPLETION"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(*args.measure)))
+        print(json.dumps(measure(*args.measure, as_cast=args.as_cast)))
         return
     reference = json.loads((DATA / "reference_results.json").read_text(encoding="utf-8"))
     js_scan = json.loads((DATA / "add1_scan_equalshares_js.json").read_text(encoding="utf-8"))
@@ -72,7 +76,7 @@ def main() -> None:
     print("-" * len(header))
     for name in args.files:
         for completion in args.completions:
-            print(_row(name, completion, reference, js_scan, args.timeout), flush=True)
+            print(_row(name, completion, reference, js_scan, args), flush=True)
 
 
 def _row(
@@ -80,19 +84,23 @@ def _row(
     completion: str,
     reference: dict[str, Any],
     js_scan: dict[str, Any],
-    timeout: float,
+    args: argparse.Namespace,
 ) -> str:
     command = [sys.executable, str(Path(__file__)), "--measure", name, completion]
+    if args.as_cast:
+        command.append("--as-cast")
     try:
         completed = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
+            command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=args.timeout
         )
     except subprocess.TimeoutExpired:
-        return f"{name[:36]:<36} {completion:<16} {'>' + str(int(timeout)):>8}"
+        return f"{name[:36]:<36} {completion:<16} {'>' + str(int(args.timeout)):>8}"
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr}")
     ours = json.loads(completed.stdout.splitlines()[-1])
     winners = set(ours["selected"])
+    if ours["as_cast"]:  # the references count approvals only
+        reference, js_scan = {}, {}
     recorded = reference.get(name, {}).get("rules", {}).get(PABUTOOLS_KEYS[completion])
     pabutools = _compare(ours["seconds"], winners, recorded, "seconds", "selected")
     scan = js_scan.get(name)
@@ -118,7 +126,7 @@ def _compare(
     return (f"{theirs:.2f}", f"{theirs / max(seconds, 1e-6):.1f}x", same)
 
 
-def measure(name: str, completion: str) -> dict[str, Any]:
+def measure(name: str, completion: str, as_cast: bool) -> dict[str, Any]:
     """Parse ``name`` and run MES once in this process: seconds, peak memory, winners."""
     sys.path.insert(0, str(ROOT))
     from budgeting.engine.mes import equal_shares
@@ -126,7 +134,8 @@ def measure(name: str, completion: str) -> dict[str, Any]:
     from budgeting.engine.pabulib import read_pb
 
     profile = read_pb(DATA / name).to_profile()
-    if profile.vote_type not in ("approval", "choose-1"):
+    scored = profile.vote_type not in ("approval", "choose-1")
+    if scored and not as_cast:
         profile = ProjectProfile(
             profile.budget,
             profile.projects,
@@ -142,6 +151,7 @@ def measure(name: str, completion: str) -> dict[str, Any]:
         "seconds": seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "runs": result.details["mes_runs"],
+        "as_cast": scored and as_cast,
         "selected": list(result.selected),
     }
 

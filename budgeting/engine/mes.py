@@ -131,7 +131,8 @@ class _Election:
     supporters: list[int]
     """Per project: its number of supporters (voters)."""
     first_rho: list[Fraction]
-    """Per project: one over its number of supporters (its first-round price with scores 1)."""
+    """Per project: one over its supporters' total score (its first-round price when nobody
+    is poor; one over its number of supporters with scores 1)."""
     free: list[str]
     key_scale: float
     """One over the smallest score: money per unit of score is at most this times the money."""
@@ -294,7 +295,7 @@ def _prepare(profile: ProjectProfile) -> _Election:
         supporter_weights=supporter_weights,
         unit_scores=group_scores is None,
         supporters=[counts[p.id] for p in candidates],
-        first_rho=[Fraction(1, counts[p.id]) for p in candidates],
+        first_rho=[1 / Fraction(sum(weights)) for weights in supporter_weights],
         free=[p.id for p in profile.projects if p.cost == 0 and p.id in groups_of],
         key_scale=float(1 / Fraction(smallest_score)),
     )
@@ -641,22 +642,22 @@ def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Roun
 
 
 def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued]:
-    """The lazy queue before the first purchase, with prices known without pricing.
+    """The lazy queue before the first purchase, with prices bounded without pricing.
 
-    With every score 1 every voter still holds ``per_voter``, so a project is affordable
-    exactly when its ``n`` supporters hold its cost, and then each pays ``cost / n``:
-    ``rho = 1 / n``. Unaffordable projects stay so all run (money only shrinks) and are
-    left out. With other scores every project starts at the lower bound 0.
+    Every voter still holds ``per_voter``, so a project is affordable exactly when its
+    ``n`` supporters hold its cost; unaffordable projects stay so all run (money only
+    shrinks) and are left out. Payments at share ``x`` per unit of score are at most ``x``
+    times the supporters' total score ``W``, so ``rho >= 1 / W``; with every score 1
+    nobody is poor and ``rho = 1 / n`` exactly.
     """
     ranks = election.tie_rank
-    if not election.unit_scores:
-        queue = [(0.0, ranks[p], p) for p in range(len(election.ids))]
-    else:
-        queue = [
-            (_below(rho), ranks[p], p)
-            for p, (rho, cost) in enumerate(zip(election.first_rho, election.costs, strict=True))
-            if per_voter >= cost * rho
-        ]
+    queue = [
+        (_below(rho), ranks[p], p)
+        for p, (rho, cost, supporters) in enumerate(
+            zip(election.first_rho, election.costs, election.supporters, strict=True)
+        )
+        if supporters * per_voter >= cost
+    ]
     heapq.heapify(queue)
     return queue
 
