@@ -468,7 +468,7 @@ def _lower_bound(
     """A floating-point lower bound on the project's ``rho``; ``None`` when unaffordable.
 
     No exact arithmetic and no sorting: losing candidates only need a bound above the
-    ``threshold`` (the best price in the queue). Payments at share ``x`` per unit of score,
+    ``threshold`` (the price they must beat). Payments at share ``x`` per unit of score,
     ``F(x) = sum(weight * min(money per unit of score, x))``, are concave and never
     decrease in ``x``, and the exact share ``x*`` is the least ``x`` with ``F(x) = cost``.
     From ``x0`` (the threshold's share) with ``F(x0) < cost``, one Newton step
