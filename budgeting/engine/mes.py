@@ -301,6 +301,21 @@ def _prepare(profile: ProjectProfile) -> _Election:
     )
 
 
+def _affordable_at_start(election: _Election, per_voter: Fraction) -> list[int]:
+    """The projects whose supporters hold their cost when each holds ``per_voter``.
+
+    Money only shrinks during a run, so these are the only projects a run starting from
+    ``per_voter`` (or less) can ever buy.
+    """
+    return [
+        p
+        for p, (supporters, cost) in enumerate(
+            zip(election.supporters, election.costs, strict=True)
+        )
+        if supporters * per_voter >= cost
+    ]
+
+
 def _restrict(election: _Election, per_voter: Fraction) -> _Election:
     """The election without the projects nobody can afford up to ``per_voter`` each.
 
@@ -310,13 +325,7 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
     group (they hold and pay alike). On elections with many local projects this makes runs
     several times faster. Groups keep their order of first appearance.
     """
-    kept = [
-        p
-        for p, (supporters, cost) in enumerate(
-            zip(election.supporters, election.costs, strict=True)
-        )
-        if supporters * per_voter >= cost
-    ]
+    kept = _affordable_at_start(election, per_voter)
     kept_work = sum(len(election.supporter_groups[p]) for p in kept)
     if kept_work >= RESTRICT_BELOW * sum(map(len, election.supporter_groups)):
         return election
@@ -650,14 +659,8 @@ def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued
     times the supporters' total score ``W``, so ``rho >= 1 / W``; with every score 1
     nobody is poor and ``rho = 1 / n`` exactly.
     """
-    ranks = election.tie_rank
-    queue = [
-        (_below(rho), ranks[p], p)
-        for p, (rho, cost, supporters) in enumerate(
-            zip(election.first_rho, election.costs, election.supporters, strict=True)
-        )
-        if supporters * per_voter >= cost
-    ]
+    ranks, first_rho = election.tie_rank, election.first_rho
+    queue = [(_below(first_rho[p]), ranks[p], p) for p in _affordable_at_start(election, per_voter)]
     heapq.heapify(queue)
     return queue
 
