@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from budgeting import store
-from budgeting.store.demo import DEMO_DIR
+from budgeting.demo import DEMO_DIR
 
 SNAPSHOT_TARGET_MS = 200
 SUBMIT_TARGET_MS = 50

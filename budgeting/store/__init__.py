@@ -1,5 +1,13 @@
 """DuckDB storage: the only module with SQL.
 
+Modules, each importing only those listed before it (no cycles, no imports inside
+functions): ``models``, ``money``, ``validation`` and ``connection`` (opening, migrations,
+transactions); ``audit`` (appending to and reading the hash-chained log); ``codes`` and
+``rounds``; ``queries`` (reading ballots back and the projector's aggregates);
+``integrity`` (ballot digests and ``verify_audit_log``); ``ballots`` (validating and
+writing ballots); ``csv_import``. The demo round lives outside the store, in
+``budgeting.demo``, and uses only this public API.
+
 Public API (every function takes an open connection first; each opens its own cursor and
 writes inside a transaction). Money is stored as integer minor units (pence) and returned
 as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``datetime``.
@@ -34,6 +42,10 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
     import_ballots_csv(conn, round_id, text) -> int          # paper/recorded ballots, same rules
+    parse_services_csv(text) / parse_projects_csv(text) -> (rows as dicts, problems)
+        # the importers' reading step alone: nothing written
+    BALLOT_FIELDS: the ballots CSV's columns before one column per service id
+    parse_amount(text) -> Fraction                           # "£12,500.50" -> pounds
     issue_voter_codes(conn, round_id, count) -> list[str]   # plain codes returned once
     add_voter_codes(conn, round_id, codes) -> None           # e.g. the demo's known codes
     voter_code_status(conn, round_id, code) -> "valid" | "unknown"
@@ -56,24 +68,19 @@ Errors: StoreError (a ValueError with a readable message), its subclasses Ballot
 (``.problems``: each has ``.field`` and ``.message(language)``) and CsvImportError.
 """
 
-from budgeting.store.audit import audit_log, verify_audit_log
-from budgeting.store.ballots import (
-    BallotInput,
-    ballot_by_receipt,
-    ballot_count,
-    current_ballots,
-    latest_ballot,
-    projector_snapshot,
-    submit_ballot,
-    submit_ballots,
-)
+from budgeting.store.audit import audit_log
+from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
 from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
 from budgeting.store.connection import connect, schema_version
 from budgeting.store.csv_import import (
+    BALLOT_FIELDS,
     import_ballots_csv,
     import_projects_csv,
     import_services_csv,
+    parse_projects_csv,
+    parse_services_csv,
 )
+from budgeting.store.integrity import verify_audit_log
 from budgeting.store.models import (
     AuditEntry,
     BallotRejected,
@@ -87,6 +94,14 @@ from budgeting.store.models import (
     StoreError,
     StoreProblem,
 )
+from budgeting.store.money import parse_amount
+from budgeting.store.queries import (
+    ballot_by_receipt,
+    ballot_count,
+    current_ballots,
+    latest_ballot,
+    projector_snapshot,
+)
 from budgeting.store.rounds import (
     create_round,
     get_round,
@@ -99,6 +114,7 @@ from budgeting.store.rounds import (
 )
 
 __all__ = [
+    "BALLOT_FIELDS",
     "AuditEntry",
     "BallotInput",
     "BallotRejected",
@@ -127,6 +143,9 @@ __all__ = [
     "list_projects",
     "list_rounds",
     "list_services",
+    "parse_amount",
+    "parse_projects_csv",
+    "parse_services_csv",
     "projector_snapshot",
     "replace_projects",
     "replace_services",

@@ -3,8 +3,8 @@
 Every ballot, supersession, round change, import and code issue appends one entry. An
 entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON
 (sequence number, round, time, kind, details), so editing, deleting or reordering any
-entry breaks every later link. ``verify_audit_log`` recomputes the chain and also checks
-that every stored ballot still matches the digest its audit entry recorded.
+entry breaks every later link. This module only appends and reads; checking the chain and
+the ballots it vouches for is ``budgeting.store.integrity``.
 """
 
 from __future__ import annotations
@@ -95,42 +95,3 @@ def audit_log(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> l
         AuditEntry(seq, rid, at, kind, json.loads(details), prev, digest)
         for seq, rid, at, kind, details, prev, digest in rows
     ]
-
-
-def verify_audit_log(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every problem found in the log and in the ballots it vouches for (empty when sound)."""
-    from budgeting.store.ballots import ballot_digests
-
-    problems: list[str] = []
-    with read_cursor(conn) as cursor:
-        rows = cursor.execute(
-            "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash FROM audit_log"
-            " ORDER BY seq"
-        ).fetchall()
-    expected_prev = GENESIS_HASH
-    logged_ballots: dict[int, dict[str, Any]] = {}
-    superseded_in_log: set[int] = set()
-    for position, (seq, round_id, at, kind, details, prev_hash, digest) in enumerate(rows, 1):
-        if seq != position:
-            problems.append(f"entry {seq}: expected sequence number {position} (entry missing?)")
-        if prev_hash != expected_prev:
-            problems.append(f"entry {seq}: does not link to the entry before it")
-        if entry_hash(prev_hash, seq, round_id, at, kind, details) != digest:
-            problems.append(f"entry {seq}: content does not match its hash (edited?)")
-        expected_prev = digest
-        parsed = json.loads(details)
-        if kind == "ballot":
-            logged_ballots[parsed["ballot_id"]] = parsed
-        elif kind == "ballot_superseded":
-            superseded_in_log.add(parsed["ballot_id"])
-    for ballot_id, (digest, superseded) in ballot_digests(conn).items():
-        logged = logged_ballots.pop(ballot_id, None)
-        if logged is None:
-            problems.append(f"ballot {ballot_id}: stored but never logged")
-            continue
-        if logged["digest"] != digest:
-            problems.append(f"ballot {ballot_id}: content differs from what was logged")
-        if superseded != (ballot_id in superseded_in_log):
-            problems.append(f"ballot {ballot_id}: superseded flag differs from the log")
-    problems.extend(f"ballot {ballot_id}: logged but missing" for ballot_id in logged_ballots)
-    return problems

@@ -1,4 +1,4 @@
-"""Ballots: submitting, revising (superseding), reading, and the projector's aggregates.
+"""Ballots: submitting and revising (superseding). Reading them back is ``queries``.
 
 A ballot is validated first (by the engine's rules, against the round's settings), then
 written in one transaction together with its audit entry and, when the voter code already
@@ -8,44 +8,34 @@ transaction has committed, so a receipt shown to a resident is always for a stor
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 import duckdb
 
-from budgeting.store.audit import append_entries, canonical_json
-from budgeting.store.codes import CODE_ALPHABET, hash_code, normalise_code, round_salt
+from budgeting.store.audit import append_entries
+from budgeting.store.codes import CODE_ALPHABET, CodeHasher, known_code_hashes, round_salt
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.integrity import ballot_digest
 from budgeting.store.models import (
     CHANNELS,
     BallotRejected,
     Problem,
-    ProjectorSnapshot,
+    Project,
     Round,
+    Service,
     StoredBallot,
     StoreProblem,
 )
 from budgeting.store.money import from_minor, to_minor
+from budgeting.store.queries import BALLOT_COLUMNS
 from budgeting.store.rounds import get_round, list_projects, list_services
 from budgeting.store.validation import parse_ballot
 
 RECEIPT_LENGTH = 8
-_BALLOT_COLUMNS = (
-    "id",
-    "round_id",
-    "receipt",
-    "channel",
-    "submitted_at",
-    "code_hash",
-    "area",
-    "age_band",
-    "superseded",
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ class BallotInput:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class PreparedBallot:
     """A validated ballot ready to write: pence, scores and the code's hash."""
 
     allocation: dict[str, int]
@@ -74,68 +64,57 @@ class _Prepared:
     submitted_at: datetime | None
 
 
-def ballot_digest(
-    round_id: str,
-    receipt: str,
-    channel: str,
-    submitted_at: datetime,
-    code_hash: str | None,
-    area: str | None,
-    age_band: str | None,
-    allocation: Mapping[str, int],
-    scores: Mapping[str, int],
-) -> str:
-    """SHA-256 over a ballot's full content (pence and scores), as recorded in the audit log."""
-    content = canonical_json(
-        {
-            "round_id": round_id,
-            "receipt": receipt,
-            "channel": channel,
-            "submitted_at": submitted_at.isoformat(),
-            "code_hash": code_hash,
-            "area": area,
-            "age_band": age_band,
-            "allocation": dict(allocation),
-            "scores": dict(scores),
-        }
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
 def _rejected(field: str, key: str, **params: Any) -> BallotRejected:
     return BallotRejected([StoreProblem(field, key, params)])
 
 
-def _prepare(
-    round_: Round,
-    services: list[Any],
-    projects: list[Any],
-    salt: str,
-    ballot: BallotInput,
-) -> _Prepared:
-    """Validate one ballot and convert it for storage; ``BallotRejected`` when invalid."""
-    problems: list[Problem] = []
-    if ballot.channel not in CHANNELS:
-        problems.append(StoreProblem("channel", "store.channel_unknown"))
-    if round_.code_mode == "codes" and ballot.channel == "web" and not ballot.code:
-        problems.append(StoreProblem("code", "store.code_required"))
-    amounts, scores, ballot_problems = parse_ballot(
-        round_, services, projects, ballot.allocation, ballot.project_scores
-    )
-    problems.extend(ballot_problems)
-    if problems:
-        raise BallotRejected(problems)
-    code_hash = (
-        hash_code(ballot.code, salt) if ballot.code and normalise_code(ballot.code) else None
-    )
-    return _Prepared(
-        allocation={service_id: to_minor(amount) for service_id, amount in amounts.items()},
-        scores=scores,
-        channel=ballot.channel,
-        code_hash=code_hash,
-        area=ballot.area or None,
-        age_band=ballot.age_band or None,
-        submitted_at=_naive_utc(ballot.submitted_at),
+@dataclass(frozen=True)
+class BallotChecker:
+    """What a ballot is checked against, read once for a batch of ballots: the round, its
+    services and projects, and its voter codes' hasher (each distinct code hashed once)."""
+
+    round_: Round
+    services: list[Service]
+    projects: list[Project]
+    code_hash: CodeHasher
+
+    def prepare(self, ballot: BallotInput) -> PreparedBallot:
+        """Validate one ballot and convert it for storage; ``BallotRejected`` when invalid.
+
+        Checks content and the code's presence; whether the code is known is checked on
+        writing.
+        """
+        problems: list[Problem] = []
+        if ballot.channel not in CHANNELS:
+            problems.append(StoreProblem("channel", "store.channel_unknown"))
+        if self.round_.code_mode == "codes" and ballot.channel == "web" and not ballot.code:
+            problems.append(StoreProblem("code", "store.code_required"))
+        amounts, scores, ballot_problems = parse_ballot(
+            self.round_, self.services, self.projects, ballot.allocation, ballot.project_scores
+        )
+        problems.extend(ballot_problems)
+        if problems:
+            raise BallotRejected(problems)
+        return PreparedBallot(
+            allocation={service_id: to_minor(amount) for service_id, amount in amounts.items()},
+            scores=scores,
+            channel=ballot.channel,
+            code_hash=self.code_hash(ballot.code),
+            area=ballot.area or None,
+            age_band=ballot.age_band or None,
+            submitted_at=_naive_utc(ballot.submitted_at),
+        )
+
+
+def ballot_checker(conn: duckdb.DuckDBPyConnection, round_id: str) -> BallotChecker:
+    """The checker for ballots of ``round_id``; ``BallotRejected`` when there is no such round."""
+    round_ = get_round(conn, round_id)
+    if round_ is None:
+        raise _rejected("round", "store.round_unknown")
+    with read_cursor(conn) as cursor:
+        salt = round_salt(cursor, round_id)
+    return BallotChecker(
+        round_, list_services(conn, round_id), list_projects(conn, round_id), CodeHasher(salt)
     )
 
 
@@ -169,7 +148,7 @@ def _new_receipts(cursor: duckdb.DuckDBPyConnection, count: int) -> list[str]:
 
 
 def _write(
-    cursor: duckdb.DuckDBPyConnection, round_id: str, prepared: list[_Prepared]
+    cursor: duckdb.DuckDBPyConnection, round_id: str, prepared: list[PreparedBallot]
 ) -> list[StoredBallot]:
     """Write validated ballots inside the caller's transaction, superseding earlier ones."""
     status = cursor.execute("SELECT status FROM rounds WHERE id = ?", [round_id]).fetchall()
@@ -178,12 +157,7 @@ def _write(
     code_hashes = sorted({p.code_hash for p in prepared if p.code_hash is not None})
     previous: dict[str, int] = {}
     if code_hashes:
-        known = cursor.execute(
-            "SELECT code_hash FROM voter_codes WHERE round_id = ?"
-            " AND code_hash IN (SELECT unnest(?))",
-            [round_id, code_hashes],
-        ).fetchall()
-        if len(known) != len(code_hashes):
+        if len(known_code_hashes(cursor, round_id, code_hashes)) != len(code_hashes):
             raise _rejected("code", "store.code_unknown")
         previous = dict(
             cursor.execute(
@@ -259,7 +233,7 @@ def _write(
     insert_rows(
         cursor,
         "ballots",
-        _BALLOT_COLUMNS,
+        BALLOT_COLUMNS,
         [
             (
                 s.id,
@@ -299,15 +273,14 @@ def _write(
     return [replace(s, superseded=s.id in superseded_new) for s in stored]
 
 
-def _round_context(
-    conn: duckdb.DuckDBPyConnection, round_id: str
-) -> tuple[Round, list[Any], list[Any], str]:
-    round_ = get_round(conn, round_id)
-    if round_ is None:
-        raise _rejected("round", "store.round_unknown")
-    with read_cursor(conn) as cursor:
-        salt = round_salt(cursor, round_id)
-    return round_, list_services(conn, round_id), list_projects(conn, round_id), salt
+def write_ballots(
+    conn: duckdb.DuckDBPyConnection, round_id: str, prepared: list[PreparedBallot]
+) -> list[StoredBallot]:
+    """Store prepared ballots in one transaction (all or none), in order; see ``_write``."""
+    if not prepared:
+        return []
+    with write_transaction(conn) as cursor:
+        return _write(cursor, round_id, prepared)
 
 
 def submit_ballot(
@@ -330,27 +303,7 @@ def submit_ballot(
     entered later and for loading recorded ballots; it defaults to now.
     """
     ballot = BallotInput(allocation, project_scores, channel, code, area, age_band, submitted_at)
-    round_, services, projects, salt = _round_context(conn, round_id)
-    prepared = _prepare(round_, services, projects, salt, ballot)
-    with write_transaction(conn) as cursor:
-        return _write(cursor, round_id, [prepared])[0]
-
-
-def check_ballots(
-    conn: duckdb.DuckDBPyConnection, round_id: str, ballots: Iterable[BallotInput]
-) -> list[tuple[int, list[Problem]]]:
-    """(position, problems) for every ballot that would be rejected; empty when all are fine.
-
-    Checks content and codes' presence; whether each code is known is checked on writing.
-    """
-    round_, services, projects, salt = _round_context(conn, round_id)
-    failures = []
-    for index, ballot in enumerate(ballots):
-        try:
-            _prepare(round_, services, projects, salt, ballot)
-        except BallotRejected as rejected:
-            failures.append((index, rejected.problems))
-    return failures
+    return submit_ballots(conn, round_id, [ballot])[0]
 
 
 def submit_ballots(
@@ -361,150 +314,5 @@ def submit_ballots(
     The same rules as ``submit_ballot``: a later ballot with the same code supersedes an
     earlier one. Raises ``BallotRejected`` for the first invalid ballot, storing nothing.
     """
-    round_, services, projects, salt = _round_context(conn, round_id)
-    prepared = [_prepare(round_, services, projects, salt, ballot) for ballot in ballots]
-    if not prepared:
-        return []
-    with write_transaction(conn) as cursor:
-        return _write(cursor, round_id, prepared)
-
-
-def _load(
-    cursor: duckdb.DuckDBPyConnection, condition: str, params: list[Any]
-) -> list[StoredBallot]:
-    """Ballots matching ``condition`` (a fixed SQL fragment over ``b``), with their parts."""
-    rows = cursor.execute(
-        f"SELECT {', '.join('b.' + c for c in _BALLOT_COLUMNS)} FROM ballots b"
-        f" WHERE {condition} ORDER BY b.id",
-        params,
-    ).fetchall()
-    allocations: dict[int, dict[str, Fraction]] = {row[0]: {} for row in rows}
-    scores: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
-    for ballot_id, service_id, amount in cursor.execute(
-        "SELECT a.ballot_id, a.service_id, a.amount_minor FROM ballot_allocations a"
-        f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition}",
-        params,
-    ).fetchall():
-        allocations[ballot_id][service_id] = from_minor(amount)
-    for ballot_id, project_id, score in cursor.execute(
-        "SELECT s.ballot_id, s.project_id, s.score FROM ballot_project_scores s"
-        f" JOIN ballots b ON b.id = s.ballot_id WHERE {condition}",
-        params,
-    ).fetchall():
-        scores[ballot_id][project_id] = score
-    return [
-        StoredBallot(
-            id=bid,
-            round_id=rid,
-            receipt=receipt,
-            channel=channel,
-            submitted_at=at,
-            code_hash=code_hash,
-            area=area,
-            age_band=age_band,
-            allocation=allocations[bid],
-            project_scores=scores[bid],
-            superseded=superseded,
-        )
-        for bid, rid, receipt, channel, at, code_hash, area, age_band, superseded in rows
-    ]
-
-
-def latest_ballot(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> StoredBallot | None:
-    """The ballot that currently counts for this voter code, if any."""
-    if not normalise_code(code):
-        return None
-    with read_cursor(conn) as cursor:
-        rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
-        if not rows:
-            return None
-        code_hash = hash_code(code, rows[0][0])
-        found = _load(
-            cursor,
-            "b.round_id = ? AND b.code_hash = ? AND NOT b.superseded",
-            [round_id, code_hash],
-        )
-    return found[-1] if found else None
-
-
-def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBallot | None:
-    """The ballot with this receipt code (superseded or not), so residents can check it."""
-    with read_cursor(conn) as cursor:
-        found = _load(cursor, "b.receipt = ?", [receipt.strip().upper()])
-    return found[0] if found else None
-
-
-def ballot_count(conn: duckdb.DuckDBPyConnection, round_id: str) -> int:
-    """How many ballots currently count (superseded ones excluded)."""
-    with read_cursor(conn) as cursor:
-        return cursor.execute(
-            "SELECT count(*) FROM ballots WHERE round_id = ? AND NOT superseded", [round_id]
-        ).fetchall()[0][0]
-
-
-def current_ballots(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[StoredBallot]:
-    """Every ballot that currently counts, oldest first."""
-    with read_cursor(conn) as cursor:
-        return _load(cursor, "b.round_id = ? AND NOT b.superseded", [round_id])
-
-
-def projector_snapshot(conn: duckdb.DuckDBPyConnection, round_id: str) -> ProjectorSnapshot:
-    """Live figures over current ballots: count, mean allocation per service, project totals.
-
-    Every service and project of the round appears (zero when nobody chose it). The mean
-    divides each service's total by the number of current ballots.
-    """
-    with read_cursor(conn) as cursor:
-        count, paper = cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE channel = 'paper') FROM ballots"
-            " WHERE round_id = ? AND NOT superseded",
-            [round_id],
-        ).fetchall()[0]
-        totals = cursor.execute(
-            "SELECT s.id, coalesce(t.total, 0) FROM services s LEFT JOIN ("
-            "  SELECT a.service_id, sum(a.amount_minor) AS total FROM ballot_allocations a"
-            "  JOIN ballots b ON b.id = a.ballot_id"
-            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY a.service_id"
-            ") t ON t.service_id = s.id WHERE s.round_id = ? ORDER BY s.position",
-            [round_id, round_id],
-        ).fetchall()
-        scores = cursor.execute(
-            "SELECT p.id, coalesce(t.total, 0) FROM projects p LEFT JOIN ("
-            "  SELECT v.project_id, sum(v.score) AS total FROM ballot_project_scores v"
-            "  JOIN ballots b ON b.id = v.ballot_id"
-            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY v.project_id"
-            ") t ON t.project_id = p.id WHERE p.round_id = ? ORDER BY p.position",
-            [round_id, round_id],
-        ).fetchall()
-    return ProjectorSnapshot(
-        ballot_count=count,
-        mean_allocation={
-            sid: Fraction(int(total), 100 * count) if count else Fraction(0)
-            for sid, total in totals
-        },
-        project_totals={pid: int(total) for pid, total in scores},
-        paper_count=paper,
-    )
-
-
-def ballot_digests(conn: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, bool]]:
-    """Every stored ballot's content digest and superseded flag, for verifying the log."""
-    with read_cursor(conn) as cursor:
-        ballots = _load(cursor, "true", [])
-    return {
-        b.id: (
-            ballot_digest(
-                b.round_id,
-                b.receipt,
-                b.channel,
-                b.submitted_at,
-                b.code_hash,
-                b.area,
-                b.age_band,
-                {sid: to_minor(v) for sid, v in b.allocation.items()},
-                b.project_scores,
-            ),
-            b.superseded,
-        )
-        for b in ballots
-    }
+    checker = ballot_checker(conn, round_id)
+    return write_ballots(conn, round_id, [checker.prepare(ballot) for ballot in ballots])

@@ -51,29 +51,59 @@ def new_code() -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def _store_codes(
-    conn: duckdb.DuckDBPyConnection, round_id: str, codes: list[str], source: str
+class CodeHasher:
+    """One round's code hashes for one operation (an import, a batch): each distinct code is
+    hashed once, however many lines name it. scrypt is slow on purpose, so an import that
+    checks and then stores ballots must not pay for it per line. The plain codes are held
+    only as long as the operation holds the hasher."""
+
+    def __init__(self, salt: str) -> None:
+        self._salt = salt
+        self._hashes: dict[str, str] = {}
+
+    def __call__(self, code: str | None) -> str | None:
+        """The code's stored hash; ``None`` when there is no code (empty once normalised)."""
+        normal = normalise_code(code) if code else ""
+        if not normal:
+            return None
+        found = self._hashes.get(normal)
+        if found is None:
+            found = self._hashes[normal] = hash_code(normal, self._salt)
+        return found
+
+
+def known_code_hashes(
+    cursor: duckdb.DuckDBPyConnection, round_id: str, code_hashes: Iterable[str]
+) -> set[str]:
+    """Those of ``code_hashes`` that belong to the round's voter codes."""
+    wanted = sorted(set(code_hashes))
+    if not wanted:
+        return set()
+    return {
+        row[0]
+        for row in cursor.execute(
+            "SELECT code_hash FROM voter_codes WHERE round_id = ?"
+            " AND code_hash IN (SELECT unnest(?))",
+            [round_id, wanted],
+        ).fetchall()
+    }
+
+
+def _store_code_hashes(
+    conn: duckdb.DuckDBPyConnection, round_id: str, hashes: list[str], source: str
 ) -> None:
-    with read_cursor(conn) as cursor:
-        salt = round_salt(cursor, round_id)
-    hashes = [hash_code(code, salt) for code in codes]
     if len(set(hashes)) != len(hashes):
         raise StoreError("the same voter code appears twice")
     with write_transaction(conn) as cursor:
         now = utc_now()
-        known = {
-            row[0]
-            for row in cursor.execute(
-                "SELECT code_hash FROM voter_codes WHERE round_id = ?", [round_id]
-            ).fetchall()
-        }
+        known = known_code_hashes(cursor, round_id, hashes)
         insert_rows(
             cursor,
             "voter_codes",
             ("round_id", "code_hash", "issued_at"),
             [(round_id, code_hash, now) for code_hash in hashes if code_hash not in known],
         )
-        append_entry(cursor, round_id, "codes_issued", {"count": len(codes), "source": source})
+        append_entry(cursor, round_id, "codes_issued", {"count": len(hashes), "source": source})
 
 
 def issue_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, count: int) -> list[str]:
@@ -88,22 +118,24 @@ def issue_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, count: int
                 "SELECT code_hash FROM voter_codes WHERE round_id = ?", [round_id]
             ).fetchall()
         }
-    codes: list[str] = []
+    codes: dict[str, str] = {}
     while len(codes) < count:
         code = new_code()
         code_hash = hash_code(code, salt)
         if code_hash not in existing:
             existing.add(code_hash)
-            codes.append(code)
-    _store_codes(conn, round_id, codes, "issued")
-    return codes
+            codes[code] = code_hash
+    _store_code_hashes(conn, round_id, list(codes.values()), "issued")
+    return list(codes)
 
 
 def add_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, codes: Iterable[str]) -> None:
     """Accept these known codes (e.g. the demo's published codes); already known ones are kept."""
     plain = [code for code in codes if normalise_code(code)]
     if plain:
-        _store_codes(conn, round_id, plain, "added")
+        with read_cursor(conn) as cursor:
+            salt = round_salt(cursor, round_id)
+        _store_code_hashes(conn, round_id, [hash_code(code, salt) for code in plain], "added")
 
 
 def voter_code_status(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> str:

@@ -35,9 +35,10 @@ from typing import Any
 import duckdb
 
 from budgeting.i18n import format_money
-from budgeting.store.ballots import BallotInput, check_ballots, submit_ballots
-from budgeting.store.codes import voter_code_status
-from budgeting.store.models import CsvImportError, CsvProblem
+from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker, write_ballots
+from budgeting.store.codes import known_code_hashes
+from budgeting.store.connection import read_cursor
+from budgeting.store.models import BallotRejected, CsvImportError, CsvProblem
 from budgeting.store.money import parse_amount
 from budgeting.store.rounds import (
     ID_PATTERN,
@@ -294,24 +295,26 @@ def import_ballots_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str
     """Store every ballot in the CSV text in one transaction; the number stored.
 
     Raises ``CsvImportError`` listing every problem (format and validation, by line), and
-    then stores nothing. Voter codes must already be known to the round.
+    then stores nothing. Voter codes must already be known to the round. Each distinct code
+    is hashed once for the whole import, however many lines name it.
     """
     service_ids = [service.id for service in list_services(conn, round_id)]
     parsed, problems = parse_ballots_csv(text, service_ids)
-    ballots = [ballot for _, ballot in parsed]
-    for index, ballot_problems in check_ballots(conn, round_id, ballots):
-        line = parsed[index][0]
-        problems.extend(CsvProblem(line, p.field, p.message("en")) for p in ballot_problems)
-    known: dict[str, bool] = {}
+    checker = ballot_checker(conn, round_id)
+    prepared: list[PreparedBallot] = []
     for line, ballot in parsed:
-        if ballot.code is None:
-            continue
-        if ballot.code not in known:
-            known[ballot.code] = voter_code_status(conn, round_id, ballot.code) == "valid"
-        if not known[ballot.code]:
-            problems.append(
-                CsvProblem(line, "code", f"{ballot.code!r} is not a code of this round")
-            )
+        try:
+            prepared.append(checker.prepare(ballot))
+        except BallotRejected as rejected:
+            problems.extend(CsvProblem(line, p.field, p.message("en")) for p in rejected.problems)
+    coded = [(line, ballot.code, checker.code_hash(ballot.code)) for line, ballot in parsed]
+    with read_cursor(conn) as cursor:
+        known = known_code_hashes(cursor, round_id, [h for _, _, h in coded if h is not None])
+    problems.extend(
+        CsvProblem(line, "code", f"{code!r} is not a code of this round")
+        for line, code, code_hash in coded
+        if code is not None and code_hash not in known
+    )
     if problems:
         raise CsvImportError(sorted(problems, key=lambda p: p.line or 0))
-    return len(submit_ballots(conn, round_id, ballots))
+    return len(write_ballots(conn, round_id, prepared))

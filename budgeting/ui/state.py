@@ -11,7 +11,7 @@ import duckdb
 import streamlit as st
 
 from budgeting import i18n, store
-from budgeting.store.demo import ensure_demo_round
+from budgeting.demo import ensure_demo_round
 
 LANGUAGE_KEY = "lang"
 

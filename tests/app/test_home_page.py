@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.demo import DEMO_ROUND_ID
 
 
 def test_home_links_to_every_page_for_the_open_round(open_page):

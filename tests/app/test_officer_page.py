@@ -4,7 +4,7 @@ controls the projector depends on."""
 from __future__ import annotations
 
 from budgeting import store
-from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.demo import DEMO_ROUND_ID
 from budgeting.ui import auth
 
 OFFICERS = {"officers": {"alice": auth.hash_password("river-2027")}}

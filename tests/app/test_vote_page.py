@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from budgeting import store
-from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.demo import DEMO_ROUND_ID
 
 ROUND = {"round": DEMO_ROUND_ID}
 CODE = "DEMO-0007"

@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 
 from budgeting import store
-from budgeting.store import audit
 from budgeting.store.codes import CODE_ALPHABET
+from budgeting.store.integrity import verify_audit_log
 from tests.store.conftest import BALANCED, open_round, raw_rows
 
 
@@ -68,7 +68,7 @@ def test_failure_while_writing_leaves_previous_ballot_counting(conn, round_id, m
     assert raw_rows(conn, "SELECT count(*) FROM ballots")[0][0] == 1
     assert raw_rows(conn, "SELECT count(*) FROM ballot_allocations")[0][0] == 2
     assert len(store.audit_log(conn)) == log_length
-    assert audit.verify_audit_log(conn) == []
+    assert verify_audit_log(conn) == []
 
 
 @pytest.mark.parametrize(
@@ -189,4 +189,4 @@ def test_submit_ballots_is_all_or_nothing(conn, round_id):
     stored = store.submit_ballots(conn, round_id, [good, revised])
     assert [b.superseded for b in stored] == [True, False]
     assert store.latest_ballot(conn, round_id, "CODE-020").project_scores == {"B": 1}
-    assert audit.verify_audit_log(conn) == []
+    assert verify_audit_log(conn) == []

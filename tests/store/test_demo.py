@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from budgeting import store
-from budgeting.store.demo import (
+from budgeting.demo import (
     DEMO_DIR,
     DEMO_ROUND_ID,
     demo_codes,

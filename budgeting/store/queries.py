@@ -1,0 +1,145 @@
+"""Reading ballots back: a resident's current ballot, a receipt check, and the figures the
+projector and the results show. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+
+from budgeting.store.codes import hash_code, normalise_code
+from budgeting.store.connection import read_cursor
+from budgeting.store.models import ProjectorSnapshot, StoredBallot
+from budgeting.store.money import from_minor
+
+BALLOT_COLUMNS = (
+    "id",
+    "round_id",
+    "receipt",
+    "channel",
+    "submitted_at",
+    "code_hash",
+    "area",
+    "age_band",
+    "superseded",
+)
+
+
+def load_ballots(
+    cursor: duckdb.DuckDBPyConnection, condition: str, params: list[Any]
+) -> list[StoredBallot]:
+    """Ballots matching ``condition`` (a fixed SQL fragment over ``b``), with their parts."""
+    rows = cursor.execute(
+        f"SELECT {', '.join('b.' + c for c in BALLOT_COLUMNS)} FROM ballots b"
+        f" WHERE {condition} ORDER BY b.id",
+        params,
+    ).fetchall()
+    allocations: dict[int, dict[str, Fraction]] = {row[0]: {} for row in rows}
+    scores: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
+    for ballot_id, service_id, amount in cursor.execute(
+        "SELECT a.ballot_id, a.service_id, a.amount_minor FROM ballot_allocations a"
+        f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition}",
+        params,
+    ).fetchall():
+        allocations[ballot_id][service_id] = from_minor(amount)
+    for ballot_id, project_id, score in cursor.execute(
+        "SELECT s.ballot_id, s.project_id, s.score FROM ballot_project_scores s"
+        f" JOIN ballots b ON b.id = s.ballot_id WHERE {condition}",
+        params,
+    ).fetchall():
+        scores[ballot_id][project_id] = score
+    return [
+        StoredBallot(
+            id=bid,
+            round_id=rid,
+            receipt=receipt,
+            channel=channel,
+            submitted_at=at,
+            code_hash=code_hash,
+            area=area,
+            age_band=age_band,
+            allocation=allocations[bid],
+            project_scores=scores[bid],
+            superseded=superseded,
+        )
+        for bid, rid, receipt, channel, at, code_hash, area, age_band, superseded in rows
+    ]
+
+
+def latest_ballot(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> StoredBallot | None:
+    """The ballot that currently counts for this voter code, if any."""
+    if not normalise_code(code):
+        return None
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
+        if not rows:
+            return None
+        code_hash = hash_code(code, rows[0][0])
+        found = load_ballots(
+            cursor,
+            "b.round_id = ? AND b.code_hash = ? AND NOT b.superseded",
+            [round_id, code_hash],
+        )
+    return found[-1] if found else None
+
+
+def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBallot | None:
+    """The ballot with this receipt code (superseded or not), so residents can check it."""
+    with read_cursor(conn) as cursor:
+        found = load_ballots(cursor, "b.receipt = ?", [receipt.strip().upper()])
+    return found[0] if found else None
+
+
+def ballot_count(conn: duckdb.DuckDBPyConnection, round_id: str) -> int:
+    """How many ballots currently count (superseded ones excluded)."""
+    with read_cursor(conn) as cursor:
+        return cursor.execute(
+            "SELECT count(*) FROM ballots WHERE round_id = ? AND NOT superseded", [round_id]
+        ).fetchall()[0][0]
+
+
+def current_ballots(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[StoredBallot]:
+    """Every ballot that currently counts, oldest first."""
+    with read_cursor(conn) as cursor:
+        return load_ballots(cursor, "b.round_id = ? AND NOT b.superseded", [round_id])
+
+
+def projector_snapshot(conn: duckdb.DuckDBPyConnection, round_id: str) -> ProjectorSnapshot:
+    """Live figures over current ballots: count, mean allocation per service, project totals.
+
+    Every service and project of the round appears (zero when nobody chose it). The mean
+    divides each service's total by the number of current ballots.
+    """
+    with read_cursor(conn) as cursor:
+        count, paper = cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE channel = 'paper') FROM ballots"
+            " WHERE round_id = ? AND NOT superseded",
+            [round_id],
+        ).fetchall()[0]
+        totals = cursor.execute(
+            "SELECT s.id, coalesce(t.total, 0) FROM services s LEFT JOIN ("
+            "  SELECT a.service_id, sum(a.amount_minor) AS total FROM ballot_allocations a"
+            "  JOIN ballots b ON b.id = a.ballot_id"
+            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY a.service_id"
+            ") t ON t.service_id = s.id WHERE s.round_id = ? ORDER BY s.position",
+            [round_id, round_id],
+        ).fetchall()
+        scores = cursor.execute(
+            "SELECT p.id, coalesce(t.total, 0) FROM projects p LEFT JOIN ("
+            "  SELECT v.project_id, sum(v.score) AS total FROM ballot_project_scores v"
+            "  JOIN ballots b ON b.id = v.ballot_id"
+            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY v.project_id"
+            ") t ON t.project_id = p.id WHERE p.round_id = ? ORDER BY p.position",
+            [round_id, round_id],
+        ).fetchall()
+    return ProjectorSnapshot(
+        ballot_count=count,
+        mean_allocation={
+            sid: Fraction(int(total), 100 * count) if count else Fraction(0)
+            for sid, total in totals
+        },
+        project_totals={pid: int(total) for pid, total in scores},
+        paper_count=paper,
+    )
