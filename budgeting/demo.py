@@ -89,13 +89,19 @@ def load_demo_round(
     *,
     round_id: str = DEMO_ROUND_ID,
     hide_results_until_close: bool | None = None,
+    name: str | None = None,
 ) -> str:
-    """Create the demo round from ``data/demo`` under ``round_id``; returns its id."""
+    """Create the demo round from ``data/demo`` under ``round_id``; returns its id.
+
+    A copy under another id is named as such unless ``name`` is given.
+    """
     settings = _round_settings()
     settings["id"] = round_id
     if hide_results_until_close is not None:
         settings["hide_results_until_close"] = hide_results_until_close
-    if round_id != DEMO_ROUND_ID:
+    if name is not None:
+        settings["name"] = name
+    elif round_id != DEMO_ROUND_ID:
         settings["name"] += " (results hidden)" if hide_results_until_close else " (copy)"
     store.create_round(conn, **settings, status="draft")
     store.import_services_csv(conn, round_id, _read("services.csv"))

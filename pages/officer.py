@@ -1,5 +1,6 @@
 """Round controls (/officer): officers sign in, open or close a round, and choose whether
-the projector hides live results until the round closes."""
+the projector hides live results until the round closes. ``?round=`` picks the round shown
+first (kept in the address as the officer switches rounds)."""
 
 import streamlit as st
 
@@ -33,9 +34,16 @@ def round_controls(conn, t, officer: str) -> None:
         st.info(t("officer.no_rounds"))
         return
     by_id = {r.id: r for r in rounds}
+    ids = list(by_id)
+    requested = st.query_params.get("round")
     chosen_id = st.selectbox(
-        t("officer.round"), list(by_id), format_func=lambda rid: by_id[rid].name, key="round_id"
+        t("officer.round"),
+        ids,
+        index=ids.index(requested) if requested in by_id else 0,
+        format_func=lambda rid: by_id[rid].name,
+        key="round_id",
     )
+    st.query_params["round"] = chosen_id
     voting_round = by_id[chosen_id]
     st.metric(t("officer.ballots"), store.ballot_count(conn, voting_round.id))
     st.write(t("officer.status", status=t(f"officer.status.{voting_round.status}")))

@@ -1,7 +1,12 @@
-"""AppTest fixtures: every test gets its own DuckDB file (``BUDGET_DB``) with the demo round."""
+"""AppTest fixtures: every test gets its own DuckDB file (``BUDGET_DB``) with the demo round.
+
+The demo round is built once per test session (once per worker under xdist) and its file
+copied for each test, so a test owns its database without loading the demo again.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,15 +14,26 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from budgeting import store
-from budgeting.store.demo import ensure_demo_round
+from budgeting.demo import ensure_demo_round
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file holding only the demo round, built once; tests use copies of it."""
+    path = tmp_path_factory.mktemp("demo") / "budget.duckdb"
+    connection = store.connect(str(path))
+    ensure_demo_round(connection)
+    connection.close()
+    return path
+
+
 @pytest.fixture
-def budget_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    path = str(tmp_path / "budget.duckdb")
+def budget_db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This test's own copy of the demo database, which the app under test opens."""
+    path = str(shutil.copy(demo_db, tmp_path / "budget.duckdb"))
     monkeypatch.setenv("BUDGET_DB", path)
     yield path
 
@@ -25,9 +41,7 @@ def budget_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def conn(budget_db: str):
     """The same database the app under test uses, with the demo round loaded."""
-    connection = store.connect(budget_db)
-    ensure_demo_round(connection)
-    return connection
+    return store.connect(budget_db)
 
 
 @pytest.fixture

@@ -65,3 +65,15 @@ def test_sign_out(open_page):
     app = sign_in(open_page("pages/officer.py", secrets=DEMO_MODE), "demo", auth.DEMO_PASSWORD)
     app.button(key="sign_out").click().run()
     assert not signed_in(app)
+
+
+def test_round_in_the_address_is_the_one_controlled(open_page, conn):
+    other = store.create_round(conn, name="Northbank 2027")
+    app = open_page("pages/officer.py", secrets=DEMO_MODE, round=other)
+    app = sign_in(app, "demo", auth.DEMO_PASSWORD)
+    assert app.selectbox(key="round_id").value == other
+    app.button(key="open_round").click().run()
+    assert store.get_round(conn, other).status == "open"
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
+    app.selectbox(key="round_id").select(DEMO_ROUND_ID).run()
+    assert app.query_params["round"] == DEMO_ROUND_ID

@@ -1,6 +1,14 @@
 """Browser fixtures: a real ``streamlit run app.py`` on a free port with its own database,
 driven by Playwright in Debian's Chromium.
 
+Each test owns a round (the ``round_id`` fixture): before the server starts, the database
+gets one copy of the demo round per collected browser test, named like the demo, so no
+test sees another's ballots or round changes. (DuckDB allows one process per file, so the
+rounds cannot be added once the server has the file open.)
+
+Screenshots go to a temporary folder. To refresh the README's, run
+``SCREENSHOTS_DIR=docs/screenshots .venv/bin/pytest -m browser``.
+
 Chromium cannot be downloaded here, so Playwright launches ``/usr/bin/chromium``. When it
 is missing these tests fail with a message saying so; they are never skipped silently.
 """
@@ -19,8 +27,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from budgeting import store
+from budgeting.demo import load_demo_round
+
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS_ENV = "SCREENSHOTS_DIR"
+ROUND_NAME = "Riverside Ward 2027"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -55,13 +67,33 @@ def wait_until_healthy(base_url: str, server: subprocess.Popen, log: Path) -> No
     pytest.fail(f"streamlit not healthy after {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+def round_for(item: pytest.Item) -> str:
+    """The id of the round test ``item`` owns."""
+    return item.originalname.removeprefix("test_").replace("_", "-")[:64]
+
+
+@pytest.fixture
+def round_id(request: pytest.FixtureRequest) -> str:
+    """The round this test owns: a copy of the demo round no other test touches."""
+    return round_for(request.node)
+
+
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a fresh server on the demo round (its own temporary database)."""
+def app_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The base URL of a fresh server on its own temporary database, which holds a round for
+    every collected test that asks for ``round_id``."""
     workdir = tmp_path_factory.mktemp("server")
+    database = workdir / "budget.duckdb"
+    owners = [item for item in request.session.items if "round_id" in item.fixturenames]
+    conn = store.connect(str(database))
+    for round_id in sorted({round_for(item) for item in owners}):
+        load_demo_round(conn, round_id=round_id, name=ROUND_NAME)
+    conn.close()
     port = free_port()
     log = workdir / "streamlit.log"
-    environment = {**os.environ, "BUDGET_DB": str(workdir / "budget.duckdb")}
+    environment = {**os.environ, "BUDGET_DB": str(database)}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -99,6 +131,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: a temporary folder, or ``SCREENSHOTS_DIR`` when set (relative to
+    the repository root; ``docs/screenshots`` refreshes the README's)."""
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    if not chosen:
+        return tmp_path_factory.mktemp("screenshots")
+    folder = ROOT / chosen
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
