@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from budgeting.engine.mes import _prepare, _run  # noqa: E402  (after the path is set)
+from budgeting.engine.mes.election import _prepare  # noqa: E402  (after the path is set)
+from budgeting.engine.mes.run import _run  # noqa: E402
 from budgeting.engine.pabulib import read_pb  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "pabulib"

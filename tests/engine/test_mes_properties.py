@@ -1,9 +1,10 @@
 """Properties of the Method of Equal Shares on small random profiles.
 
-The reference here is the rule written the plain way: one exact budget per voter, every
-project re-priced every round, and ``add1`` stepping one unit at a time through every
-amount. Equality with it proves the grouping of ballots, the lazy queue and the skipping of
-stretches in the fast implementation.
+The reference is the rule written the plain way (``budgeting.engine.mes.reference``): one
+exact budget per voter, every project re-priced every round, and ``add1`` stepping one unit
+at a time through every amount. Equality with it proves the grouping of ballots, the lazy
+queue and the skipping of stretches in the fast implementation; the reference itself is
+checked on an election worked out by hand.
 """
 
 from __future__ import annotations
@@ -14,69 +15,55 @@ from unittest.mock import patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgeting.engine import mes
-from budgeting.engine.mes import _certified_run, _prepare, _restrict, _run, equal_shares
+from budgeting.engine.mes import election as mes_election
+from budgeting.engine.mes import equal_shares
+from budgeting.engine.mes import scan as mes_scan
+from budgeting.engine.mes.election import _prepare, _restrict
+from budgeting.engine.mes.reference import (
+    reference_add1,
+    reference_equal_shares,
+    reference_greedy_fill,
+    reference_run,
+)
+from budgeting.engine.mes.run import _run
+from budgeting.engine.mes.scan import _certified_run
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
-from budgeting.engine.ties import tie_order_key
 
 
-def plain_mes(profile: ProjectProfile, per_voter: Fraction) -> list[str]:
-    """MES with utility ``score * cost``, one budget per voter, nothing cached."""
-    money = [per_voter] * len(profile.ballots)
-    supporters = {
-        p.id: sum(1 for b in profile.ballots if p.id in b.scores) for p in profile.projects
-    }
-    chosen = [p.id for p in profile.projects if p.cost == 0 and supporters[p.id]]
-    left = [p for p in profile.projects if p.cost > 0 and supporters[p.id]]
-    while True:
-        offers = []
-        for project in left:
-            voters = [i for i, b in enumerate(profile.ballots) if project.id in b.scores]
-            utility = {i: profile.ballots[i].scores[project.id] * project.cost for i in voters}
-            if sum(money[i] for i in voters) < project.cost:
-                continue
-            # The smallest rho with sum(min(money, rho * utility)) = cost: try each voter
-            # set as the set of those who pay all they have.
-            by_ratio = sorted(voters, key=lambda i: money[i] / utility[i])
-            for cut in range(len(by_ratio)):
-                poor, rich = by_ratio[:cut], by_ratio[cut:]
-                rho = (project.cost - sum(money[i] for i in poor)) / sum(utility[i] for i in rich)
-                if all(rho * utility[i] <= money[i] for i in rich):
-                    break
-            offers.append(
-                (rho, tie_order_key(project.cost, supporters[project.id], project.id), project)
-            )
-        if not offers:
-            return chosen
-        rho, _, best = min(offers, key=lambda offer: offer[:2])
-        for i, ballot in enumerate(profile.ballots):
-            if best.id in ballot.scores:
-                money[i] -= min(money[i], rho * ballot.scores[best.id] * best.cost)
-        chosen.append(best.id)
-        left.remove(best)
-
-
-def plain_add1(profile: ProjectProfile, exhaustive_stop: bool) -> list[str]:
-    """Step every voter's money up by one unit at a time, as pabutools does."""
-    cost = {p.id: p.cost for p in profile.projects}
-    available = [
-        p for p in profile.projects if p.cost > 0 and any(p.id in b.scores for b in profile.ballots)
-    ]
-    start = profile.budget / len(profile.ballots)
-    previous = plain_mes(profile, start)
-    step = 0
-    while True:
-        outcome = plain_mes(profile, start + step)
-        spent = sum(cost[pid] for pid in outcome)
-        if spent > profile.budget:
-            return previous
-        if exhaustive_stop and all(
-            p.id in outcome or spent + p.cost > profile.budget for p in available
-        ):
-            return outcome
-        if step >= profile.budget:
-            return outcome
-        previous, step = outcome, step + 1
+def test_the_reference_on_an_election_worked_out_by_hand() -> None:
+    # Budget 36, three voters with 12 each. v1 approves A and B, v2 A and C, v3 C; A costs
+    # 15, B 3, C 14 and D 4 (nobody approves D).
+    # Round 1: C and A both cost their supporters half their cost each (rho 1/2: C 7 each,
+    # A 7.5 each), B costs v1 alone its whole cost (rho 1). The tie goes to the cheaper C
+    # (by id A would come first). v2 and v3 are left with 5 each, v1 with 12.
+    # Round 2: an equal split of A asks 7.5 of v2, who holds 5: v2 pays her 5 and v1 the
+    # other 10, rho(A) = 10 / 15 = 2/3 < rho(B) = 1. A is bought; v1 keeps 2 (4.5 had v2
+    # paid in full). Round 3: B costs 3 and its one supporter holds 2: nothing is bought.
+    # "none" spends 29 of 36, though B would fit.
+    # add1, one unit more each (13): C leaves v2 and v3 with 6; A takes v2's 6 and 9 from
+    # v1, who keeps 4 and buys B: C, A, B spend 32, within 36. Every further step buys all
+    # three with money to spare (at 14 and above v2 pays A in full), so add1 keeps C, A, B;
+    # add1-exhaustive stops at the same step (B fitted in the 7 left by "none": that outcome
+    # was not exhaustive). add1u then adds D, which fits in the 4 left.
+    profile = ProjectProfile(
+        budget=Fraction(36),
+        projects=tuple(
+            Project(pid, Fraction(cost)) for pid, cost in {"A": 15, "B": 3, "C": 14, "D": 4}.items()
+        ),
+        ballots=tuple(
+            ProjectBallot(dict.fromkeys(approved, Fraction(1)), voter_id=voter)
+            for voter, approved in {"v1": "AB", "v2": "AC", "v3": "C"}.items()
+        ),
+    )
+    assert reference_run(profile, Fraction(12)) == ("C", "A")
+    assert reference_run(profile, Fraction(13)) == ("C", "A", "B")
+    assert reference_equal_shares(profile) == ("C", "A")
+    assert reference_equal_shares(profile, "add1") == ("C", "A", "B")
+    assert reference_equal_shares(profile, "add1-exhaustive") == ("C", "A", "B")
+    assert reference_equal_shares(profile, "add1u") == ("C", "A", "B", "D")
+    for completion in ("none", "add1", "add1-exhaustive", "add1u"):
+        expected = reference_equal_shares(profile, completion)
+        assert equal_shares(profile, completion=completion).selected == expected
 
 
 @st.composite
@@ -105,28 +92,42 @@ def profiles(draw: st.DrawFn, vote_type: str = "approval") -> ProjectProfile:
 @given(profiles())
 def test_matches_the_plain_rule_on_approval(profile: ProjectProfile) -> None:
     start = profile.budget / len(profile.ballots)
-    assert list(equal_shares(profile).selected) == plain_mes(profile, start)
+    assert equal_shares(profile).selected == reference_run(profile, start)
+    assert equal_shares(profile).selected == reference_equal_shares(profile)
 
 
 @settings(max_examples=100, deadline=None)
 @given(profiles(vote_type="cumulative"))
 def test_matches_the_plain_rule_on_points(profile: ProjectProfile) -> None:
     start = profile.budget / len(profile.ballots)
-    assert list(equal_shares(profile).selected) == plain_mes(profile, start)
+    assert equal_shares(profile).selected == reference_run(profile, start)
 
 
 @settings(max_examples=80, deadline=None)
 @given(profiles())
 def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectProfile) -> None:
-    assert list(equal_shares(profile, completion="add1").selected) == plain_add1(profile, False)
+    add1 = equal_shares(profile, completion="add1").selected
+    assert add1 == reference_add1(profile, exhaustive_stop=False)
     exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
-    assert list(exhaustive) == plain_add1(profile, True)
+    assert exhaustive == reference_add1(profile, exhaustive_stop=True)
 
 
 @settings(max_examples=60, deadline=None)
 @given(profiles(vote_type="cumulative"))
 def test_add1_skipping_matches_stepping_on_points(profile: ProjectProfile) -> None:
-    assert list(equal_shares(profile, completion="add1").selected) == plain_add1(profile, False)
+    add1 = equal_shares(profile, completion="add1").selected
+    assert add1 == reference_add1(profile, exhaustive_stop=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(profiles(vote_type="cumulative"))
+def test_add1_exhaustive_and_add1u_match_the_plain_rule_on_points(
+    profile: ProjectProfile,
+) -> None:
+    exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
+    assert exhaustive == reference_add1(profile, exhaustive_stop=True)
+    add1u = equal_shares(profile, completion="add1u").selected
+    assert add1u == reference_equal_shares(profile, "add1u")
 
 
 @settings(max_examples=150, deadline=None)
@@ -148,13 +149,13 @@ def test_runs_resumed_from_a_certified_prefix_match_the_plain_rule(
     low_run = _run(election, start + low)
     far, resume, whole = _certified_run(election, low_run, start + low + width)
 
-    def outcome(order: tuple[int, ...]) -> list[str]:
-        return [*election.free, *(election.ids[p] for p in order)]
+    def outcome(order: tuple[int, ...]) -> tuple[str, ...]:
+        return (*election.free, *(election.ids[p] for p in order))
 
-    assert outcome(far.order) == plain_mes(profile, start + low + width)
+    assert outcome(far.order) == reference_run(profile, start + low + width)
     for step in range(1, width * parts):
         amount = start + low + Fraction(step, parts)
-        expected = plain_mes(profile, amount)
+        expected = reference_run(profile, amount)
         assert outcome(_run(election, amount, resume).order) == expected
         if whole:
             assert outcome(low_run.order) == expected
@@ -172,11 +173,11 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     # or below must not notice.
     election = _prepare(profile)
     start = profile.budget / len(profile.ballots)
-    with patch.object(mes, "RESTRICT_BELOW", 1.01):  # regroup even when little drops out
+    with patch.object(mes_election, "RESTRICT_BELOW", 1.01):  # regroup when little drops out
         restricted = _restrict(election, start + low + above)
     run = _run(restricted, start + low)
-    outcome = [*restricted.free, *(restricted.ids[p] for p in run.order)]
-    assert outcome == plain_mes(profile, start + low)
+    outcome = (*restricted.free, *(restricted.ids[p] for p in run.order))
+    assert outcome == reference_run(profile, start + low)
     assert sum(restricted.group_sizes) == len(profile.ballots)
 
 
@@ -188,39 +189,21 @@ def test_add1_scans_looking_ahead_one_step_at_a_time_match_stepping(
     # With the shortest look-ahead, and regrouping whenever anything drops out, the scans
     # leave projects out and bring them back at almost every step, including projects that
     # fit in the money an outcome leaves.
-    with patch.object(mes, "LOOK_AHEAD", 1), patch.object(mes, "RESTRICT_BELOW", 1.01):
+    with (
+        patch.object(mes_scan, "LOOK_AHEAD", 1),
+        patch.object(mes_election, "RESTRICT_BELOW", 1.01),
+    ):
         add1 = equal_shares(profile, completion="add1").selected
         exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
-    assert list(add1) == plain_add1(profile, False)
-    assert list(exhaustive) == plain_add1(profile, True)
-
-
-def plain_greedy_fill(profile: ProjectProfile, chosen: list[str]) -> list[str]:
-    """Add what still fits by total score, ties in the engine's order."""
-    score = {
-        p.id: sum((b.scores.get(p.id, 0) for b in profile.ballots), Fraction(0))
-        for p in profile.projects
-    }
-    supporters = {
-        p.id: sum(1 for b in profile.ballots if p.id in b.scores) for p in profile.projects
-    }
-    spent = sum(profile.project(pid).cost for pid in chosen)
-    filled = list(chosen)
-    for project in sorted(
-        profile.projects,
-        key=lambda p: (-score[p.id], tie_order_key(p.cost, supporters[p.id], p.id)),
-    ):
-        if project.id not in filled and spent + project.cost <= profile.budget:
-            filled.append(project.id)
-            spent += project.cost
-    return filled
+    assert add1 == reference_add1(profile, exhaustive_stop=False)
+    assert exhaustive == reference_add1(profile, exhaustive_stop=True)
 
 
 @settings(max_examples=60, deadline=None)
 @given(profiles())
 def test_add1u_is_add1_then_the_greedy_fill(profile: ProjectProfile) -> None:
-    expected = plain_greedy_fill(profile, plain_add1(profile, False))
-    assert list(equal_shares(profile, completion="add1u").selected) == expected
+    expected = reference_greedy_fill(profile, reference_add1(profile, exhaustive_stop=False))
+    assert equal_shares(profile, completion="add1u").selected == expected
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,0 +1,131 @@
+"""One MES run: buy the cheapest project per unit of utility until none is affordable.
+
+Prices are kept in a lazy priority queue with float keys: within a run a project's ``rho``
+never decreases (money only shrinks), so a stale price is a lower bound and only the best
+candidate needs re-pricing (``_cheapest``). Before the first purchase every price is known
+without pricing (``_first_round_queue``). A run can also resume from a certified start
+(``_Resume``, made by the ``add1`` scan): first purchases replayed, bounds carried over.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from budgeting.engine.mes.election import _affordable_at_start, _Election
+from budgeting.engine.mes.money import _above, _below, _Run, _start
+from budgeting.engine.mes.pricing import _lower_bound, _pay, _price, _Priced
+
+_Queued = tuple[float, int, int]
+"""A lazy-queue entry: a float lower bound on the project's ``rho``, its tie rank, the project."""
+
+
+def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued]:
+    """The lazy queue before the first purchase, with prices bounded without pricing.
+
+    Every voter still holds ``per_voter``, so a project is affordable exactly when its
+    ``n`` supporters hold its cost; unaffordable projects stay so all run (money only
+    shrinks) and are left out. Payments at share ``x`` per unit of score are at most ``x``
+    times the supporters' total score ``W``, so ``rho >= 1 / W``; with every score 1
+    nobody is poor and ``rho = 1 / n`` exactly.
+    """
+    ranks, first_rho = election.tie_rank, election.first_rho
+    queue = [(_below(first_rho[p]), ranks[p], p) for p in _affordable_at_start(election, per_voter)]
+    heapq.heapify(queue)
+    return queue
+
+
+@dataclass
+class _Resume:
+    """A certified start for runs at amounts between two computed ones.
+
+    ``prefix`` is the order of the first purchases that every amount in the stretch makes;
+    ``queue`` a lazy queue of lower-bound prices valid after them at every such amount.
+    """
+
+    prefix: list[int]
+    queue: list[_Queued]
+
+
+def _run(election: _Election, per_voter: Fraction, resume: _Resume | None = None) -> _Run:
+    """One MES run starting every voter with ``per_voter``.
+
+    With ``resume``, the certified first purchases are replayed (only the known winner is
+    priced, exactly, at this amount) and the lazy queue starts from the certified bounds.
+    """
+    run = _start(election, per_voter)
+    bought: set[int] = set()
+    if resume is None:
+        queue = _first_round_queue(election, per_voter)
+    else:
+        for project in resume.prefix:
+            priced = _price(election, run, project)
+            assert priced is not None  # certified: more money never makes a purchase fail
+            bought.add(project)
+            run.rounds.append(_pay(election, run, project, priced))
+        queue = list(resume.queue)
+    _finish(election, run, queue, bought)
+    return run
+
+
+def _finish(election: _Election, run: _Run, queue: list[_Queued], bought: set[int]) -> None:
+    """Buy the cheapest project per unit of utility until none is affordable (lazy queue)."""
+    while (purchase := _cheapest(election, run, queue, bought)) is not None:
+        project, priced = purchase
+        bought.add(project)
+        run.rounds.append(_pay(election, run, project, priced))
+
+
+def _cheapest(
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
+) -> tuple[int, _Priced] | None:
+    """This round's purchase: the affordable project with the smallest ``(rho, tie rank)``.
+
+    Candidates come off the lazy queue in order of their lower bounds. Until one is priced
+    exactly, a candidate is bounded against the next key in the queue and goes back if it
+    provably loses to it; after that, against the best exact price so far. A candidate is
+    priced only when its bound cannot show that it loses. Candidates looked at after the
+    first price go back into the queue after the round, with their new bound or price, so
+    each is looked at once per round; everything in the queue keeps a valid lower bound
+    (within a run ``rho`` never decreases). Keys are floats: comparing exact prices is
+    left to the few candidates that are priced.
+    """
+    best: tuple[Fraction, int, int, _Priced] | None = None
+    ceiling = math.inf  # at least the best price: a key above it cannot win
+    looked_at: list[_Queued] = []
+    while queue and queue[0][0] <= ceiling:
+        known, rank, project = heapq.heappop(queue)
+        if project in bought:
+            continue
+        if best is not None:
+            bound = _lower_bound(election, run, project, best[0])
+            if bound is None:
+                continue
+            if bound > ceiling:
+                looked_at.append((max(bound, known), rank, project))
+                continue
+        elif queue:
+            bound = _lower_bound(election, run, project, queue[0][0])
+            if bound is None:
+                continue
+            if bound > queue[0][0]:
+                heapq.heappush(queue, (max(bound, known), rank, project))
+                continue
+        priced = _price(election, run, project)
+        if priced is None:
+            continue
+        if best is None or (priced.rho, rank) < best[:2]:
+            if best is not None:
+                looked_at.append((_below(best[0]), best[1], best[2]))
+            best, ceiling = (priced.rho, rank, project, priced), _above(priced.rho)
+        else:
+            looked_at.append((_below(priced.rho), rank, project))
+    for entry in looked_at:
+        heapq.heappush(queue, entry)
+    return None if best is None else (best[2], best[3])
+
+
+def _spent(election: _Election, run: _Run) -> Fraction:
+    return sum((election.costs[r.project] for r in run.rounds), Fraction(0))

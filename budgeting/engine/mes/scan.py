@@ -1,0 +1,182 @@
+"""The ``add1`` scans: raise every voter's money one unit at a time, skipping stretches.
+
+The scans go by stretches of amounts ``a < b``. Along one order of purchases every voter's
+money after each round grows with the starting amount, so every price falls: when a round's
+winner at ``a`` is priced below every rival at ``b``, every amount in between makes that
+purchase too. The run at ``b`` is certified round by round against the one at ``a``
+(``_certified_run``); a stretch certified whole, with nothing affordable at ``b`` at the
+end, repeats the outcome at ``a`` and is skipped; otherwise every amount in it is run from
+the certified first purchases (replayed, pricing only the known winner) with the prices at
+``b`` as lower bounds (``_Resume``). Runs leave out the projects nobody can afford up to the
+amount the scan looks ahead to (``budgeting.engine.mes.election._restrict``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from fractions import Fraction
+
+from budgeting.engine.mes.election import _Election, _restrict
+from budgeting.engine.mes.money import _above, _below, _Round, _Run, _start
+from budgeting.engine.mes.pricing import _lower_bound, _pay, _price
+from budgeting.engine.mes.run import (
+    _finish,
+    _first_round_queue,
+    _Queued,
+    _Resume,
+    _run,
+    _spent,
+)
+
+STRIDE = 4
+"""Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
+
+
+LOOK_AHEAD = 16
+"""Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the
+projects nobody can afford yet (``_restrict``); each new look goes twice as far."""
+
+
+def _certified_run(
+    election: _Election, follow: _Run, per_voter: Fraction
+) -> tuple[_Run, _Resume, bool]:
+    """The run at ``per_voter`` (above ``follow``'s amount), certified against ``follow``.
+
+    Buys ``follow``'s projects in order for as long as each round's winner at ``follow``'s
+    amount is priced below every rival's price (a lower bound) here, then runs on as usual.
+    Along one order of purchases every voter's money after each round grows with the
+    starting amount (a payment ``min(m, s * share)`` leaves ``max(0, m - s * share)``, and
+    more money makes every share smaller), so every price falls: at an amount in between,
+    the winner is priced at most its price at ``follow``'s amount and every rival at least
+    its price here. Hence every amount in between makes the certified purchases first, and
+    prices here are lower bounds for it after them: that is the returned ``_Resume``. The
+    flag says the whole order was certified and nothing is affordable here at its end, so
+    every amount in between buys exactly ``follow``'s projects.
+    """
+    run = _start(election, per_voter)
+    queue = _first_round_queue(election, per_voter)
+    bought: set[int] = set()
+    for target in follow.rounds:
+        if not _rivals_priced_above(election, run, queue, bought, target):
+            break
+        priced = _price(election, run, target.project)
+        if priced is None:  # pragma: no cover - more money never makes a purchase fail
+            break
+        bought.add(target.project)
+        run.rounds.append(_pay(election, run, target.project, priced))
+    resume = _Resume(list(run.order), list(queue))
+    whole = len(run.rounds) == len(follow.rounds) and _nothing_affordable(
+        election, run, queue, bought
+    )
+    if not whole:
+        _finish(election, run, queue, bought)
+    return run, resume, whole
+
+
+def _rivals_priced_above(
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int], target: _Round
+) -> bool:
+    """Whether every project other than the target provably loses this round to it.
+
+    Rivals looked at go back into the queue with their bound or price here, so the queue
+    stays a valid lower-bound queue whatever the answer.
+    """
+    winner = (target.rho, election.tie_rank[target.project])
+    ceiling = _above(target.rho)
+    looked_at: list[_Queued] = []
+    certified = True
+    while queue and queue[0][0] <= ceiling:
+        known, rank, project = heapq.heappop(queue)
+        if project in bought:
+            continue
+        if project == target.project:
+            looked_at.append((0.0, rank, project))
+            continue
+        bound = _lower_bound(election, run, project, target.rho)
+        if bound is None:
+            continue
+        if bound > ceiling:
+            looked_at.append((max(bound, known), rank, project))
+            continue
+        priced = _price(election, run, project)
+        if priced is None:
+            continue
+        looked_at.append((_below(priced.rho), rank, project))
+        if (priced.rho, rank) < winner:
+            certified = False
+            break
+    for entry in looked_at:
+        heapq.heappush(queue, entry)
+    return certified
+
+
+def _nothing_affordable(
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
+) -> bool:
+    """Whether no project left in the queue can still be bought."""
+    return all(
+        project in bought or _price(election, run, project) is None for _, _, project in queue
+    )
+
+
+def _exhaustive(full: _Election, election: _Election, run: _Run) -> bool:
+    """No project with a supporter that this run did not buy fits in the money left.
+
+    ``full`` is the election with every project (``election`` may leave some out).
+    """
+    left = full.budget - _spent(election, run)
+    bought = {election.ids[p] for p in run.order}
+    return all(
+        cost > left for pid, cost in zip(full.ids, full.costs, strict=True) if pid not in bought
+    )
+
+
+def _scan(full: _Election, exhaustive_stop: bool) -> tuple[_Election, _Run, int, int]:
+    """Raise every voter's money by one unit at a time: ``(election, outcome, steps, runs)``.
+
+    Keeps the last run within the budget (with ``exhaustive_stop``: stops at the first
+    exhaustive one). Runs use the election without the projects nobody can afford up to
+    the amount the scan has looked ahead to (``_restrict``, the returned election); past it
+    the scan looks twice as far and reruns the current amount. The scan goes by stretches:
+    the run at a stretch's far end is certified against the current one
+    (``_certified_run``); a stretch proven to repeat the current outcome is skipped whole
+    (and the next is twice as long), otherwise every amount in it is run from the certified
+    prefix of purchases (``_Resume``), in order.
+    """
+    start = full.budget / full.voters
+    last_step = int(full.budget)  # pabutools stops raising at (voters + 1) * budget
+    span = look_ahead = LOOK_AHEAD
+    election = _restrict(full, start + look_ahead)
+    current = _run(election, start)
+    runs = 1
+    if exhaustive_stop and _exhaustive(full, election, current):
+        return election, current, 0, runs
+    steps, stride = 0, 1
+    while steps < last_step:
+        stride = min(stride, last_step - steps)
+        if steps + stride > look_ahead:
+            span *= 2
+            look_ahead = steps + stride + span
+            wider = _restrict(full, start + look_ahead)
+            if wider.ids != election.ids:
+                election, current = wider, _run(wider, start + steps)
+                runs += 1
+        end = steps + stride
+        far, resume, whole = _certified_run(election, current, start + end)
+        runs += 1
+        if whole:
+            current, steps, stride = far, end, stride * 2
+            continue
+        for step in range(steps + 1, end + 1):
+            if step == end:
+                following = far
+            else:
+                following = _run(election, start + step, resume)
+                runs += 1
+            if _spent(election, following) > election.budget:
+                return election, current, steps, runs
+            current, steps = following, step
+            if exhaustive_stop and _exhaustive(full, election, current):
+                return election, current, steps, runs
+        stride = STRIDE
+    return election, current, steps, runs
