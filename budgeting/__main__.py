@@ -5,12 +5,16 @@
     python -m budgeting aggregate FILE.csv --rule RULE --budget AMOUNT
                                         [--floor S=AMOUNT] [--ceiling S=AMOUNT] [--json]
     python -m budgeting rules [--json]
+    python -m budgeting results ROUND_ID [--db PATH] [--format text|json|pb]
 
-``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
-its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison
-variant, whose published comparison kept the equal-shares outcome), so anyone can replay
-what a city did. Every error ends the program with status 1 (2 for a wrong command line)
-and one line on standard error.
+``results`` decides a stored round by its own rules over its current ballots and prints the
+outcome, or (``--format pb``) the round's anonymised project vote as a pabulib file that
+``select --rule recorded`` recomputes (it reads the database, so stop the app first or use a
+copy of the file). ``--rule recorded`` applies the rule named in the file's META (greedy,
+greedy-threshold with its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1
+and its -comparison variant, whose published comparison kept the equal-shares outcome), so
+anyone can replay what a city did. Every error ends the program with status 1 (2 for a wrong
+command line) and one line on standard error.
 """
 
 from __future__ import annotations
@@ -22,15 +26,23 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn
 
-from budgeting.engine.allocation import AllocationResult
+from budgeting.engine.allocation import AllocationProfile
 from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import PabulibError, PBFile, read_pb
-from budgeting.engine.registry import Rule, rule, rules
+from budgeting.engine.registry import (
+    RuleFamilyError,
+    RuleOptionError,
+    SelectionRule,
+    allocation_rule,
+    recorded_rule,
+    rules,
+    selection_rule,
+)
+from budgeting.results import publish
 
 RECORDED = "recorded"
 _NUMBER = re.compile(r"\d+(\.\d+)?|\d+/0*[1-9]\d*")
@@ -54,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error} (see python -m budgeting --help)", file=sys.stderr)
         return 2
+    except RuleFamilyError as error:
+        command = "aggregate" if error.family == "allocation" else "select"
+        print(f"error: {error}; use '{command}'", file=sys.stderr)
+        return 1
+    except RuleOptionError as error:
+        print(f"error: {error.describe(_flag)} (see python -m budgeting --help)", file=sys.stderr)
+        return 2
     except (PabulibError, ValueError, OSError) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
@@ -63,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(required=True, metavar="{select,aggregate,rules}")
+    commands = parser.add_subparsers(required=True, metavar="{select,aggregate,rules,results}")
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
     select.add_argument("file", type=Path, help="pabulib .pb file")
@@ -86,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("rules", help="list the registered rules")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(command=_rules_command)
+
+    decided = commands.add_parser("results", help="decide a stored round by its own rules")
+    decided.add_argument("round_id", help="the round's id, e.g. riverside-2027")
+    decided.add_argument("--db", help="the DuckDB file (default: BUDGET_DB or data/)")
+    decided.add_argument("--format", choices=("text", "json", "pb"), default="text")
+    decided.set_defaults(command=_results_command)
     return parser
 
 
@@ -95,66 +120,31 @@ def _parser() -> argparse.ArgumentParser:
 def _select_command(args: argparse.Namespace) -> str:
     pbfile = read_pb(args.file)
     profile = pbfile.to_profile()
+    chosen: SelectionRule
     if args.rule == RECORDED:
         if args.completion or args.threshold is not None or args.no_skip:
             raise UsageError("--rule recorded takes its options from the file's META")
         chosen, options = recorded_rule(pbfile)
     else:
-        chosen = _selection_rule(args.rule)
-        options = _selection_options(chosen, args)
-    if profile.vote_type not in chosen.ballot_kinds:
-        raise ValueError(f"rule '{chosen.id}' does not read {profile.vote_type} ballots")
-    result: SelectionResult = chosen.function(profile, **options)
+        chosen = selection_rule(args.rule)
+        options = chosen.checked_options(
+            {
+                "completion": args.completion,
+                "threshold": args.threshold,
+                "no_skip": args.no_skip or None,
+            }
+        )
+    result = chosen.run(profile, **options)
     recorded = _recorded_selection(pbfile)
-    payload = _selection_payload(result, chosen, options, profile, pbfile, recorded)
+    payload = _selection_payload(result, options, profile, pbfile, recorded)
     if args.json:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     return _selection_table(payload)
 
 
-def recorded_rule(pbfile: PBFile) -> tuple[Rule, dict[str, Any]]:
-    """The registered rule and options that replay the rule named in the file's META."""
-    named = pbfile.meta.get("rule", "")
-    if named == "greedy":
-        return rule("greedy"), {}
-    if named == "greedy-no-skip":
-        return rule("greedy"), {"no_skip": True}
-    if named == "greedy-threshold":
-        threshold = pbfile.meta.get("min_project_score_threshold")
-        if not threshold:
-            raise ValueError("META rule greedy-threshold has no min_project_score_threshold")
-        return rule("greedy"), {"threshold": _amount(threshold, "min_project_score_threshold")}
-    if named in ("equalshares/add1", "equalshares/add1-comparison"):
-        return rule("mes"), {"completion": "add1"}
-    raise ValueError(f"the file's META rule '{named}' is not one this program can replay")
-
-
-def _selection_rule(rule_id: str) -> Rule:
-    chosen = rule(rule_id)
-    if chosen.family != "selection":
-        raise ValueError(f"rule '{rule_id}' splits a budget; use 'aggregate'")
-    return chosen
-
-
-def _selection_options(chosen: Rule, args: argparse.Namespace) -> dict[str, Any]:
-    given = {
-        "completion": args.completion,
-        "threshold": args.threshold,
-        "no_skip": args.no_skip or None,
-    }
-    accepted = {option.name: option for option in chosen.options}
-    options: dict[str, Any] = {}
-    for name, value in given.items():
-        if value is None:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if name not in accepted:
-            raise UsageError(f"rule '{chosen.id}' takes no {flag} option")
-        choices = accepted[name].choices
-        if choices and value not in choices:
-            raise UsageError(f"{flag} must be one of {', '.join(choices)}, not '{value}'")
-        options[name] = value
-    return options
+def _flag(option: str) -> str:
+    """The command-line flag of a rule option (``no_skip`` -> ``--no-skip``)."""
+    return "--" + option.replace("_", "-")
 
 
 def _recorded_selection(pbfile: PBFile) -> list[str] | None:
@@ -165,29 +155,20 @@ def _recorded_selection(pbfile: PBFile) -> list[str] | None:
 
 def _selection_payload(
     result: SelectionResult,
-    chosen: Rule,
     options: dict[str, Any],
     profile: ProjectProfile,
     pbfile: PBFile,
     recorded: list[str] | None,
 ) -> dict[str, Any]:
     return {
-        "rule": chosen.id,
-        "options": _plain(options),
-        "selected": list(result.selected),
-        "cost": _plain(result.cost),
-        "budget": _plain(result.budget),
+        **publish.selection_data(result),
+        "options": publish.plain(options),
         "vote_type": profile.vote_type,
         "projects": len(profile.projects),
         "voters": len(profile.ballots),
         "meta_rule": pbfile.meta.get("rule"),
         "recorded_selected": recorded,
         "matches_recorded": None if recorded is None else set(recorded) == set(result.selected),
-        "steps": [
-            {"kind": step.kind, "project_id": step.project_id, "details": _plain(step.details)}
-            for step in result.steps
-        ],
-        "details": _plain(result.details),
     }
 
 
@@ -215,26 +196,18 @@ def _selection_table(payload: dict[str, Any]) -> str:
 
 
 def _aggregate_command(args: argparse.Namespace) -> str:
-    chosen = rule(args.rule)
-    if chosen.family != "allocation":
-        raise ValueError(f"rule '{args.rule}' selects projects; use 'select'")
+    chosen = allocation_rule(args.rule)
     services, ballots = read_allocation_csv(args.file)
-    result: AllocationResult = chosen.function(
-        ballots,
-        args.budget,
-        floors=_limits(args.floor, "--floor"),
-        ceilings=_limits(args.ceiling, "--ceiling"),
-        services=services,
+    result = chosen.run(
+        AllocationProfile(
+            ballots=ballots,
+            budget=args.budget,
+            services=services,
+            floors=_limits(args.floor, "--floor"),
+            ceilings=_limits(args.ceiling, "--ceiling"),
+        )
     )
-    payload = {
-        "rule": chosen.id,
-        "budget": _plain(result.budget),
-        "amounts": {service: _plain(amount) for service, amount in result.amounts.items()},
-        "shares": {service: _plain(share) for service, share in result.shares.items()},
-        "exact_amounts": {service: str(amount) for service, amount in result.amounts.items()},
-        "ballots_counted": result.ballots_counted,
-        "ballots_excluded": result.ballots_excluded,
-    }
+    payload = publish.allocation_data(result)
     if args.json:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     width = max(len(service) for service in services)
@@ -312,7 +285,7 @@ def _limits(items: list[str], flag: str) -> dict[str, Fraction]:
 
 
 def _rules_command(args: argparse.Namespace) -> str:
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "id": entry.id,
             "name": entry.name,
@@ -341,6 +314,40 @@ def _rules_command(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------------------- results
+
+
+def _results_command(args: argparse.Namespace) -> str:
+    # The store (and DuckDB) loads only for the one command that reads a database, so
+    # replaying a pabulib file needs nothing beyond the standard library.
+    from budgeting import store
+    from budgeting.results import decide
+
+    conn = store.connect(args.db)
+    try:
+        if args.format == "pb":
+            return decide.round_pb(conn, args.round_id)
+        payload = decide.decision_data(decide.decide_round(conn, args.round_id))
+    finally:
+        conn.close()
+    if args.format == "json":
+        return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    allocation, selection = payload["allocation"], payload["selection"]
+    lines = [
+        f"Round: {payload['name']} ({payload['round']}, {payload['status']}), "
+        f"{payload['ballots']} ballots",
+        f"Services: {allocation['rule']}, budget {_money(allocation['budget'])}",
+        *(
+            f"  {service:<24} {_money(amount):>16}"
+            for service, amount in allocation["amounts"].items()
+        ),
+        f"Projects: {selection['rule']}, {len(selection['selected'])} funded, "
+        f"cost {_money(selection['cost'])} of {_money(selection['budget'])}",
+        *(f"  {project_id}" for project_id in selection["selected"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------------------- helpers
 
 
@@ -356,22 +363,6 @@ def _amount(text: str, name: str) -> Fraction:
     if not _NUMBER.fullmatch(stripped):
         raise ValueError(f"{name} '{text}' is not a non-negative number")
     return Fraction(stripped)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready data: whole Fractions become ints, others floats; containers recursively."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return [_plain(item) for item in items]
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return str(value)
 
 
 def _money(value: Any) -> str:

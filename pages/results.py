@@ -12,6 +12,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.i18n import format_money
+from budgeting.results import decide
 from budgeting.ui import charts, layout, outcome, qr, state
 
 REFRESH = timedelta(seconds=3)
@@ -62,7 +63,7 @@ def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapsh
         )
     with standings_column, st.container(key="live_standings"):
         heading(2, t(f"results.live_standings.{voting_round.ballot_format}"))
-        ranked = outcome.live_standings(projects, snapshot.project_totals)
+        ranked = decide.live_standings(projects, snapshot.project_totals)
         bars = [charts.StandingBar(p.name, score) for p, score in ranked[:STANDINGS_SHOWN]]
         st.plotly_chart(
             charts.standings_figure(bars, height=CHART_HEIGHT),
@@ -72,26 +73,24 @@ def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapsh
 
 
 @st.cache_resource(ttl=600, show_spinner=False, max_entries=20)
-def decided(_conn, voting_round: store.Round, ballot_count: int) -> outcome.RoundOutcome:
-    """The closed round's outcome, computed once per round settings and ballot count (paper
+def decided(_conn, voting_round: store.Round, ballot_count: int) -> decide.Decision:
+    """The closed round's decision, computed once per round settings and ballot count (paper
     ballots entered after close change the count and so recompute it)."""
-    return outcome.decide(
-        voting_round,
-        store.list_services(_conn, voting_round.id),
-        store.list_projects(_conn, voting_round.id),
-        store.current_ballots(_conn, voting_round.id),
-    )
+    return decide.decide_round(_conn, voting_round.id)
 
 
 def final_results(conn, voting_round: store.Round, ballot_count: int, t, language: str) -> None:
     """After close: the round's allocation and the winners, each with the rule's reason."""
-    result = decided(conn, voting_round, ballot_count)
+    decision = decided(conn, voting_round, ballot_count)
+    bars = [
+        charts.AllocationBar(s.name, decision.allocation.amounts[s.id]) for s in decision.services
+    ]
     allocation_column, winners_column = st.columns([5, 6], gap="large")
     with allocation_column, st.container(key="final_allocation"):
         heading(2, t("results.final_allocation"))
         st.plotly_chart(
             charts.allocation_figure(
-                result.allocation_bars,
+                bars,
                 currency_symbol=voting_round.currency_symbol,
                 height=CHART_HEIGHT,
             ),
@@ -99,13 +98,13 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
             config={"staticPlot": True},
         )
     with winners_column, st.container(key="winners"):
-        page = outcome.explanation_page(result, language)
+        page = outcome.explanation_page(decision, language)
         heading(
             2,
             t(
                 "results.winners",
-                funded=len(result.selection.selected),
-                spent=format_money(result.selection.cost, voting_round.currency_symbol),
+                funded=len(decision.selection.selected),
+                spent=format_money(decision.selection.cost, voting_round.currency_symbol),
             ),
         )
         items = "".join(

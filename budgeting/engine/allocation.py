@@ -24,9 +24,10 @@ import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from operator import attrgetter, floordiv, itemgetter, truediv
+from typing import cast
 
 Amount = Fraction | int
 ShareVector = Sequence[Amount]
@@ -177,10 +178,10 @@ def normalised_median_shares(ballots: Sequence[ShareVector] | ShareProfile) -> l
     voters = profile.voters
     middle = [(voters - 1) // 2, voters // 2]
     medians = [
-        sum(Fraction(numerators[r], denominators[r]) for r in middle) / 2
+        sum((Fraction(numerators[r], denominators[r]) for r in middle), Fraction(0)) / 2
         for numerators, denominators in zip(profile.numerators, profile.denominators, strict=True)
     ]
-    total = sum(medians)
+    total = sum(medians, Fraction(0))
     if total == 0:
         return mean_shares(profile)
     return [median / total for median in medians]
@@ -300,9 +301,12 @@ def utilitarian_moving_phantoms(ballots: Sequence[ShareVector] | ShareProfile) -
         phantoms = [_clamp((voters + 1) * t - k) for k in range(voters + 1)]
         return [sorted(column + phantoms)[voters] for column in columns]
 
-    first = bisect_left(positions, 1, key=lambda t: sum(medians(t)))
+    def total(t: Fraction) -> Fraction:
+        return sum(medians(t), Fraction(0))
+
+    first = bisect_left(positions, Fraction(1), key=total)
     start, end = positions[first - 1], positions[first]
-    start_total, end_total = sum(medians(start)), sum(medians(end))
+    start_total, end_total = total(start), total(end)
     t = start + (1 - start_total) * (end - start) / (end_total - start_total)
     return PhantomOutcome(t=t, shares=medians(t))
 
@@ -363,6 +367,30 @@ class AllocationResult:
     ballots_excluded: int
 
 
+@dataclass(frozen=True)
+class AllocationProfile:
+    """Everything an allocation rule needs: the ballots (an amount or a share per service
+    id), the budget, and the services in order with their floors and ceilings."""
+
+    ballots: Sequence[Mapping[str, Amount]]
+    budget: Amount
+    services: Sequence[str] | None = None
+    floors: Mapping[str, Amount] = field(default_factory=dict)
+    ceilings: Mapping[str, Amount] = field(default_factory=dict)
+
+
+def split(rule_id: str, profile: AllocationProfile) -> AllocationResult:
+    """``allocate`` over a whole profile: what the registry calls for an allocation rule."""
+    return allocate(
+        rule_id,
+        profile.ballots,
+        profile.budget,
+        floors=profile.floors,
+        ceilings=profile.ceilings,
+        services=profile.services,
+    )
+
+
 def allocate(
     rule_id: str,
     ballots: Sequence[Mapping[str, Amount]],
@@ -402,16 +430,20 @@ def allocate(
     budget = _exact(budget, "the budget")
     if budget <= 0:
         raise ValueError(f"the budget must be positive, got {budget}")
-    floors = {key: _exact(value, f"the floor of {key}") for key, value in (floors or {}).items()}
-    ceilings = {
+    exact_floors = {
+        key: _exact(value, f"the floor of {key}") for key, value in (floors or {}).items()
+    }
+    exact_ceilings = {
         key: _exact(value, f"the ceiling of {key}") for key, value in (ceilings or {}).items()
     }
     service_ids = (
-        list(services) if services is not None else _services_in_order(floors, ceilings, ballots)
+        list(services)
+        if services is not None
+        else _services_in_order(exact_floors, exact_ceilings, ballots)
     )
-    _require_known(floors, service_ids, "floors given")
-    floor_of = {service: floors.get(service, Fraction(0)) for service in service_ids}
-    _check_limits(budget, service_ids, floor_of, ceilings)
+    _require_known(exact_floors, service_ids, "floors given")
+    floor_of = {service: exact_floors.get(service, Fraction(0)) for service in service_ids}
+    _check_limits(budget, service_ids, floor_of, exact_ceilings)
 
     profile, excluded = _discretionary_profile(ballots, service_ids, budget, floor_of)
     if profile is None:
@@ -424,7 +456,7 @@ def allocate(
         service: floor_of[service] + share * discretionary
         for service, share in discretionary_shares.items()
     }
-    rounds = _clip_to_ceilings(amounts, ceilings, discretionary_shares)
+    rounds = _clip_to_ceilings(amounts, exact_ceilings, discretionary_shares)
     return AllocationResult(
         rule_id=rule_id,
         budget=budget,
@@ -440,7 +472,7 @@ def allocate(
 
 
 def _exact(value: object, what: str) -> Fraction:
-    if type(value) not in (int, Fraction):
+    if isinstance(value, bool) or not isinstance(value, int | Fraction):
         raise ValueError(f"{what} must be an int or a Fraction, got {value!r}")
     if value < 0:
         raise ValueError(f"{what} cannot be negative, got {value}")
@@ -502,7 +534,9 @@ def _discretionary_profile(
         if column and min(column) < 0:
             raise ValueError(f"an amount for {service} is negative")
         has_fractions = has_fractions or Fraction in types
-    integers = _integer_columns(columns) if has_fractions else columns
+    # Every amount was just checked to be an int or a Fraction; without a Fraction they are
+    # all ints already.
+    integers = _integer_columns(columns) if has_fractions else cast("list[list[int]]", columns)
     totals = _row_totals(integers, len(ballots))
     if any(floor_of.values()):
         integers, totals = _above_floors(integers, totals, service_ids, budget, floor_of)
@@ -569,7 +603,7 @@ def _clip_to_ceilings(
 ) -> tuple[CeilingRound, ...]:
     """Step 5 of ``allocate``, in place on ``amounts``; returns the rounds for explanation."""
     open_services = list(amounts)
-    rounds = []
+    rounds: list[CeilingRound] = []
     while True:
         clipped = {
             service: amounts[service] - ceilings[service]

@@ -23,10 +23,11 @@ also take a collection of chosen ids, ranking a sequence of ids, best first.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Literal
@@ -57,7 +58,7 @@ class Problem:
 
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     money: tuple[str, ...] = ()
     currency_symbol: str = "£"
 
@@ -389,10 +390,12 @@ def _distinct_known(
     for key, value in entries:
         if not isinstance(key, str) or key not in names:
             description = _describe(key)
-            report.add(description, unknown_key, **{unknown_param: description})
+            named: dict[str, Any] = {unknown_param: description}
+            report.add(description, unknown_key, **named)
         elif key in seen:
             if key not in repeats:
-                report.add(key, repeated_key, **{repeated_param: names[key]})
+                repeated_name: dict[str, Any] = {repeated_param: names[key]}
+                report.add(key, repeated_key, **repeated_name)
             repeats.add(key)
             distinct.pop(key, None)
         else:

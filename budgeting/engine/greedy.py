@@ -24,7 +24,8 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from budgeting.engine.model import Project, ProjectProfile, SelectionResult, SelectionStep
+from budgeting.engine.model import Project, ProjectProfile, SelectionResult
+from budgeting.engine.steps import GreedyOutcome, GreedyStep
 from budgeting.engine.ties import tie_order_key
 
 
@@ -121,31 +122,36 @@ def _fill(
     """Walk ``order`` once, funding what fits, and explain every project considered."""
     remaining = profile.budget
     selected: list[str] = []
-    steps: list[SelectionStep] = []
+    steps: list[GreedyStep] = []
     stopped = False
     for project in order:
         support = tallies[project.id]
-        facts: dict[str, object] = {
-            "score": support.score,
-            "supporters": support.supporters,
-            "cost": project.cost,
-            "remaining": remaining,
-        }
+        shortfall: Fraction | None = None
+        kind: GreedyOutcome
         if threshold is not None and support.score < threshold:
-            facts["threshold"] = threshold
             kind = "below_threshold"
         elif stopped:
             kind = "not_reached_no_skip"
         elif project.cost > remaining:
-            facts["shortfall"] = project.cost - remaining
+            shortfall = project.cost - remaining
             stopped = no_skip
             kind = "stopped_no_skip" if no_skip else "skipped_does_not_fit"
         else:
             remaining -= project.cost
-            facts["remaining_after"] = remaining
             selected.append(project.id)
             kind = "selected"
-        steps.append(SelectionStep(kind, project.id, facts))
+        steps.append(
+            GreedyStep(
+                kind=kind,
+                project_id=project.id,
+                score=support.score,
+                supporters=support.supporters,
+                cost=project.cost,
+                budget_left=remaining,
+                shortfall=shortfall,
+                threshold=threshold if kind == "below_threshold" else None,
+            )
+        )
     return SelectionResult(
         rule=rule,
         selected=tuple(selected),

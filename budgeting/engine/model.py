@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
+from budgeting.engine.steps import SelectionStep
+
 VoteType = Literal["approval", "cumulative", "ordinal", "choose-1"]
 
 
@@ -54,21 +56,6 @@ class ProjectProfile:
             if project.id == project_id:
                 return project
         raise KeyError(project_id)
-
-
-@dataclass(frozen=True)
-class SelectionStep:
-    """One entry of a rule's explanation, as data for pages to render.
-
-    ``kind`` names what happened (e.g. ``"selected"``, ``"skipped_does_not_fit"``,
-    ``"below_threshold"``, ``"stopped_no_skip"``, ``"mes_round"``, ``"completion"``);
-    ``project_id`` the project concerned; ``details`` the numbers behind it (scores,
-    remaining budget, price per supporter, supporters who ran out of money, ...).
-    """
-
-    kind: str
-    project_id: str
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import get_args
+from typing import TypeGuard, get_args
 
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, VoteType
 
@@ -82,13 +82,15 @@ class PBFile:
         or else the longest ballot in the file (Kraków: 3, 2, 1).
         """
         vote_type = self.vote_type
-        if vote_type not in VOTE_TYPES:
+        if not _is_vote_type(vote_type):
             raise PabulibError(
                 f"vote_type '{vote_type}' is not one of {', '.join(VOTE_TYPES)}",
                 line=self.meta_lines.get("vote_type"),
                 section="META",
             )
-        budget = _amount(self.meta.get("budget"), "budget", self.meta_lines.get("budget"), "META")
+        budget = read_amount(
+            self.meta.get("budget"), "budget", self.meta_lines.get("budget"), "META"
+        )
         projects = tuple(self._projects())
         known = {project.id for project in projects}
         rows = list(self._vote_rows())
@@ -114,7 +116,7 @@ class PBFile:
             area = next((row[column] for column in _AREA_COLUMNS if row.get(column)), "")
             yield Project(
                 id=project_id,
-                cost=_amount(row.get("cost"), "cost", line, "PROJECTS"),
+                cost=read_amount(row.get("cost"), "cost", line, "PROJECTS"),
                 name=row.get("name", ""),
                 category=row.get("category", ""),
                 area=area,
@@ -126,8 +128,14 @@ class PBFile:
     def _rank_points(self, rows: list[tuple[int | None, dict[str, str]]]) -> int:
         declared = self.meta.get("max_length")
         if declared:
-            return int(_amount(declared, "max_length", self.meta_lines.get("max_length"), "META"))
+            return int(
+                read_amount(declared, "max_length", self.meta_lines.get("max_length"), "META")
+            )
         return max((len(_listed(row)) for _, row in rows), default=0)
+
+
+def _is_vote_type(text: str) -> TypeGuard[VoteType]:
+    return text in VOTE_TYPES
 
 
 def _numbered(
@@ -138,7 +146,7 @@ def _numbered(
     return zip(numbers, rows, strict=True)
 
 
-def _amount(text: str | None, name: str, line: int | None, section: str) -> Fraction:
+def read_amount(text: str | None, name: str, line: int | None, section: str) -> Fraction:
     """A non-negative decimal string as an exact Fraction."""
     if text is None:
         raise PabulibError(f"{name} is missing", line=line, section=section)
@@ -181,7 +189,7 @@ def _ballot(
     if vote_type == "cumulative":
         points_text = row.get("points", "").strip()
         points = [
-            _amount(item, "points", line, "VOTES")
+            read_amount(item, "points", line, "VOTES")
             for item in (points_text.split(",") if points_text else [])
         ]
         if len(points) != len(listed):

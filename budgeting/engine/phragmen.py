@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from fractions import Fraction
 
-from budgeting.engine.model import Project, ProjectProfile, SelectionResult, SelectionStep
+from budgeting.engine.model import Project, ProjectProfile, SelectionResult
+from budgeting.engine.steps import PhragmenStep
 from budgeting.engine.ties import tie_order_key
 
 APPROVAL_KINDS = ("approval", "choose-1")
@@ -53,23 +54,21 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     candidates = [project for project in profile.projects if project.cost <= profile.budget]
     spent = Fraction(0)
     selected: list[str] = []
-    steps: list[SelectionStep] = []
+    steps: list[PhragmenStep] = []
     while candidates:
         tied, load = _lowest_new_load(candidates, supporters, load_sum)
         blocking = [project for project in tied if spent + project.cost > profile.budget]
         if blocking:
             for project in blocking:
                 steps.append(
-                    SelectionStep(
-                        "stopped_does_not_fit",
-                        project.id,
-                        {
-                            "cost": project.cost,
-                            "remaining": profile.budget - spent,
-                            "shortfall": spent + project.cost - profile.budget,
-                            "load": load,
-                            "supporters": supporters[project.id],
-                        },
+                    PhragmenStep(
+                        kind="stopped_does_not_fit",
+                        project_id=project.id,
+                        cost=project.cost,
+                        load=load,
+                        supporters=supporters[project.id],
+                        budget_left=profile.budget - spent,
+                        shortfall=spent + project.cost - profile.budget,
                     )
                 )
             break
@@ -78,15 +77,13 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
         spent += chosen.cost
         selected.append(chosen.id)
         steps.append(
-            SelectionStep(
-                "selected",
-                chosen.id,
-                {
-                    "cost": chosen.cost,
-                    "load": load,
-                    "supporters": supporters[chosen.id],
-                    "remaining_after": profile.budget - spent,
-                },
+            PhragmenStep(
+                kind="selected",
+                project_id=chosen.id,
+                cost=chosen.cost,
+                load=load,
+                supporters=supporters[chosen.id],
+                budget_left=profile.budget - spent,
             )
         )
         if load is not None:

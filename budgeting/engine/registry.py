@@ -4,23 +4,31 @@ Pages and the command line list rules from ``RULES`` (through ``rules``) and loo
 id (``rule``), never by hard-coded names. Each entry says which ballots the rule reads, the
 function that runs it, where the rule comes from and how it breaks ties.
 
-Calling conventions by family:
+A rule is run through ``Rule.run(profile, **options)``, which checks that the rule reads the
+profile's ballots and takes the options given (``RuleError`` saying what is wrong
+otherwise) before it calls the rule's function:
 
 * ``selection``: ``function(profile: ProjectProfile, **options) -> SelectionResult``.
-* ``allocation``: ``function(ballots, budget, *, floors=None, ceilings=None, services=None)
-  -> AllocationResult`` (``budgeting.engine.allocation.allocate`` with the rule id bound).
+* ``allocation``: ``function(profile: AllocationProfile) -> AllocationResult``
+  (``budgeting.engine.allocation.split`` with the rule id bound).
+
+``recorded_rule`` finds the registered rule and options that replay what a pabulib file's
+META says the city used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from budgeting.engine.allocation import allocate
+from budgeting.engine.allocation import AllocationProfile, AllocationResult, split
 from budgeting.engine.greedy import greedy, greedy_cost
 from budgeting.engine.mes import COMPLETIONS, equal_shares
+from budgeting.engine.model import ProjectProfile, SelectionResult
+from budgeting.engine.pabulib import PBFile, read_amount
 from budgeting.engine.phragmen import phragmen
 from budgeting.engine.welfare import max_welfare
 
@@ -39,6 +47,44 @@ PROJECT_TIE_ORDER = (
 )
 
 
+ProfileT = TypeVar("ProfileT", ProjectProfile, AllocationProfile)
+ResultT = TypeVar("ResultT", SelectionResult, AllocationResult)
+
+
+class RuleError(ValueError):
+    """A rule asked to do what it cannot: an unknown rule, a rule of the other family, or
+    ballots it does not read."""
+
+
+class RuleFamilyError(RuleError):
+    """A rule of the other family: a service split asked to select projects, or the other
+    way round; ``family`` is the rule's own family."""
+
+    def __init__(self, rule_id: str, family: Family):
+        self.family = family
+        does = "splits a budget across services" if family == "allocation" else "selects projects"
+        super().__init__(f"rule '{rule_id}' {does}")
+
+
+class RuleOptionError(RuleError):
+    """An option the rule does not take, or a value outside the option's choices."""
+
+    def __init__(self, rule_id: str, option: str, value: Any, choices: tuple[str, ...] = ()):
+        self.rule_id = rule_id
+        self.option = option
+        self.value = value
+        self.choices = choices
+        super().__init__(self.describe(str))
+
+    def describe(self, name_option: Callable[[str], str]) -> str:
+        """The problem in words, naming the option as ``name_option`` spells it (the
+        command line says ``--no-skip`` where the registry says ``no_skip``)."""
+        name = name_option(self.option)
+        if self.choices:
+            return f"{name} must be one of {', '.join(self.choices)}, not '{self.value}'"
+        return f"rule '{self.rule_id}' takes no {name} option"
+
+
 @dataclass(frozen=True)
 class RuleOption:
     """A keyword option of a rule's function: its name, accepted values and default."""
@@ -50,23 +96,50 @@ class RuleOption:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One registered rule."""
+class Rule(Generic[ProfileT, ResultT]):
+    """One registered rule: it reads ``ProfileT`` and decides a ``ResultT``."""
 
     id: str
     name: str
     family: Family
     ballot_kinds: tuple[str, ...]
-    function: Callable[..., Any]
+    function: Callable[..., ResultT]
     summary: str
     reference: str
     tie_breaking: str
     options: tuple[RuleOption, ...] = ()
     default: bool = False
 
+    def checked_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` without the ones left unset (``None``), each checked against what
+        the rule takes (``RuleOptionError`` otherwise)."""
+        accepted = {option.name: option for option in self.options}
+        checked: dict[str, Any] = {}
+        for name, value in options.items():
+            if value is None:
+                continue
+            if name not in accepted:
+                raise RuleOptionError(self.id, name, value)
+            choices = accepted[name].choices
+            if choices and value not in choices:
+                raise RuleOptionError(self.id, name, value, choices)
+            checked[name] = value
+        return checked
 
-RULES: tuple[Rule, ...] = (
-    Rule(
+    def run(self, profile: ProfileT, **options: Any) -> ResultT:
+        """Decide ``profile`` by this rule with ``options`` (see ``checked_options``);
+        ``RuleError`` when the rule does not read the profile's ballots."""
+        if isinstance(profile, ProjectProfile) and profile.vote_type not in self.ballot_kinds:
+            raise RuleError(f"rule '{self.id}' does not read {profile.vote_type} ballots")
+        return self.function(profile, **self.checked_options(options))
+
+
+SelectionRule = Rule[ProjectProfile, SelectionResult]
+AllocationRule = Rule[AllocationProfile, AllocationResult]
+
+
+_SELECTION_RULES: tuple[SelectionRule, ...] = (
+    SelectionRule(
         id="greedy",
         name="Greedy by votes",
         family="selection",
@@ -93,7 +166,7 @@ RULES: tuple[Rule, ...] = (
             ),
         ),
     ),
-    Rule(
+    SelectionRule(
         id="greedy-cost",
         name="Greedy by votes per cost",
         family="selection",
@@ -103,7 +176,7 @@ RULES: tuple[Rule, ...] = (
         reference="pabutools greedy_utilitarian_welfare with cardinality satisfaction",
         tie_breaking=f"Equal supporters per cost: {PROJECT_TIE_ORDER}",
     ),
-    Rule(
+    SelectionRule(
         id="mes",
         name="Method of Equal Shares",
         family="selection",
@@ -130,7 +203,7 @@ RULES: tuple[Rule, ...] = (
             ),
         ),
     ),
-    Rule(
+    SelectionRule(
         id="phragmen",
         name="Sequential Phragmén",
         family="selection",
@@ -146,7 +219,7 @@ RULES: tuple[Rule, ...] = (
         ),
         tie_breaking=f"Equal loads: {PROJECT_TIE_ORDER}",
     ),
-    Rule(
+    SelectionRule(
         id="max-welfare",
         name="Maximum total satisfaction",
         family="selection",
@@ -165,32 +238,34 @@ RULES: tuple[Rule, ...] = (
             f"order (votes, highest first), then the next, and so on. {PROJECT_TIE_ORDER}"
         ),
     ),
-    Rule(
+)
+_ALLOCATION_RULES: tuple[AllocationRule, ...] = (
+    AllocationRule(
         id="mean",
         name="Average",
         family="allocation",
         ballot_kinds=ALLOCATION_BALLOTS,
-        function=partial(allocate, "mean"),
+        function=partial(split, "mean"),
         summary="Each service gets the average of the shares residents gave it. Easy to game.",
         reference=TRUTHFUL_AGGREGATION_PAPER,
         tie_breaking="No ties: the result depends only on the ballots.",
     ),
-    Rule(
+    AllocationRule(
         id="median",
         name="Median, normalised",
         family="allocation",
         ballot_kinds=ALLOCATION_BALLOTS,
-        function=partial(allocate, "median"),
+        function=partial(split, "median"),
         summary="Each service's median share, rescaled so the shares add up to the budget.",
         reference=TRUTHFUL_AGGREGATION_PAPER,
         tie_breaking="No ties: the result depends only on the ballots.",
     ),
-    Rule(
+    AllocationRule(
         id="independent-markets",
         name="Independent markets",
         family="allocation",
         ballot_kinds=ALLOCATION_BALLOTS,
-        function=partial(allocate, "independent-markets"),
+        function=partial(split, "independent-markets"),
         summary=(
             "A median of residents' shares and phantom ballots, moved until the shares add "
             "up. Nobody gains by exaggerating; proportional for single-minded voters."
@@ -201,19 +276,68 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_BY_ID = {entry.id: entry for entry in RULES}
+RULES: tuple[SelectionRule | AllocationRule, ...] = (*_SELECTION_RULES, *_ALLOCATION_RULES)
+_SELECTION_BY_ID = {entry.id: entry for entry in _SELECTION_RULES}
+_ALLOCATION_BY_ID = {entry.id: entry for entry in _ALLOCATION_RULES}
 
 
-def rule(rule_id: str) -> Rule:
-    """The rule with this id; ``ValueError`` naming the known ids when there is none."""
-    try:
-        return _BY_ID[rule_id]
-    except KeyError:
-        raise ValueError(f"unknown rule '{rule_id}'; known rules: {', '.join(_BY_ID)}") from None
+def _unknown(rule_id: str) -> RuleError:
+    known = ", ".join(entry.id for entry in RULES)
+    return RuleError(f"unknown rule '{rule_id}'; known rules: {known}")
 
 
-def rules(family: Family | None = None) -> tuple[Rule, ...]:
+def rule(rule_id: str) -> SelectionRule | AllocationRule:
+    """The rule with this id; ``RuleError`` naming the known ids when there is none."""
+    found = _SELECTION_BY_ID.get(rule_id) or _ALLOCATION_BY_ID.get(rule_id)
+    if found is None:
+        raise _unknown(rule_id)
+    return found
+
+
+def selection_rule(rule_id: str) -> SelectionRule:
+    """The project selection rule with this id (``RuleError`` for any other id)."""
+    if rule_id in _ALLOCATION_BY_ID:
+        raise RuleFamilyError(rule_id, "allocation")
+    if rule_id not in _SELECTION_BY_ID:
+        raise _unknown(rule_id)
+    return _SELECTION_BY_ID[rule_id]
+
+
+def allocation_rule(rule_id: str) -> AllocationRule:
+    """The service allocation rule with this id (``RuleError`` for any other id)."""
+    if rule_id in _SELECTION_BY_ID:
+        raise RuleFamilyError(rule_id, "selection")
+    if rule_id not in _ALLOCATION_BY_ID:
+        raise _unknown(rule_id)
+    return _ALLOCATION_BY_ID[rule_id]
+
+
+def rules(family: Family | None = None) -> tuple[SelectionRule | AllocationRule, ...]:
     """All rules, or those of one family, in table order."""
     if family is not None and family not in ("selection", "allocation"):
         raise ValueError(f"unknown rule family '{family}'; known: selection, allocation")
     return tuple(entry for entry in RULES if family is None or entry.family == family)
+
+
+def recorded_rule(pbfile: PBFile) -> tuple[SelectionRule, dict[str, Any]]:
+    """The registered rule and options that replay the rule named in a pabulib file's META.
+
+    pabulib names: ``greedy``; ``greedy-no-skip`` (stop at the first project that does not
+    fit); ``greedy-threshold`` (with ``min_project_score_threshold``); ``equalshares/add1``
+    and ``equalshares/add1-comparison`` (equal shares completed by add1, as Assen, Świecie
+    and Wieliczka published).
+    """
+    named = pbfile.meta.get("rule", "")
+    if named == "greedy":
+        return selection_rule("greedy"), {}
+    if named == "greedy-no-skip":
+        return selection_rule("greedy"), {"no_skip": True}
+    if named == "greedy-threshold":
+        key = "min_project_score_threshold"
+        threshold: Fraction = read_amount(
+            pbfile.meta.get(key) or None, key, pbfile.meta_lines.get(key), "META"
+        )
+        return selection_rule("greedy"), {"threshold": threshold}
+    if named in ("equalshares/add1", "equalshares/add1-comparison"):
+        return selection_rule("mes"), {"completion": "add1"}
+    raise RuleError(f"the file's META rule '{named}' is not one this program can replay")

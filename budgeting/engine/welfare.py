@@ -26,7 +26,8 @@ from fractions import Fraction
 from itertools import accumulate
 
 from budgeting.engine.greedy import ranked_by_score, tally
-from budgeting.engine.model import ProjectProfile, SelectionResult, SelectionStep
+from budgeting.engine.model import ProjectProfile, SelectionResult
+from budgeting.engine.steps import WelfareStep
 
 
 def max_welfare(profile: ProjectProfile) -> SelectionResult:
@@ -48,10 +49,12 @@ def max_welfare(profile: ProjectProfile) -> SelectionResult:
         (tallies[items[index].id].score * items[index].cost for index in chosen), Fraction(0)
     )
     steps = tuple(
-        SelectionStep(
-            "selected",
-            items[index].id,
-            {"score": tallies[items[index].id].score, "cost": items[index].cost},
+        WelfareStep(
+            kind="selected",
+            project_id=items[index].id,
+            score=tallies[items[index].id].score,
+            supporters=tallies[items[index].id].supporters,
+            cost=items[index].cost,
         )
         for index in chosen
     )

@@ -168,7 +168,8 @@ def visible_problems(
         return []
     allocation, scores = current_allocation(services), current_scores(projects)
     if st.session_state.get(ATTEMPT_KEY) == (allocation, scores):
-        return st.session_state[PROBLEMS_KEY]
+        stored: list[store.models.Problem] = st.session_state[PROBLEMS_KEY]
+        return stored
     return ballot_problems(voting_round, services, projects, allocation, scores)
 
 

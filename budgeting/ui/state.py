@@ -75,7 +75,7 @@ def requested_round(conn: duckdb.DuckDBPyConnection) -> store.Round | None:
         return store.get_round(conn, round_id)
     rounds = store.list_rounds(conn)
     open_rounds = [r for r in rounds if r.status == "open"]
-    return (open_rounds or rounds or [None])[0]
+    return next(iter(open_rounds or rounds), None)
 
 
 def secret(name: str, default: Any = None) -> Any:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from budgeting import store
-from budgeting.store.demo import DEMO_ROUND_ID
+from budgeting.demo import DEMO_ROUND_ID
+from budgeting.results import decide
 from budgeting.ui import ballot, ballot_form, outcome
 
 ROUND = {"round": DEMO_ROUND_ID}
@@ -70,13 +71,7 @@ def test_after_close_the_winners_and_the_rules_reasons(open_page, conn):
     store.update_round(conn, DEMO_ROUND_ID, status="closed", hide_results_until_close=True)
     app = open_page("pages/results.py", **ROUND)
     assert not app.exception
-    voting_round = store.get_round(conn, DEMO_ROUND_ID)
-    decided = outcome.decide(
-        voting_round,
-        store.list_services(conn, DEMO_ROUND_ID),
-        store.list_projects(conn, DEMO_ROUND_ID),
-        store.current_ballots(conn, DEMO_ROUND_ID),
-    )
+    decided = decide.decide_round(conn, DEMO_ROUND_ID)
     page = html(app)
     assert f"{len(decided.selection.selected)} projects funded" in page
     assert "Round 1 of equal shares" in page or "Page " in page
@@ -86,33 +81,22 @@ def test_after_close_the_winners_and_the_rules_reasons(open_page, conn):
 def test_explanations_cover_every_project_with_the_rules_numbers(conn):
     voting_round = store.get_round(conn, DEMO_ROUND_ID)
     projects = store.list_projects(conn, DEMO_ROUND_ID)
-    decided = outcome.decide(
-        voting_round,
-        store.list_services(conn, DEMO_ROUND_ID),
-        projects,
-        store.current_ballots(conn, DEMO_ROUND_ID),
-    )
+    decided = decide.decide_round(conn, DEMO_ROUND_ID)
     lines = outcome.explanation_lines(decided, "en")
     assert sorted(line.project_id for line in lines) == sorted(p.id for p in projects)
     funded = [line for line in lines if line.funded]
     assert tuple(line.project_id for line in funded) == decided.selection.selected
     first_step = decided.selection.steps[0]
     assert first_step.kind == "mes_round"
-    share = first_step.details["full_share_per_point"]
+    share = first_step.share_per_point
     assert f"£{float(share):,.2f}" in funded[0].reason
-    assert sum(bar.amount for bar in decided.allocation_bars) == voting_round.service_budget
+    assert sum(decided.allocation.amounts.values()) == voting_round.service_budget
     welsh = outcome.explanation_lines(decided, "cy")
     assert welsh[0].reason != funded[0].reason
 
 
 def test_explanation_pages_turn_on_a_timer(conn):
-    voting_round = store.get_round(conn, DEMO_ROUND_ID)
-    decided = outcome.decide(
-        voting_round,
-        store.list_services(conn, DEMO_ROUND_ID),
-        store.list_projects(conn, DEMO_ROUND_ID),
-        store.current_ballots(conn, DEMO_ROUND_ID),
-    )
+    decided = decide.decide_round(conn, DEMO_ROUND_ID)
     first = outcome.explanation_page(decided, "en", now=0)
     second = outcome.explanation_page(decided, "en", now=outcome.SECONDS_PER_PAGE)
     assert (first.number, second.number) == (1, 2)
@@ -126,7 +110,7 @@ def test_live_standings_order_by_support_then_the_engines_tie_order(conn):
     projects = store.list_projects(conn, DEMO_ROUND_ID)[:3]
     a, b, c = projects
     totals = {a.id: 5, b.id: 5, c.id: 9}
-    ranked = outcome.live_standings(projects, totals)
+    ranked = decide.live_standings(projects, totals)
     assert ranked[0] == (c, 9)
     cheaper_first = sorted([a, b], key=lambda p: (p.cost, p.id))
     assert [p for p, _ in ranked[1:]] == cheaper_first

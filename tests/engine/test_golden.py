@@ -15,10 +15,10 @@ from itertools import groupby
 
 import pytest
 
-from budgeting.__main__ import recorded_rule
 from budgeting.engine.greedy import greedy, greedy_cost, ranked_by_score, tally
 from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.phragmen import phragmen
+from budgeting.engine.registry import recorded_rule
 from budgeting.engine.welfare import max_welfare
 from tests.conftest import load_pb, load_profile, manifest, reference_results
 
@@ -74,7 +74,7 @@ def test_every_file_with_a_recorded_rule_is_replayed() -> None:
 def test_recorded_rule_reproduces_what_the_city_funded(name: str) -> None:
     pbfile = load_pb(name)
     chosen, options = recorded_rule(pbfile)
-    result = chosen.function(load_profile(name), **options)
+    result = chosen.run(load_profile(name), **options)
     recorded = {row["project_id"] for row in pbfile.projects if row["selected"] == "1"}
     assert set(result.selected) == recorded
     assert result.cost <= result.budget

@@ -20,10 +20,10 @@ def test_funds_by_votes_and_skips_what_does_not_fit() -> None:
         ("skipped_does_not_fit", "a"),
         ("selected", "c"),
     ]
-    skipped = result.steps[1].details
-    assert skipped["cost"] == 6
-    assert skipped["remaining"] == 5
-    assert skipped["shortfall"] == 1
+    skipped = result.steps[1]
+    assert skipped.cost == 6
+    assert skipped.budget_left == 5
+    assert skipped.shortfall == 1
 
 
 def test_projects_nobody_supports_are_funded_when_they_fit() -> None:
@@ -45,8 +45,8 @@ def test_threshold_drops_low_scores_and_says_so() -> None:
     assert result.selected == ("a",)
     below = result.steps[1]
     assert (below.kind, below.project_id) == ("below_threshold", "b")
-    assert below.details["score"] == 1
-    assert below.details["threshold"] == 2
+    assert below.score == 1
+    assert below.threshold == 2
 
 
 def test_no_skip_stops_at_the_first_project_that_does_not_fit() -> None:

@@ -37,17 +37,17 @@ def test_a_supporter_who_already_paid_runs_out_and_pays_what_she_has() -> None:
     assert result.cost == 33
     first, second = result.steps
     assert first.kind == second.kind == "mes_round"
-    assert first.details["price_per_unit_utility"] == Fraction(1, 3)
-    assert first.details["paid_in_full"] == 3
-    assert first.details["ran_out"] == 0
-    assert second.details["price_per_unit_utility"] == Fraction(3, 4)
-    assert second.details["full_share_per_point"] == 9
-    assert second.details["paid_in_full"] == 1
-    assert second.details["ran_out"] == 1
-    assert second.details["ran_out_paid"] == 3
-    assert second.details["ran_out_sample"] == ("v2",)
-    assert second.details["remaining_budget"] == 7
-    assert second.details["voter_money_left"] == 7
+    assert first.price_per_unit_utility == Fraction(1, 3)
+    assert first.paid_in_full == 3
+    assert first.ran_out == 0
+    assert second.price_per_unit_utility == Fraction(3, 4)
+    assert second.share_per_point == 9
+    assert second.paid_in_full == 1
+    assert second.ran_out == 1
+    assert second.ran_out_paid == 3
+    assert second.ran_out_sample == ("v2",)
+    assert second.budget_left == 7
+    assert second.voter_money_left == 7
     assert result.details["per_voter_budget"] == 10
 
 
@@ -129,9 +129,9 @@ def test_cumulative_points_weight_cost_utilities() -> None:
     )
     result = equal_shares(profile)
     assert result.selected == ("A", "B")
-    assert result.steps[0].details["price_per_unit_utility"] == Fraction(1, 4)
+    assert result.steps[0].price_per_unit_utility == Fraction(1, 4)
     # v2 holds 3.5 after A, and B costs 3: she pays it alone at rho = 1.
-    assert result.steps[1].details["price_per_unit_utility"] == 1
+    assert result.steps[1].price_per_unit_utility == 1
     assert result.cost == 9
 
 

@@ -47,7 +47,7 @@ def test_small_example_by_hand() -> None:
     profile = make_profile(20, {"a": 4, "b": 1, "c": 3}, [["a"], ["a", "b", "c"]])
     result = phragmen(profile)
     assert result.selected == ("b", "a", "c")
-    assert [step.details["load"] for step in result.steps] == [1, Fraction(5, 2), Fraction(11, 2)]
+    assert [step.load for step in result.steps] == [1, Fraction(5, 2), Fraction(11, 2)]
 
 
 def test_stops_at_the_first_project_that_does_not_fit() -> None:
@@ -57,7 +57,7 @@ def test_stops_at_the_first_project_that_does_not_fit() -> None:
     assert result.selected == ("a", "c")
     assert result.steps[-1].kind == "stopped_does_not_fit"
     assert result.steps[-1].project_id == "b"
-    assert result.steps[-1].details["shortfall"] == 2
+    assert result.steps[-1].shortfall == 2
 
 
 def test_projects_nobody_supports_only_while_all_of_them_fit() -> None:

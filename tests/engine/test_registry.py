@@ -6,10 +6,22 @@ from fractions import Fraction
 
 import pytest
 
-from budgeting.engine.allocation import ALLOCATION_RULES, DEFAULT_ALLOCATION_RULE
+from budgeting.engine.allocation import (
+    ALLOCATION_RULES,
+    DEFAULT_ALLOCATION_RULE,
+    AllocationProfile,
+)
 from budgeting.engine.mes import COMPLETIONS
 from budgeting.engine.model import SelectionResult
-from budgeting.engine.registry import RULES, rule, rules
+from budgeting.engine.registry import (
+    RULES,
+    RuleError,
+    RuleOptionError,
+    allocation_rule,
+    rule,
+    rules,
+    selection_rule,
+)
 from tests.conftest import make_profile
 
 SELECTION_IDS = ["greedy", "greedy-cost", "mes", "phragmen", "max-welfare"]
@@ -44,7 +56,7 @@ def test_mes_offers_every_completion() -> None:
 @pytest.mark.parametrize("rule_id", SELECTION_IDS)
 def test_every_selection_rule_runs_on_approval_ballots(rule_id: str) -> None:
     profile = make_profile(10, {"a": 6, "b": 4, "c": 5}, [["a", "b"], ["a"], ["c"], ["b"]])
-    result = rule(rule_id).function(profile)
+    result = selection_rule(rule_id).run(profile)
     assert isinstance(result, SelectionResult)
     assert result.cost <= 10
     assert set(result.selected) <= {"a", "b", "c"}
@@ -53,7 +65,7 @@ def test_every_selection_rule_runs_on_approval_ballots(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", ALLOCATION_IDS)
 def test_every_allocation_rule_splits_the_whole_budget(rule_id: str) -> None:
     ballots = [{"parks": 60, "library": 40}, {"parks": 20, "library": 80}]
-    result = rule(rule_id).function(ballots, Fraction(1000))
+    result = allocation_rule(rule_id).run(AllocationProfile(ballots, Fraction(1000)))
     assert sum(result.amounts.values()) == 1000
 
 
@@ -62,3 +74,26 @@ def test_unknown_ids_name_the_known_ones() -> None:
         rule("nope")
     with pytest.raises(ValueError, match="unknown rule family"):
         rules("other")  # type: ignore[arg-type]
+
+
+def test_a_rule_refuses_options_it_does_not_take_and_values_outside_its_choices() -> None:
+    profile = make_profile(10, {"a": 6, "b": 4}, [["a"], ["b"]])
+    with pytest.raises(RuleOptionError, match="rule 'greedy' takes no completion option"):
+        selection_rule("greedy").run(profile, completion="add1")
+    with pytest.raises(RuleOptionError, match="completion must be one of none, add1"):
+        selection_rule("mes").run(profile, completion="add7")
+    unset = selection_rule("greedy").run(profile, threshold=None)
+    assert unset.selected == selection_rule("greedy").run(profile).selected
+
+
+def test_a_rule_refuses_ballots_it_does_not_read() -> None:
+    points = make_profile(10, {"a": 6, "b": 4}, [{"a": 2}, {"b": 1}], vote_type="cumulative")
+    with pytest.raises(RuleError, match="rule 'phragmen' does not read cumulative ballots"):
+        selection_rule("phragmen").run(points)
+
+
+def test_rules_of_the_other_family_are_refused_by_name() -> None:
+    with pytest.raises(RuleError, match="splits a budget across services"):
+        selection_rule("mean")
+    with pytest.raises(RuleError, match="rule 'mes' selects projects"):
+        allocation_rule("mes")

@@ -19,6 +19,7 @@ from budgeting.engine.mes.money import _start
 from budgeting.engine.mes.run import _run, _spent
 from budgeting.engine.mes.scan import _scan
 from budgeting.engine.model import ProjectProfile, SelectionResult
+from budgeting.engine.steps import SelectionStep
 
 COMPLETIONS: tuple[str, ...] = ("none", "add1", "add1-exhaustive", "add1u")
 
@@ -68,7 +69,7 @@ def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> Select
     assert run is not None
     selected = [*election.free, *(election.ids[p] for p in run.order)]
     spent = _spent(election, run)
-    steps = _steps(election, run)
+    steps: list[SelectionStep] = [*_steps(election, run)]
     if completion == "add1u":
         filled, spent = _fill_greedily(profile, selected, spent)
         steps.extend(filled)

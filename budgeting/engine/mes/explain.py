@@ -14,7 +14,8 @@ from itertools import chain
 from budgeting.engine.greedy import ranked_by_score, tally
 from budgeting.engine.mes.election import _Election
 from budgeting.engine.mes.money import _Run
-from budgeting.engine.model import ProjectProfile, SelectionStep
+from budgeting.engine.model import ProjectProfile
+from budgeting.engine.steps import CompletionStep, EqualSharesRound
 
 RAN_OUT_SAMPLE = 10
 """How many voter ids of supporters who ran out of money a round's explanation lists."""
@@ -36,9 +37,9 @@ def _ran_out_samples(election: _Election, run: _Run) -> list[tuple[str, ...]]:
     return samples
 
 
-def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
+def _steps(election: _Election, run: _Run) -> list[EqualSharesRound]:
     """One ``mes_round`` explanation per purchase, in order."""
-    steps: list[SelectionStep] = []
+    steps: list[EqualSharesRound] = []
     voter_money = run.per_voter * election.voters
     spent = Fraction(0)
     for purchase, ran_out_sample in zip(run.rounds, _ran_out_samples(election, run), strict=True):
@@ -47,22 +48,20 @@ def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
         voter_money -= cost
         paid_in_full, ran_out = purchase.paid_in_full, purchase.ran_out
         steps.append(
-            SelectionStep(
-                "mes_round",
-                election.ids[purchase.project],
-                {
-                    "price_per_unit_utility": purchase.rho,
-                    "full_share_per_point": purchase.rho * cost,
-                    "cost": cost,
-                    "supporters": paid_in_full + ran_out,
-                    "paid_in_full": paid_in_full,
-                    "ran_out": ran_out,
-                    "ran_out_paid": purchase.ran_out_paid,
-                    "ran_out_sample": ran_out_sample,
-                    "spent": spent,
-                    "remaining_budget": election.budget - spent,
-                    "voter_money_left": voter_money,
-                },
+            EqualSharesRound(
+                kind="mes_round",
+                project_id=election.ids[purchase.project],
+                price_per_unit_utility=purchase.rho,
+                share_per_point=purchase.rho * cost,
+                cost=cost,
+                supporters=paid_in_full + ran_out,
+                paid_in_full=paid_in_full,
+                ran_out=ran_out,
+                ran_out_paid=purchase.ran_out_paid,
+                ran_out_sample=ran_out_sample,
+                spent=spent,
+                budget_left=election.budget - spent,
+                voter_money_left=voter_money,
             )
         )
     return steps
@@ -70,10 +69,10 @@ def _steps(election: _Election, run: _Run) -> list[SelectionStep]:
 
 def _fill_greedily(
     profile: ProjectProfile, selected: list[str], spent: Fraction
-) -> tuple[list[SelectionStep], Fraction]:
+) -> tuple[list[CompletionStep], Fraction]:
     """Add what still fits, by score (votes on approval), in the engine's tie order."""
     chosen = set(selected)
-    steps: list[SelectionStep] = []
+    steps: list[CompletionStep] = []
     tallies = tally(profile)
     for project in ranked_by_score(profile, tallies):
         if project.id in chosen or spent + project.cost > profile.budget:
@@ -81,15 +80,13 @@ def _fill_greedily(
         spent += project.cost
         selected.append(project.id)
         steps.append(
-            SelectionStep(
-                "completion",
-                project.id,
-                {
-                    "score": tallies[project.id].score,
-                    "supporters": tallies[project.id].supporters,
-                    "cost": project.cost,
-                    "remaining_budget": profile.budget - spent,
-                },
+            CompletionStep(
+                kind="completion",
+                project_id=project.id,
+                score=tallies[project.id].score,
+                supporters=tallies[project.id].supporters,
+                cost=project.cost,
+                budget_left=profile.budget - spent,
             )
         )
     return steps, spent

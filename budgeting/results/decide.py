@@ -1,0 +1,235 @@
+"""A stored round decided by its own rules, and published.
+
+The one path from the store to a decision, shared by the projector, the command line and
+the exports: stored ballots become the engine's profiles (``project_profile``,
+``allocation_profile``), the round's registered rules decide them (``decide``), and the
+decision becomes plain JSON-ready data (``decision_data``) or an anonymised pabulib ``.pb``
+file (``round_pb``) that anyone can run through ``python -m budgeting select`` to recompute
+the winners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+
+from budgeting import store
+from budgeting.engine.allocation import AllocationProfile, AllocationResult
+from budgeting.engine.greedy import Tally, tally
+from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
+from budgeting.engine.pabulib import PBFile, write_pb
+from budgeting.engine.registry import SelectionRule, allocation_rule, selection_rule
+from budgeting.engine.ties import tie_order_key
+from budgeting.results.publish import allocation_data, selection_data
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A round decided over its current ballots: the service split and the funded projects,
+    with each project's support (``tallies``) to explain them."""
+
+    voting_round: store.Round
+    services: tuple[store.Service, ...]
+    projects: tuple[store.Project, ...]
+    allocation: AllocationResult
+    selection: SelectionResult
+    tallies: dict[str, Tally]
+    ballots: int
+
+
+def live_standings(
+    projects: Sequence[store.Project], totals: Mapping[str, int]
+) -> list[tuple[store.Project, int]]:
+    """Projects with their total support, most first; ties in the engine's one tie order
+    (lower cost, then more supporters, then project id)."""
+    return sorted(
+        ((project, totals.get(project.id, 0)) for project in projects),
+        key=lambda pair: (-pair[1], tie_order_key(pair[0].cost, pair[1], pair[0].id)),
+    )
+
+
+def project_profile(
+    voting_round: store.Round,
+    projects: Sequence[store.Project],
+    ballots: Sequence[store.StoredBallot],
+) -> ProjectProfile:
+    """The engine's view of the round's project vote.
+
+    Approval and knapsack ballots are approval ballots (score 1 per chosen project); points
+    ballots are cumulative. Ballots that chose no project express no project preference and
+    are left out, so they do not dilute every voter's equal share under equal shares.
+    """
+    return ProjectProfile(
+        budget=voting_round.project_budget,
+        projects=tuple(
+            Project(id=p.id, cost=p.cost, name=p.name, category=p.category, area=p.area)
+            for p in projects
+        ),
+        ballots=tuple(
+            ProjectBallot(
+                scores={pid: Fraction(score) for pid, score in b.project_scores.items()},
+                voter_id=str(b.id),
+            )
+            for b in ballots
+            if b.project_scores
+        ),
+        vote_type="cumulative" if voting_round.ballot_format == "points" else "approval",
+    )
+
+
+def allocation_profile(
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    ballots: Sequence[store.StoredBallot],
+) -> AllocationProfile:
+    """The engine's view of the round's service split: every ballot's amounts, the budget,
+    and each service's floor and ceiling."""
+    return AllocationProfile(
+        ballots=[b.allocation for b in ballots],
+        budget=voting_round.service_budget,
+        services=[s.id for s in services],
+        floors={s.id: s.floor for s in services},
+        ceilings={s.id: s.ceiling for s in services},
+    )
+
+
+def selection_options(voting_round: store.Round, rule: SelectionRule) -> dict[str, Any]:
+    """The round's settings that are options of its selection rule (the completion of
+    equal shares); settings the rule has no use for are not passed."""
+    settings = {"completion": voting_round.completion}
+    taken = {option.name for option in rule.options}
+    return {name: value for name, value in settings.items() if name in taken}
+
+
+def decide(
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+    ballots: Sequence[store.StoredBallot],
+) -> Decision:
+    """Run the round's allocation rule and selection rule over ``ballots``."""
+    chosen = selection_rule(voting_round.selection_rule)
+    profile = project_profile(voting_round, projects, ballots)
+    return Decision(
+        voting_round=voting_round,
+        services=tuple(services),
+        projects=tuple(projects),
+        allocation=allocation_rule(voting_round.allocation_rule).run(
+            allocation_profile(voting_round, services, ballots)
+        ),
+        selection=chosen.run(profile, **selection_options(voting_round, chosen)),
+        tallies=tally(profile),
+        ballots=len(ballots),
+    )
+
+
+def decide_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Decision:
+    """The stored round ``round_id`` decided over its current ballots (``StoreError`` when
+    there is no such round)."""
+    voting_round = _stored_round(conn, round_id)
+    return decide(
+        voting_round,
+        store.list_services(conn, round_id),
+        store.list_projects(conn, round_id),
+        store.current_ballots(conn, round_id),
+    )
+
+
+def _stored_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> store.Round:
+    voting_round = store.get_round(conn, round_id)
+    if voting_round is None:
+        raise store.StoreError(f"there is no round '{round_id}'")
+    return voting_round
+
+
+def decision_data(decision: Decision) -> dict[str, Any]:
+    """The decided round as JSON-ready data: what a council publishes."""
+    voting_round = decision.voting_round
+    return {
+        "round": voting_round.id,
+        "name": voting_round.name,
+        "status": voting_round.status,
+        "currency": voting_round.currency_symbol,
+        "ballots": decision.ballots,
+        "allocation": allocation_data(decision.allocation),
+        "selection": {
+            **selection_data(decision.selection),
+            "options": selection_options(voting_round, selection_rule(voting_round.selection_rule)),
+        },
+    }
+
+
+def round_pb(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
+    """The round's project vote as an anonymised pabulib ``.pb`` file.
+
+    Voters are numbered in ballot order (no code, receipt or time is written); ballots that
+    chose no project are left out, as the rules leave them out. META names the round's rule
+    in pabulib's words where pabulib has one (``equalshares/add1``, ``greedy``), so
+    ``python -m budgeting select FILE --rule recorded`` recomputes the published winners.
+    """
+    voting_round = _stored_round(conn, round_id)
+    projects = store.list_projects(conn, round_id)
+    ballots = store.current_ballots(conn, round_id)
+    profile = project_profile(voting_round, projects, ballots)
+    points = profile.vote_type == "cumulative"
+    votes = [
+        {
+            "voter_id": str(number),
+            "vote": ",".join(ballot.scores),
+            **({"points": ",".join(str(s) for s in ballot.scores.values())} if points else {}),
+        }
+        for number, ballot in enumerate(profile.ballots, start=1)
+    ]
+    support = tally(profile)
+    meta = {
+        "description": voting_round.name,
+        "instance": voting_round.id,
+        "num_projects": str(len(projects)),
+        "num_votes": str(len(votes)),
+        "budget": _decimal(voting_round.project_budget),
+        "vote_type": profile.vote_type,
+        "currency": voting_round.currency_symbol,
+        **_pabulib_rule(voting_round),
+    }
+    if voting_round.ballot_format == "approval" and voting_round.max_approvals:
+        meta["max_length"] = str(voting_round.max_approvals)
+    if points and voting_round.max_points:
+        meta["max_sum_points"] = str(voting_round.max_points)
+    return write_pb(
+        PBFile(
+            meta=meta,
+            projects=[
+                {
+                    "project_id": p.id,
+                    "cost": _decimal(p.cost),
+                    "votes": str(support[p.id].supporters),
+                    "name": p.name,
+                    "category": p.category,
+                    "area": p.area,
+                }
+                for p in projects
+            ],
+            votes=votes,
+            project_columns=["project_id", "cost", "votes", "name", "category", "area"],
+            vote_columns=["voter_id", "vote", *(["points"] if points else [])],
+        )
+    )
+
+
+def _pabulib_rule(voting_round: store.Round) -> dict[str, str]:
+    """META ``rule`` for the round's selection rule, where pabulib has a name for it."""
+    if voting_round.selection_rule == "mes" and voting_round.completion == "add1":
+        return {"rule": "equalshares/add1"}
+    if voting_round.selection_rule == "greedy":
+        return {"rule": "greedy"}
+    return {}
+
+
+def _decimal(amount: Fraction) -> str:
+    """An amount in minor units' precision as pabulib writes it (``1200.5``, ``300000``)."""
+    whole, pence = divmod(round(amount * 100), 100)
+    return str(whole) if pence == 0 else f"{whole}.{pence:02d}".rstrip("0")

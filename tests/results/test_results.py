@@ -1,0 +1,144 @@
+"""The results layer: a stored round decided by its own rules, published as data and as a
+pabulib file that recomputes the same winners."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from budgeting import store
+from budgeting.engine.mes import equal_shares
+from budgeting.engine.pabulib import parse_pb
+from budgeting.engine.registry import recorded_rule, selection_rule
+from budgeting.engine.steps import EqualSharesRound, GreedyStep
+from budgeting.results import decide
+from tests.store.conftest import BALANCED, open_round
+
+ROOT = Path(__file__).resolve().parents[2]
+CHOICES = [{"A": 1, "B": 1}, {"A": 1}, {"B": 1, "C": 1}, {"C": 1}, {"A": 1, "C": 1}, {}]
+
+
+def voted_round(conn: duckdb.DuckDBPyConnection, **settings: object) -> str:
+    """An open round (budget £8,000 for projects A £6,000, B £3,000, C £2,000) with six
+    web ballots, the last choosing no project."""
+    round_id = open_round(conn, code_mode="open", **settings)
+    for scores in CHOICES:
+        store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores=scores)
+    return round_id
+
+
+@pytest.fixture
+def conn():
+    connection = store.connect(":memory:")
+    yield connection
+    connection.close()
+
+
+def test_a_round_is_decided_by_its_own_rules_over_its_current_ballots(conn) -> None:
+    round_id = voted_round(conn, selection_rule="mes", completion="add1")
+    decision = decide.decide_round(conn, round_id)
+    assert decision.ballots == len(CHOICES)
+    assert sum(decision.allocation.amounts.values()) == Fraction(10_000)
+    profile = decide.project_profile(
+        decision.voting_round, decision.projects, store.current_ballots(conn, round_id)
+    )
+    assert len(profile.ballots) == len(CHOICES) - 1  # no project chosen: no preference
+    assert decision.selection == equal_shares(profile, completion="add1")
+    assert all(isinstance(step, EqualSharesRound) for step in decision.selection.steps)
+    assert decision.tallies["A"].supporters == 3
+
+
+def test_options_are_the_round_settings_the_rule_takes(conn) -> None:
+    round_id = voted_round(conn, selection_rule="greedy", completion="add1")
+    decision = decide.decide_round(conn, round_id)
+    assert decision.selection.rule == "greedy"
+    assert all(isinstance(step, GreedyStep) for step in decision.selection.steps)
+    greedy = selection_rule("greedy")
+    assert decide.selection_options(decision.voting_round, greedy) == {}
+
+
+def test_an_unknown_round_is_a_store_error(conn) -> None:
+    with pytest.raises(store.StoreError, match="no round 'nowhere'"):
+        decide.decide_round(conn, "nowhere")
+
+
+def test_the_decision_is_published_as_plain_json(conn) -> None:
+    round_id = voted_round(conn)
+    data = decide.decision_data(decide.decide_round(conn, round_id))
+    again = json.loads(json.dumps(data))
+    assert again["round"] == round_id and again["ballots"] == len(CHOICES)
+    assert sum(again["allocation"]["amounts"].values()) == 10_000
+    steps = again["selection"]["steps"]
+    assert [step["project_id"] for step in steps] == again["selection"]["selected"]
+    assert steps[0]["kind"] == "mes_round"
+    assert {"share_per_point", "budget_left", "cost"} <= set(steps[0]["details"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "choices"),
+    [
+        ({"selection_rule": "mes", "completion": "add1"}, None),
+        ({"selection_rule": "greedy"}, None),
+        (
+            {"selection_rule": "mes", "completion": "add1", "ballot_format": "points"},
+            [{"A": 3, "B": 2}, {"C": 5}, {"B": 1, "C": 4}, {"A": 5}],
+        ),
+    ],
+    ids=["equal-shares-add1", "greedy", "points"],
+)
+def test_the_pabulib_export_recomputes_the_published_winners(conn, settings, choices) -> None:
+    if choices is None:
+        round_id = voted_round(conn, **settings)
+    else:
+        round_id = open_round(conn, code_mode="open", max_approvals=None, max_points=5, **settings)
+        for scores in choices:
+            store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores=scores)
+    text = decide.round_pb(conn, round_id)
+    published = parse_pb(text)
+    chosen, options = recorded_rule(published)
+    recomputed = chosen.run(published.to_profile(), **options)
+    assert recomputed.selected == decide.decide_round(conn, round_id).selection.selected
+
+
+def test_the_pabulib_export_is_anonymous(conn) -> None:
+    round_id = voted_round(conn)
+    receipts = [ballot.receipt for ballot in store.current_ballots(conn, round_id)]
+    text = decide.round_pb(conn, round_id)
+    assert not any(receipt in text for receipt in receipts)
+    votes = parse_pb(text).votes
+    assert [row["voter_id"] for row in votes] == ["1", "2", "3", "4", "5"]
+
+
+def test_the_command_line_prints_a_stored_rounds_results(tmp_path: Path) -> None:
+    path = str(tmp_path / "budget.duckdb")
+    connection = store.connect(path)
+    round_id = voted_round(connection)
+    expected = decide.decide_round(connection, round_id).selection.selected
+    connection.close()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "budgeting", "results", round_id, "--db", path, *args]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+    as_json = run("--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert tuple(json.loads(as_json.stdout)["selection"]["selected"]) == expected
+    as_pb = run("--format", "pb")
+    assert parse_pb(as_pb.stdout).meta["rule"] == "equalshares/add1"
+    as_text = run()
+    assert f"{len(expected)} funded" in as_text.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "budgeting", "results", "nowhere", "--db", path],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr == "error: there is no round 'nowhere'\n"
