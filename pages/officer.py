@@ -2,6 +2,8 @@
 the projector hides live results until the round closes. ``?round=`` picks the round shown
 first (kept in the address as the officer switches rounds)."""
 
+from collections import Counter
+
 import streamlit as st
 
 from budgeting import store
@@ -35,12 +37,16 @@ def round_controls(conn, t, officer: str) -> None:
         return
     by_id = {r.id: r for r in rounds}
     ids = list(by_id)
+    # The selectbox keeps its choice by label: rounds sharing a name are told apart by id,
+    # or a click on one could act on the other.
+    names = Counter(r.name for r in rounds)
+    labels = {r.id: r.name if names[r.name] == 1 else f"{r.name} ({r.id})" for r in rounds}
     requested = st.query_params.get("round")
     chosen_id = st.selectbox(
         t("officer.round"),
         ids,
         index=ids.index(requested) if requested in by_id else 0,
-        format_func=lambda rid: by_id[rid].name,
+        format_func=labels.__getitem__,
         key="round_id",
     )
     st.query_params["round"] = chosen_id

@@ -77,3 +77,15 @@ def test_round_in_the_address_is_the_one_controlled(open_page, conn):
     assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
     app.selectbox(key="round_id").select(DEMO_ROUND_ID).run()
     assert app.query_params["round"] == DEMO_ROUND_ID
+
+
+def test_rounds_sharing_a_name_are_told_apart(open_page, conn):
+    twin = store.create_round(conn, name=store.get_round(conn, DEMO_ROUND_ID).name, id="twin")
+    app = open_page("pages/officer.py", secrets=DEMO_MODE, round=twin)
+    app = sign_in(app, "demo", auth.DEMO_PASSWORD)
+    options = app.selectbox(key="round_id").options
+    assert len(set(options)) == len(options) == 2
+    assert any(twin in option for option in options)
+    app.toggle(key=f"hide_results_{twin}").set_value(True).run()
+    assert store.get_round(conn, twin).hide_results_until_close
+    assert not store.get_round(conn, DEMO_ROUND_ID).hide_results_until_close

@@ -4,7 +4,8 @@ driven by Playwright in Debian's Chromium.
 Each test owns a round (the ``round_id`` fixture): before the server starts, the database
 gets one copy of the demo round per collected browser test, named like the demo, so no
 test sees another's ballots or round changes. (DuckDB allows one process per file, so the
-rounds cannot be added once the server has the file open.)
+rounds cannot be added once the server has the file open.) Under pytest-xdist each worker
+that runs browser tests starts its own server on its own database.
 
 Screenshots go to a temporary folder. To refresh the README's, run
 ``SCREENSHOTS_DIR=docs/screenshots .venv/bin/pytest -m browser``.
@@ -68,8 +69,8 @@ def wait_until_healthy(base_url: str, server: subprocess.Popen, log: Path) -> No
 
 
 def round_for(item: pytest.Item) -> str:
-    """The id of the round test ``item`` owns."""
-    return item.originalname.removeprefix("test_").replace("_", "-")[:64]
+    """The id of the round test ``item`` owns: ``riverside-`` and the test's first word."""
+    return "riverside-" + item.originalname.removeprefix("test_").split("_")[0]
 
 
 @pytest.fixture
@@ -87,8 +88,12 @@ def app_url(
     workdir = tmp_path_factory.mktemp("server")
     database = workdir / "budget.duckdb"
     owners = [item for item in request.session.items if "round_id" in item.fixturenames]
+    tests = {item.originalname for item in owners}
+    round_ids = {round_for(item) for item in owners}
+    if len(round_ids) != len(tests):
+        pytest.fail(f"browser tests must start with different words to own rounds: {tests}")
     conn = store.connect(str(database))
-    for round_id in sorted({round_for(item) for item in owners}):
+    for round_id in sorted(round_ids):
         load_demo_round(conn, round_id=round_id, name=ROUND_NAME)
     conn.close()
     port = free_port()

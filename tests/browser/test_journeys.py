@@ -17,8 +17,7 @@ LIVE_UPDATE_TIMEOUT_MS = 15_000
 MIN_TOUCH_PX = 44
 MIN_PROJECTOR_TEXT_PX = 28
 
-# One worker runs them all against one server (``--dist loadgroup``).
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 TOUCH_TARGETS = ", ".join(
     [
