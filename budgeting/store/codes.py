@@ -42,7 +42,7 @@ def round_salt(cursor: duckdb.DuckDBPyConnection, round_id: str) -> str:
     rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
     if not rows:
         raise StoreError(f"no round with id {round_id!r}")
-    return rows[0][0]
+    return str(rows[0][0])
 
 
 def new_code() -> str:

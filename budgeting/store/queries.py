@@ -95,9 +95,10 @@ def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBa
 def ballot_count(conn: duckdb.DuckDBPyConnection, round_id: str) -> int:
     """How many ballots currently count (superseded ones excluded)."""
     with read_cursor(conn) as cursor:
-        return cursor.execute(
+        rows = cursor.execute(
             "SELECT count(*) FROM ballots WHERE round_id = ? AND NOT superseded", [round_id]
-        ).fetchall()[0][0]
+        ).fetchall()
+    return int(rows[0][0])
 
 
 def current_ballots(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[StoredBallot]:
