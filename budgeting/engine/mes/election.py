@@ -16,15 +16,18 @@ them drop out of the early runs.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain, compress, count
 from operator import attrgetter, mul
+from typing import TypeVar
 
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.ties import tie_order_key
 
 Score = int | Fraction
+Key = TypeVar("Key", bound=Hashable)
 
 
 RESTRICT_BELOW = 0.8
@@ -69,6 +72,14 @@ def _score(score: Fraction) -> Score:
     return score.numerator if score.denominator == 1 else score
 
 
+def _first_appearances(keys: list[Key]) -> tuple[list[Key], list[int]]:
+    """The distinct keys in order of first appearance, and each key's number among them."""
+    first_ballot: dict[Key, int] = {}
+    firsts = list(map(first_ballot.setdefault, keys, count()))
+    number = dict(zip(first_ballot.values(), count(), strict=False))
+    return list(first_ballot), list(map(number.__getitem__, firsts))
+
+
 def _group_ballots(
     profile: ProjectProfile,
 ) -> tuple[list[tuple[str, ...]], list[tuple[Score, ...]] | None, list[int]]:
@@ -84,24 +95,19 @@ def _group_ballots(
     scores_of = list(map(attrgetter("scores"), profile.ballots))
     values = list(chain.from_iterable(map(dict.values, scores_of)))
     unit = all(value == 1 for value in dict(zip(map(id, values), values, strict=True)).values())
-    keys: list[tuple[str, ...]] | list[tuple[tuple[str, ...], tuple[Fraction, ...]]]
     if unit:
-        keys = list(map(tuple, map(sorted, scores_of)))
-    else:
-        keys = [
-            tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
-            for scores in scores_of
-        ]
-    first_ballot: dict[object, int] = {}
-    firsts = list(map(first_ballot.setdefault, keys, count()))
-    number = dict(zip(first_ballot.values(), count(), strict=False))
-    ballot_group = list(map(number.__getitem__, firsts))
-    if unit:
-        return list(first_ballot), None, ballot_group  # type: ignore[arg-type]
+        project_sets: list[tuple[str, ...]] = list(map(tuple, map(sorted, scores_of)))
+        distinct_sets, ballot_group = _first_appearances(project_sets)
+        return distinct_sets, None, ballot_group
+    scored_keys: list[tuple[tuple[str, Score], ...]] = [
+        tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
+        for scores in scores_of
+    ]
+    distinct_keys, ballot_group = _first_appearances(scored_keys)
     projects_of: list[tuple[str, ...]] = []
     scores_out: list[tuple[Score, ...]] = []
-    for items in first_ballot:
-        scored = [(pid, value) for pid, value in items if value > 0]  # type: ignore[attr-defined]
+    for items in distinct_keys:
+        scored = [(pid, value) for pid, value in items if value > 0]
         projects_of.append(tuple(pid for pid, _ in scored))
         scores_out.append(tuple(value for _, value in scored))
     return projects_of, scores_out, ballot_group
@@ -121,7 +127,9 @@ def _prepare(profile: ProjectProfile) -> _Election:
     by_tie = sorted(candidates, key=lambda p: tie_order_key(p.cost, counts[p.id], p.id))
     rank = {p.id: position for position, p in enumerate(by_tie)}
     supporter_groups = [groups_of[p.id] for p in candidates]
-    sizes_of = [list(map(group_sizes.__getitem__, groups)) for groups in supporter_groups]
+    sizes_of: list[list[Score]] = [
+        list(map(group_sizes.__getitem__, groups)) for groups in supporter_groups
+    ]
     if group_scores is None:
         supporter_scores: list[list[Score]] = [[1] * len(groups) for groups in supporter_groups]
         supporter_weights: list[list[Score]] = list(sizes_of)

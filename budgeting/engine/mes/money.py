@@ -69,7 +69,7 @@ class _Run:
     node_generation: list[int]
     node_score: list[Score]
     node_float: list[float]
-    node_numerator: dict[int, int]
+    node_numerator: dict[int, Score]
     denominators: list[int]
     scaled_shares: list[int]
     alive: bytearray
@@ -131,7 +131,7 @@ def _live_supporters(
     return groups, run.weights[project], None if unit else run.scores[project]
 
 
-def _numerator(run: _Run, at: int) -> int:
+def _numerator(run: _Run, at: int) -> Score:
     """A node's exact money per voter, over ``denominators[node_generation[at]]``."""
     known = run.node_numerator
     path: list[int] = []
@@ -163,7 +163,7 @@ def _exact_money(election: _Election, run: _Run, groups: list[int]) -> Fraction:
         at = node[group]
         voters_at[at] = voters_at.get(at, 0) + sizes[group]
     generation = run.node_generation
-    by_generation: dict[int, int] = {}
+    by_generation: dict[int, Score] = {}
     for at, voters in voters_at.items():
         made_in = generation[at]
         by_generation[made_in] = by_generation.get(made_in, 0) + _numerator(run, at) * voters

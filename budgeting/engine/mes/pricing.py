@@ -69,7 +69,7 @@ def _lower_bound(
     keys = list(map(run.money.__getitem__, groups))
     if not election.unit_scores:
         keys = list(map(truediv, keys, run.scores[project]))
-    held_by = list(map(mul, keys, weights))
+    held_by: list[float] = list(map(mul, keys, weights))
     held = sum(held_by)
     slack = run.margin * election.supporters[project] + RELATIVE_MARGIN * (held + cost)
     if held < cost - slack:
@@ -190,26 +190,30 @@ def _pay(election: _Election, run: _Run, project: int, priced: _Priced) -> _Roun
     denominators.append(common)
     run.scaled_shares.append(share.numerator * (common // share.denominator))
     share_float = float(share)
-    befores: list[int] | list[tuple[int, Score]] = list(map(node.__getitem__, groups))
+    befores: list[int] = list(map(node.__getitem__, groups))
     first = len(run.node_float)
+    # A new node per distinct (old node, score) pair; with unit scores the old node alone.
+    paid: Iterable[float]
     if scores is None:
         parents = list(dict.fromkeys(befores))
         run.node_parent.extend(parents)
         run.node_score.extend(repeat(1, len(parents)))
-        paid: Iterable[float] = repeat(share_float)
+        paid = repeat(share_float)
+        children = dict(zip(parents, count(first), strict=False))
+        afters = list(map(children.__getitem__, befores))
     else:
-        befores = list(zip(befores, scores, strict=True))
-        distinct = list(dict.fromkeys(befores))
+        scored_befores = list(zip(befores, scores, strict=True))
+        distinct = list(dict.fromkeys(scored_befores))
         parents = [parent for parent, _ in distinct]
         node_scores = [score for _, score in distinct]
         run.node_parent.extend(parents)
         run.node_score.extend(node_scores)
         paid = map(mul, repeat(share_float), node_scores)
+        scored_children = dict(zip(distinct, count(first), strict=False))
+        afters = list(map(scored_children.__getitem__, scored_befores))
     run.node_generation.extend(repeat(made_in, len(parents)))
     node_float = run.node_float
     node_float.extend(map(sub, map(node_float.__getitem__, parents), paid))
-    children = dict(zip(parents if scores is None else distinct, count(first), strict=False))
-    afters = list(map(children.__getitem__, befores))
     _scatter(node, groups, afters)
     _scatter(money, groups, map(node_float.__getitem__, afters))
     poor, emptied = priced.poor, priced.emptied
