@@ -147,13 +147,13 @@ def measure(name: str, label: str) -> dict[str, Any]:
     """Parse ``name`` and run one rule in this process; seconds, peak memory, winners."""
     sys.path.insert(0, str(ROOT))
     from budgeting.engine.pabulib import read_pb
-    from budgeting.engine.registry import rule
+    from budgeting.engine.registry import selection_rule
 
     bench_rule = next(entry for entry in RULES if entry.label == label)
     started = time.perf_counter()
     profile = read_pb(DATA / name).to_profile()
     parsed = time.perf_counter()
-    result = rule(bench_rule.rule_id).function(profile, **bench_rule.options)
+    result = selection_rule(bench_rule.rule_id).run(profile, **bench_rule.options)
     finished = time.perf_counter()
     return {
         "seconds": finished - parsed,

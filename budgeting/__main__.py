@@ -323,7 +323,7 @@ def _results_command(args: argparse.Namespace) -> str:
     from budgeting import store
     from budgeting.results import decide
 
-    conn = store.connect(args.db)
+    conn = store.connect(args.db, read_only=True)
     try:
         if args.format == "pb":
             return decide.round_pb(conn, args.round_id)

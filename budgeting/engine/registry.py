@@ -319,25 +319,51 @@ def rules(family: Family | None = None) -> tuple[SelectionRule | AllocationRule,
     return tuple(entry for entry in RULES if family is None or entry.family == family)
 
 
+PABULIB_RULE_NAMES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("greedy", "greedy", {}),
+    ("greedy-no-skip", "greedy", {"no_skip": True}),
+    ("equalshares/add1", "mes", {"completion": "add1"}),
+    ("equalshares/add1-comparison", "mes", {"completion": "add1"}),
+)
+"""pabulib's META ``rule`` names (pabulib.org format description; the files in
+tests/data/pabulib) and the registered rule and options each stands for; the first name of
+a rule and options is the one written. ``greedy-threshold`` also needs the file's
+``min_project_score_threshold`` (``recorded_rule``)."""
+
+
+def pabulib_rule_name(rule_id: str, options: Mapping[str, Any]) -> str:
+    """The META ``rule`` that ``recorded_rule`` reads back as ``rule_id`` with ``options``:
+    pabulib's own name where it has one, else the rule id, with ``/completion`` for equal
+    shares (``mes/add1u``)."""
+    wanted = selection_rule(rule_id).checked_options(options)
+    for name, named_rule, named_options in PABULIB_RULE_NAMES:
+        if named_rule == rule_id and named_options == wanted:
+            return name
+    completion = wanted.get("completion")
+    return f"{rule_id}/{completion}" if completion else rule_id
+
+
 def recorded_rule(pbfile: PBFile) -> tuple[SelectionRule, dict[str, Any]]:
     """The registered rule and options that replay the rule named in a pabulib file's META.
 
-    pabulib names: ``greedy``; ``greedy-no-skip`` (stop at the first project that does not
-    fit); ``greedy-threshold`` (with ``min_project_score_threshold``); ``equalshares/add1``
-    and ``equalshares/add1-comparison`` (equal shares completed by add1, as Assen, Świecie
-    and Wieliczka published).
+    pabulib names (``PABULIB_RULE_NAMES``): ``greedy``; ``greedy-no-skip`` (stop at the first
+    project that does not fit); ``greedy-threshold`` (with ``min_project_score_threshold``);
+    ``equalshares/add1`` and ``equalshares/add1-comparison`` (equal shares completed by
+    add1, as Assen, Świecie and Wieliczka published). Files this program exports may also
+    name any registered selection rule by id, with ``/completion`` for equal shares.
     """
     named = pbfile.meta.get("rule", "")
-    if named == "greedy":
-        return selection_rule("greedy"), {}
-    if named == "greedy-no-skip":
-        return selection_rule("greedy"), {"no_skip": True}
+    for name, rule_id, options in PABULIB_RULE_NAMES:
+        if named == name:
+            return selection_rule(rule_id), dict(options)
     if named == "greedy-threshold":
         key = "min_project_score_threshold"
         threshold: Fraction = read_amount(
             pbfile.meta.get(key) or None, key, pbfile.meta_lines.get(key), "META"
         )
         return selection_rule("greedy"), {"threshold": threshold}
-    if named in ("equalshares/add1", "equalshares/add1-comparison"):
-        return selection_rule("mes"), {"completion": "add1"}
+    rule_id, _, completion = named.partition("/")
+    if rule_id in _SELECTION_BY_ID:
+        chosen = selection_rule(rule_id)
+        return chosen, chosen.checked_options({"completion": completion or None})
     raise RuleError(f"the file's META rule '{named}' is not one this program can replay")

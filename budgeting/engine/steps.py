@@ -88,13 +88,16 @@ class PhragmenStep(SelectionStep):
 
 
 @dataclass(frozen=True)
-class EqualSharesRound(SelectionStep):
+class EqualSharesStep(SelectionStep):
     """One round of the Method of Equal Shares: the project bought and who paid for it.
 
-    A supporter pays ``price_per_unit_utility`` × utility (utility = score × cost), so
-    ``share_per_point`` = ρ × cost is what a supporter paid per point (per approval on
-    approval ballots); ``ran_out`` supporters could not and paid all they had
-    (``ran_out_paid`` in all), ``ran_out_sample`` names the first of them in ballot order.
+    A supporter pays ``price_per_unit_utility`` (ρ) × utility, with utility = score × cost,
+    or all the money she has left when that is less (Peters, Pierczyński & Skowron,
+    "Proportional Participatory Budgeting with Additive Utilities", NeurIPS 2021;
+    equalshares.net, "Cost utilities"). So ``share_per_point`` = ρ × cost is what a
+    supporter paid per point (per approval on approval ballots); ``ran_out`` supporters
+    paid all they had (``ran_out_paid`` in all); ``ran_out_sample`` names the first of them
+    in ballot order.
     """
 
     kind: Literal["mes_round"]

@@ -45,6 +45,15 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     return template.format(**params)
 
 
+def format_number(value: Any) -> str:
+    """A score or threshold as residents read it: ``1,204`` when whole, else at most two
+    decimals (``30.5``), never a fraction like ``61/2``."""
+    number = float(value)
+    if number == int(number):
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0")
+
+
 def format_money(amount: Any, currency_symbol: str = "£") -> str:
     """Money as residents read it: ``£4,000`` for whole amounts, ``£4,000.50`` otherwise."""
     value = float(amount)

@@ -22,7 +22,12 @@ from budgeting.engine.allocation import AllocationProfile, AllocationResult
 from budgeting.engine.greedy import Tally, tally
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import PBFile, write_pb
-from budgeting.engine.registry import SelectionRule, allocation_rule, selection_rule
+from budgeting.engine.registry import (
+    SelectionRule,
+    allocation_rule,
+    pabulib_rule_name,
+    selection_rule,
+)
 from budgeting.engine.ties import tie_order_key
 from budgeting.results.publish import allocation_data, selection_data
 
@@ -61,7 +66,9 @@ def project_profile(
 
     Approval and knapsack ballots are approval ballots (score 1 per chosen project); points
     ballots are cumulative. Ballots that chose no project express no project preference and
-    are left out, so they do not dilute every voter's equal share under equal shares.
+    are left out, so they do not dilute every voter's equal share under equal shares. Voters
+    are numbered 1, 2, ... in ballot order, never by a stored id, so an explanation that
+    names voters (equal shares' ``ran_out_sample``) links to no receipt or code.
     """
     return ProjectProfile(
         budget=voting_round.project_budget,
@@ -71,11 +78,12 @@ def project_profile(
         ),
         ballots=tuple(
             ProjectBallot(
-                scores={pid: Fraction(score) for pid, score in b.project_scores.items()},
-                voter_id=str(b.id),
+                scores={pid: Fraction(score) for pid, score in scores.items()},
+                voter_id=str(number),
             )
-            for b in ballots
-            if b.project_scores
+            for number, scores in enumerate(
+                (b.project_scores for b in ballots if b.project_scores), start=1
+            )
         ),
         vote_type="cumulative" if voting_round.ballot_format == "points" else "approval",
     )
@@ -164,41 +172,45 @@ def decision_data(decision: Decision) -> dict[str, Any]:
 
 
 def round_pb(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
-    """The round's project vote as an anonymised pabulib ``.pb`` file.
+    """The round's project vote and winners as an anonymised pabulib ``.pb`` file.
 
-    Voters are numbered in ballot order (no code, receipt or time is written); ballots that
-    chose no project are left out, as the rules leave them out. META names the round's rule
-    in pabulib's words where pabulib has one (``equalshares/add1``, ``greedy``), so
-    ``python -m budgeting select FILE --rule recorded`` recomputes the published winners.
+    The format is pabulib's (META, PROJECTS, VOTES; pabulib.org). Voters carry the numbers
+    ``project_profile`` gives them (no code, receipt or time is written); ballots that chose
+    no project are left out, as the rules leave them out. PROJECTS has the round's winners
+    in ``selected`` and META names the round's rule (``registry.pabulib_rule_name``), so
+    ``python -m budgeting select FILE --rule recorded`` recomputes the winners and says
+    whether they match.
     """
     voting_round = _stored_round(conn, round_id)
     projects = store.list_projects(conn, round_id)
     ballots = store.current_ballots(conn, round_id)
+    decision = decide(voting_round, store.list_services(conn, round_id), projects, ballots)
     profile = project_profile(voting_round, projects, ballots)
     points = profile.vote_type == "cumulative"
     votes = [
         {
-            "voter_id": str(number),
+            "voter_id": ballot.voter_id,
             "vote": ",".join(ballot.scores),
             **({"points": ",".join(str(s) for s in ballot.scores.values())} if points else {}),
         }
-        for number, ballot in enumerate(profile.ballots, start=1)
+        for ballot in profile.ballots
     ]
-    support = tally(profile)
+    chosen = selection_rule(voting_round.selection_rule)
     meta = {
         "description": voting_round.name,
         "instance": voting_round.id,
-        "num_projects": str(len(projects)),
+        "num_projects": str(len(decision.projects)),
         "num_votes": str(len(votes)),
         "budget": _decimal(voting_round.project_budget),
         "vote_type": profile.vote_type,
+        "rule": pabulib_rule_name(chosen.id, selection_options(voting_round, chosen)),
         "currency": voting_round.currency_symbol,
-        **_pabulib_rule(voting_round),
     }
     if voting_round.ballot_format == "approval" and voting_round.max_approvals:
         meta["max_length"] = str(voting_round.max_approvals)
     if points and voting_round.max_points:
         meta["max_sum_points"] = str(voting_round.max_points)
+    selected = set(decision.selection.selected)
     return write_pb(
         PBFile(
             meta=meta,
@@ -206,27 +218,19 @@ def round_pb(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
                 {
                     "project_id": p.id,
                     "cost": _decimal(p.cost),
-                    "votes": str(support[p.id].supporters),
+                    "votes": str(decision.tallies[p.id].supporters),
                     "name": p.name,
                     "category": p.category,
                     "area": p.area,
+                    "selected": "1" if p.id in selected else "0",
                 }
-                for p in projects
+                for p in decision.projects
             ],
             votes=votes,
-            project_columns=["project_id", "cost", "votes", "name", "category", "area"],
+            project_columns=["project_id", "cost", "votes", "name", "category", "area", "selected"],
             vote_columns=["voter_id", "vote", *(["points"] if points else [])],
         )
     )
-
-
-def _pabulib_rule(voting_round: store.Round) -> dict[str, str]:
-    """META ``rule`` for the round's selection rule, where pabulib has a name for it."""
-    if voting_round.selection_rule == "mes" and voting_round.completion == "add1":
-        return {"rule": "equalshares/add1"}
-    if voting_round.selection_rule == "greedy":
-        return {"rule": "greedy"}
-    return {}
 
 
 def _decimal(amount: Fraction) -> str:

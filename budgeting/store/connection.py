@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from budgeting.store.models import StoreError
+
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "data" / "budget.duckdb"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -35,13 +37,41 @@ def database_path(path: str | None = None) -> str:
     return os.environ.get("BUDGET_DB") or str(DEFAULT_DB_PATH)
 
 
-def connect(path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the database (``":memory:"`` allowed) and bring its schema up to date."""
+def connect(path: str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database (``":memory:"`` allowed) and bring its schema up to date.
+
+    ``read_only`` opens an existing database file as it is, for reading (the command line's
+    results): a missing file, a schema older than this program's, or a file another process
+    holds (DuckDB allows one process per file while it writes) is a ``StoreError`` saying so.
+    """
     target = database_path(path)
+    if read_only:
+        return _open_for_reading(target)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(target)
     migrate(conn)
+    return conn
+
+
+def _open_for_reading(target: str) -> duckdb.DuckDBPyConnection:
+    if target == ":memory:" or not Path(target).is_file():
+        raise StoreError(f"there is no database file at {target}")
+    try:
+        conn = duckdb.connect(target, read_only=True)
+    except duckdb.Error as error:
+        raise StoreError(
+            f"cannot read {target} ({' '.join(str(error).split())[:120]}); if the app is "
+            "running on it, stop the app or read a copy of the file"
+        ) from None
+    try:
+        version = schema_version(conn)
+    except duckdb.Error:
+        conn.close()
+        raise StoreError(f"{target} is not a Budget Together database") from None
+    if version != available_migrations()[-1][0]:
+        conn.close()
+        raise StoreError(f"{target} has an older schema: start the app on it once to upgrade")
     return conn
 
 

@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Any
 
 from budgeting import store
-from budgeting.engine.steps import EqualSharesRound, SelectionStep, money_fields
-from budgeting.i18n import format_money, text
+from budgeting.engine.steps import EqualSharesStep, SelectionStep, money_fields
+from budgeting.i18n import format_money, format_number, text
 from budgeting.results.decide import Decision, live_standings
 
 LINES_PER_PAGE = 7
@@ -58,7 +58,7 @@ def _reason(
     support = decision.tallies[project.id]
     params: dict[str, Any] = {
         "supporters": support.supporters,
-        "score": support.score,
+        "score": format_number(support.score),
         "round": position,
         "cost": _money(project.cost, voting_round),
     }
@@ -67,12 +67,14 @@ def _reason(
         for name, value in step.facts().items():
             if name in money and value is not None:
                 params[name] = _money(value, voting_round)
-            elif isinstance(value, int | str | Fraction):
+            elif isinstance(value, Fraction):
+                params[name] = format_number(value)
+            elif isinstance(value, int | str):
                 params[name] = value
     key = f"results.why.{kind}"
     if kind == "not_selected" and decision.selection.rule == "mes":
         key += "_mes"
-    if isinstance(step, EqualSharesRound):
+    if isinstance(step, EqualSharesStep):
         key += "_ran_out" if step.ran_out else ""
         key += "_points" if voting_round.ballot_format == "points" else ""
     return text(key, language, **params)

@@ -3,10 +3,13 @@ decided outcome with the rule's explanation after close."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from fractions import Fraction
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
+from budgeting.engine.registry import selection_rule
 from budgeting.results import decide
 from budgeting.ui import ballot, ballot_form, outcome
 
@@ -115,3 +118,16 @@ def test_live_standings_order_by_support_then_the_engines_tie_order(conn):
     cheaper_first = sorted([a, b], key=lambda p: (p.cost, p.id))
     assert [p for p, _ in ranked[1:]] == cheaper_first
     assert Fraction(ranked[1][1]) == 5
+
+
+def test_scores_and_thresholds_read_as_numbers_not_fractions(conn):
+    decided = decide.decide_round(conn, DEMO_ROUND_ID)
+    ballots = store.current_ballots(conn, DEMO_ROUND_ID)
+    profile = decide.project_profile(decided.voting_round, decided.projects, ballots)
+    lowest = min(support.score for support in decided.tallies.values())
+    threshold = lowest + Fraction(1, 2)
+    greedy = selection_rule("greedy").run(profile, threshold=threshold)
+    lines = outcome.explanation_lines(dataclasses.replace(decided, selection=greedy), "en")
+    reasons = [line.reason for line in lines]
+    assert f"below the minimum of {float(threshold):g}." in " ".join(reasons)
+    assert not any(re.search(r"\d/\d", reason) for reason in reasons)

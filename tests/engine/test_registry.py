@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from fractions import Fraction
 
 import pytest
@@ -13,11 +14,14 @@ from budgeting.engine.allocation import (
 )
 from budgeting.engine.mes import COMPLETIONS
 from budgeting.engine.model import SelectionResult
+from budgeting.engine.pabulib import PBFile
 from budgeting.engine.registry import (
     RULES,
     RuleError,
     RuleOptionError,
     allocation_rule,
+    pabulib_rule_name,
+    recorded_rule,
     rule,
     rules,
     selection_rule,
@@ -97,3 +101,26 @@ def test_rules_of_the_other_family_are_refused_by_name() -> None:
         selection_rule("mean")
     with pytest.raises(RuleError, match="rule 'mes' selects projects"):
         allocation_rule("mes")
+
+
+@pytest.mark.parametrize("entry", RULES, ids=lambda entry: entry.id)
+def test_every_declared_option_is_a_keyword_of_the_rules_function(entry) -> None:
+    parameters = inspect.signature(entry.function).parameters
+    for option in entry.options:
+        assert parameters[option.name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert parameters[option.name].default == option.default
+
+
+def test_every_rule_and_completion_has_a_meta_name_that_replays_it() -> None:
+    for entry in rules("selection"):
+        completions = next((o.choices for o in entry.options if o.name == "completion"), ())
+        for options in [{}] + [{"completion": c} for c in completions]:
+            name = pabulib_rule_name(entry.id, options)
+            pbfile = PBFile(
+                meta={"rule": name}, projects=[], votes=[], project_columns=[], vote_columns=[]
+            )
+            replayed, replayed_options = recorded_rule(pbfile)
+            assert replayed is entry
+            assert replayed_options == entry.checked_options(options), name
+    assert pabulib_rule_name("mes", {"completion": "add1"}) == "equalshares/add1"
+    assert pabulib_rule_name("greedy", {}) == "greedy"

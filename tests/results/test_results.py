@@ -16,7 +16,7 @@ from budgeting import store
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.pabulib import parse_pb
 from budgeting.engine.registry import recorded_rule, selection_rule
-from budgeting.engine.steps import EqualSharesRound, GreedyStep
+from budgeting.engine.steps import EqualSharesStep, GreedyStep
 from budgeting.results import decide
 from tests.store.conftest import BALANCED, open_round
 
@@ -49,8 +49,11 @@ def test_a_round_is_decided_by_its_own_rules_over_its_current_ballots(conn) -> N
         decision.voting_round, decision.projects, store.current_ballots(conn, round_id)
     )
     assert len(profile.ballots) == len(CHOICES) - 1  # no project chosen: no preference
+    # Voters are numbered in ballot order, never by stored id (which the audit log links
+    # to a receipt).
+    assert [ballot.voter_id for ballot in profile.ballots] == ["1", "2", "3", "4", "5"]
     assert decision.selection == equal_shares(profile, completion="add1")
-    assert all(isinstance(step, EqualSharesRound) for step in decision.selection.steps)
+    assert all(isinstance(step, EqualSharesStep) for step in decision.selection.steps)
     assert decision.tallies["A"].supporters == 3
 
 
@@ -84,13 +87,15 @@ def test_the_decision_is_published_as_plain_json(conn) -> None:
     ("settings", "choices"),
     [
         ({"selection_rule": "mes", "completion": "add1"}, None),
+        ({"selection_rule": "mes", "completion": "add1u"}, None),
         ({"selection_rule": "greedy"}, None),
+        ({"selection_rule": "phragmen"}, None),
         (
             {"selection_rule": "mes", "completion": "add1", "ballot_format": "points"},
             [{"A": 3, "B": 2}, {"C": 5}, {"B": 1, "C": 4}, {"A": 5}],
         ),
     ],
-    ids=["equal-shares-add1", "greedy", "points"],
+    ids=["equal-shares-add1", "equal-shares-add1u", "greedy", "phragmen", "points"],
 )
 def test_the_pabulib_export_recomputes_the_published_winners(conn, settings, choices) -> None:
     if choices is None:
@@ -103,7 +108,10 @@ def test_the_pabulib_export_recomputes_the_published_winners(conn, settings, cho
     published = parse_pb(text)
     chosen, options = recorded_rule(published)
     recomputed = chosen.run(published.to_profile(), **options)
-    assert recomputed.selected == decide.decide_round(conn, round_id).selection.selected
+    decided = decide.decide_round(conn, round_id).selection.selected
+    assert recomputed.selected == decided
+    marked = {row["project_id"] for row in published.projects if row["selected"] == "1"}
+    assert marked == set(decided)
 
 
 def test_the_pabulib_export_is_anonymous(conn) -> None:
@@ -142,3 +150,27 @@ def test_the_command_line_prints_a_stored_rounds_results(tmp_path: Path) -> None
     )
     assert missing.returncode == 1
     assert missing.stderr == "error: there is no round 'nowhere'\n"
+
+
+def test_the_command_line_reads_a_database_and_never_writes_one(tmp_path: Path) -> None:
+    path = tmp_path / "budget.duckdb"
+
+    def run_results() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "budgeting", "results", "r", "--db", str(path)]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+    mistyped = run_results()
+    assert (mistyped.returncode, mistyped.stderr) == (
+        1,
+        f"error: there is no database file at {path}\n",
+    )
+    assert not path.exists()
+    app_holds_it = store.connect(str(path))  # as the running app would
+    try:
+        locked = run_results()
+    finally:
+        app_holds_it.close()
+    assert locked.returncode == 1
+    assert locked.stderr.startswith(f"error: cannot read {path}")
+    assert "stop the app or read a copy of the file" in locked.stderr
+    assert len(locked.stderr.splitlines()) == 1

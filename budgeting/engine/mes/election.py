@@ -198,25 +198,23 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
     position = {election.ids[p]: index for index, p in enumerate(kept)}
     keeps = position.__contains__
     projects_of = [tuple(filter(keeps, projects)) for projects in election.group_projects]
-    keys: list[object] = list(projects_of)
-    if election.group_scores is not None:
-        keys = [
+    group_scores: list[tuple[Score, ...]] | None
+    if election.group_scores is None:
+        group_projects, old_to_new = _first_appearances(projects_of)
+        group_scores = None
+    else:
+        scored: list[tuple[tuple[str, ...], tuple[Score, ...]]] = [
             (projects, tuple(compress(scores, map(keeps, every))))
             for projects, scores, every in zip(
                 projects_of, election.group_scores, election.group_projects, strict=True
             )
         ]
-    merged: dict[object, int] = {}
-    firsts = list(map(merged.setdefault, keys, count()))
-    renumber = dict(zip(merged.values(), count(), strict=False))
-    old_to_new = list(map(renumber.__getitem__, firsts))
-    sizes = [0] * len(renumber)
+        merged, old_to_new = _first_appearances(scored)
+        group_projects = [projects for projects, _ in merged]
+        group_scores = [scores for _, scores in merged]
+    sizes = [0] * len(group_projects)
     for group, size in zip(old_to_new, election.group_sizes, strict=True):
         sizes[group] += size
-    group_projects = [projects_of[first] for first in merged.values()]
-    group_scores = (
-        None if election.group_scores is None else [key[1] for key in merged]  # type: ignore[index]
-    )
     supporter_groups: list[list[int]] = [[] for _ in kept]
     supporter_scores: list[list[Score]] = [[] for _ in kept]
     scores_of = group_scores or [(1,) * len(projects) for projects in group_projects]

@@ -15,7 +15,7 @@ from budgeting.engine.greedy import ranked_by_score, tally
 from budgeting.engine.mes.election import _Election
 from budgeting.engine.mes.money import _Run
 from budgeting.engine.model import ProjectProfile
-from budgeting.engine.steps import CompletionStep, EqualSharesRound
+from budgeting.engine.steps import CompletionStep, EqualSharesStep
 
 RAN_OUT_SAMPLE = 10
 """How many voter ids of supporters who ran out of money a round's explanation lists."""
@@ -37,9 +37,9 @@ def _ran_out_samples(election: _Election, run: _Run) -> list[tuple[str, ...]]:
     return samples
 
 
-def _steps(election: _Election, run: _Run) -> list[EqualSharesRound]:
+def _steps(election: _Election, run: _Run) -> list[EqualSharesStep]:
     """One ``mes_round`` explanation per purchase, in order."""
-    steps: list[EqualSharesRound] = []
+    steps: list[EqualSharesStep] = []
     voter_money = run.per_voter * election.voters
     spent = Fraction(0)
     for purchase, ran_out_sample in zip(run.rounds, _ran_out_samples(election, run), strict=True):
@@ -48,7 +48,7 @@ def _steps(election: _Election, run: _Run) -> list[EqualSharesRound]:
         voter_money -= cost
         paid_in_full, ran_out = purchase.paid_in_full, purchase.ran_out
         steps.append(
-            EqualSharesRound(
+            EqualSharesStep(
                 kind="mes_round",
                 project_id=election.ids[purchase.project],
                 price_per_unit_utility=purchase.rho,
