@@ -1,7 +1,7 @@
 """Browser fixtures: a real ``streamlit run app.py`` on a free port with its own database,
 driven by Playwright in Debian's Chromium.
 
-Each test owns a round (the ``round_id`` fixture): before the server starts, the database
+Each test owns a round (the ``own_round`` fixture): before the server starts, the database
 gets one copy of the demo round per collected browser test, named like the demo, so no
 test sees another's ballots or round changes. (DuckDB allows one process per file, so the
 rounds cannot be added once the server has the file open.) Under pytest-xdist each worker
@@ -74,7 +74,7 @@ def round_for(item: pytest.Item) -> str:
 
 
 @pytest.fixture
-def round_id(request: pytest.FixtureRequest) -> str:
+def own_round(request: pytest.FixtureRequest) -> str:
     """The round this test owns: a copy of the demo round no other test touches."""
     return round_for(request.node)
 
@@ -84,10 +84,10 @@ def app_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The base URL of a fresh server on its own temporary database, which holds a round for
-    every collected test that asks for ``round_id``."""
+    every collected test that asks for ``own_round``."""
     workdir = tmp_path_factory.mktemp("server")
     database = workdir / "budget.duckdb"
-    owners = [item for item in request.session.items if "round_id" in item.fixturenames]
+    owners = [item for item in request.session.items if "own_round" in item.fixturenames]
     tests = {item.originalname for item in owners}
     round_ids = {round_for(item) for item in owners}
     if len(round_ids) != len(tests):

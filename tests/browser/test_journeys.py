@@ -1,5 +1,5 @@
 """End-to-end journeys in Chromium: a resident on a phone, the projector in the meeting room,
-and an officer at the round controls. Each test owns its round (``round_id``); screenshots
+and an officer at the round controls. Each test owns its round (``own_round``); screenshots
 go to a temporary folder unless ``SCREENSHOTS_DIR`` is set (see ``conftest.py``)."""
 
 from __future__ import annotations
@@ -72,10 +72,10 @@ def shown_count(page: Page) -> int:
     return int(page.locator(".st-key-ballot_count .projector-count").inner_text().replace(",", ""))
 
 
-def test_resident_votes_on_a_phone(browser: Browser, app_url: str, round_id: str, screenshots):
+def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: str, screenshots):
     context = browser.new_context(**PHONE, device_scale_factor=2)
     page = context.new_page()
-    open_ballot(page, app_url, round_id, "DEMO-0012")
+    open_ballot(page, app_url, own_round, "DEMO-0012")
     # A first ballot starts balanced, from today's spending scaled to the budget.
     expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     no_horizontal_scroll(page)
@@ -110,7 +110,7 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, round_id: str
 
 
 def test_projector_count_goes_up_live_without_reloading(
-    browser: Browser, app_url: str, round_id: str, screenshots
+    browser: Browser, app_url: str, own_round: str, screenshots
 ):
     projector_context = browser.new_context(**PROJECTOR)
     projector = projector_context.new_page()
@@ -119,7 +119,7 @@ def test_projector_count_goes_up_live_without_reloading(
         "framenavigated",
         lambda frame: navigations.append(frame.url) if frame == projector.main_frame else None,
     )
-    projector.goto(f"{app_url}/results?round={round_id}")
+    projector.goto(f"{app_url}/results?round={own_round}")
     expect(projector.locator(".st-key-ballot_count .projector-count")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS
     )
@@ -141,7 +141,7 @@ def test_projector_count_goes_up_live_without_reloading(
 
     phone_context = browser.new_context(**PHONE)
     phone = phone_context.new_page()
-    open_ballot(phone, app_url, round_id, "DEMO-0013")
+    open_ballot(phone, app_url, own_round, "DEMO-0013")
     phone.locator(".stCheckbox label", has_text="Old Town mural trail").click()
     send_ballot(phone)
 
@@ -161,19 +161,20 @@ def sign_in_as_demo_officer(page: Page, app_url: str, round_id: str) -> None:
     page.get_by_role("textbox", name="Password").fill("demo-officer")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as demo.")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Close voting")).to_be_enabled(timeout=LOAD_TIMEOUT_MS)
 
 
 def test_officer_hides_results_then_closes_the_round(
-    browser: Browser, app_url: str, round_id: str, screenshots
+    browser: Browser, app_url: str, own_round: str, screenshots
 ):
     officer_context = browser.new_context(viewport={"width": 1280, "height": 900})
     officer = officer_context.new_page()
-    sign_in_as_demo_officer(officer, app_url, round_id)
+    sign_in_as_demo_officer(officer, app_url, own_round)
     officer.screenshot(path=screenshots / "officer.png")
 
     projector_context = browser.new_context(**PROJECTOR)
     projector = projector_context.new_page()
-    projector.goto(f"{app_url}/results?round={round_id}")
+    projector.goto(f"{app_url}/results?round={own_round}")
     expect(projector.locator(".st-key-live_standings")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
     officer.get_by_text("Hide results on the projector until voting closes").click()
