@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -23,6 +23,7 @@ from budgeting.store.integrity import ballot_digest
 from budgeting.store.models import (
     CHANNELS,
     BallotRejected,
+    Channel,
     Problem,
     Project,
     Round,
@@ -57,7 +58,7 @@ class PreparedBallot:
 
     allocation: dict[str, int]
     scores: dict[str, int]
-    channel: str
+    channel: Channel
     code_hash: str | None
     area: str | None
     age_band: str | None
@@ -98,7 +99,7 @@ class BallotChecker:
         return PreparedBallot(
             allocation={service_id: to_minor(amount) for service_id, amount in amounts.items()},
             scores=scores,
-            channel=ballot.channel,
+            channel=cast(Channel, ballot.channel),  # one of CHANNELS: checked above
             code_hash=self.code_hash(ballot.code),
             area=ballot.area or None,
             age_band=ballot.age_band or None,
@@ -213,7 +214,7 @@ def _write(
                 id=ballot_id,
                 round_id=round_id,
                 receipt=receipt,
-                channel=ballot.channel,  # type: ignore[arg-type]
+                channel=ballot.channel,
                 submitted_at=at,
                 code_hash=ballot.code_hash,
                 area=ballot.area,

@@ -144,9 +144,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
 def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied (0 for an empty database)."""
     with read_cursor(conn) as cursor:
-        return cursor.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[
-            0
-        ][0]
+        rows = cursor.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    version: int = rows[0][0]
+    return version
 
 
 def insert_rows(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from typing import Any, Literal, Protocol
@@ -114,7 +115,8 @@ class AuditEntry:
 class Problem(Protocol):
     """What a validation problem offers: the field it concerns and words for residents."""
 
-    field: str
+    @property
+    def field(self) -> str: ...
 
     def message(self, language: str = "en") -> str: ...
 
@@ -125,7 +127,7 @@ class StoreProblem:
 
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def message(self, language: str = "en") -> str:
         """The problem in words, from the message catalogue."""

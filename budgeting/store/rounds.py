@@ -66,7 +66,7 @@ def _checked_round(round_: Round) -> Round:
         raise StoreError(f"round id {round_.id!r}: use letters, digits, '-' or '_'")
     if not round_.name.strip():
         raise StoreError("a round needs a name")
-    money = {}
+    money: dict[str, Any] = {}
     for name in _MONEY_FIELDS:
         try:
             value = Fraction(getattr(round_, name))

@@ -56,7 +56,7 @@ def parse_ballot(
     vote, vote_problems = engine_ballots.parse_project_vote(
         dict(project_scores), project_vote_settings(round_, projects)
     )
-    problems = [*allocation_problems, *vote_problems]
+    problems: list[Problem] = [*allocation_problems, *vote_problems]
     if amounts is None or vote is None or problems:
         return {}, {}, problems
     scores = {pid: int(score) for pid, score in vote.scores.items() if score}

@@ -118,7 +118,14 @@ def test_add1_reproduces_what_the_city_published(name: str) -> None:
     assert sorted(result.selected) == sorted(REFERENCE[name]["real_selected"])
 
 
-@pytest.mark.parametrize("name", [n for n in JS_SCAN if not n.startswith("_")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.slow] if name in SLOWEST_SCANS else [])
+        for name in JS_SCAN
+        if not name.startswith("_")
+    ],
+)
 def test_matches_the_equalshares_net_scan(name: str) -> None:
     scan = JS_SCAN[name]
     last = selection(name, "add1")
