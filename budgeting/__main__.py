@@ -5,15 +5,18 @@
     python -m budgeting aggregate FILE.csv --rule RULE --budget AMOUNT
                                         [--floor S=AMOUNT] [--ceiling S=AMOUNT] [--json]
     python -m budgeting rules [--json]
-    python -m budgeting results ROUND_ID [--db PATH] [--format text|json|pb]
+    python -m budgeting results --round ID [--db FILE] [--json]
+    python -m budgeting export --round ID --format pb [--db FILE] [--out FILE]
 
 ``results`` decides a stored round by its own rules over its current ballots and prints the
-outcome, or (``--format pb``) the round's anonymised project vote as a pabulib file that
-``select --rule recorded`` recomputes (it reads the database, so stop the app first or use a
-copy of the file). ``--rule recorded`` applies the rule named in the file's META (greedy,
-greedy-threshold with its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1
-and its -comparison variant, whose published comparison kept the equal-shares outcome), so
-anyone can replay what a city did. Every error ends the program with status 1 (2 for a wrong
+outcome; ``export`` writes the round's anonymised project vote and winners as a pabulib file
+that ``select --rule recorded`` recomputes. Both open the database read-only (stop the app
+first, or use a copy of the file).
+
+``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
+its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison
+variant, whose published comparison kept the equal-shares outcome), so anyone can replay
+what a city did. Every error ends the program with status 1 (2 for a wrong
 command line) and one line on standard error.
 """
 
@@ -25,9 +28,10 @@ import io
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 from budgeting.engine.allocation import AllocationProfile
@@ -82,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(required=True, metavar="{select,aggregate,rules,results}")
+    commands = parser.add_subparsers(
+        required=True, metavar="{select,aggregate,rules,results,export}"
+    )
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
     select.add_argument("file", type=Path, help="pabulib .pb file")
@@ -107,10 +113,17 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(command=_rules_command)
 
     decided = commands.add_parser("results", help="decide a stored round by its own rules")
-    decided.add_argument("round_id", help="the round's id, e.g. riverside-2027")
-    decided.add_argument("--db", help="the DuckDB file (default: BUDGET_DB or data/)")
-    decided.add_argument("--format", choices=("text", "json", "pb"), default="text")
+    decided.add_argument("--round", required=True, dest="round_id", help="e.g. riverside-2027")
+    decided.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
+    decided.add_argument("--json", action="store_true", help="print JSON")
     decided.set_defaults(command=_results_command)
+
+    export = commands.add_parser("export", help="a stored round as a file to publish")
+    export.add_argument("--round", required=True, dest="round_id", help="e.g. riverside-2027")
+    export.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
+    export.add_argument("--format", choices=("pb",), required=True, help="pb: pabulib")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(command=_export_command)
     return parser
 
 
@@ -318,19 +331,10 @@ def _rules_command(args: argparse.Namespace) -> str:
 
 
 def _results_command(args: argparse.Namespace) -> str:
-    # The store (and DuckDB) loads only for the one command that reads a database, so
-    # replaying a pabulib file needs nothing beyond the standard library.
-    from budgeting import store
-    from budgeting.results import decide
-
-    conn = store.connect(args.db, read_only=True)
-    try:
-        if args.format == "pb":
-            return decide.round_pb(conn, args.round_id)
-        payload = decide.decision_data(decide.decide_round(conn, args.round_id))
-    finally:
-        conn.close()
-    if args.format == "json":
+    payload = _from_store(
+        args.db, lambda conn, decide: decide.decision_data(decide.decide_round(conn, args.round_id))
+    )
+    if args.json:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     allocation, selection = payload["allocation"], payload["selection"]
     lines = [
@@ -346,6 +350,30 @@ def _results_command(args: argparse.Namespace) -> str:
         *(f"  {project_id}" for project_id in selection["selected"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _export_command(args: argparse.Namespace) -> str:
+    text: str = _from_store(args.db, lambda conn, decide: decide.round_pb(conn, args.round_id))
+    if args.out is None:
+        return text
+    args.out.write_text(text, encoding="utf-8")
+    return f"Wrote {args.out}\n"
+
+
+def _from_store(path: str | None, read: Callable[[Any, ModuleType], Any]) -> Any:
+    """``read(connection, budgeting.results.decide)`` on the database, opened read-only.
+
+    The store (and DuckDB) loads only here, for the commands that read a database, so
+    replaying a pabulib file needs nothing beyond the standard library.
+    """
+    from budgeting import store
+    from budgeting.results import decide
+
+    conn = store.connect(path, read_only=True)
+    try:
+        return read(conn, decide)
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------------------- helpers

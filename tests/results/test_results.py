@@ -131,23 +131,28 @@ def test_the_command_line_prints_a_stored_rounds_results(tmp_path: Path) -> None
     connection.close()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "budgeting", "results", round_id, "--db", path, *args]
+        command = [sys.executable, "-m", "budgeting", *args, "--db", path]
         return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
-    as_json = run("--format", "json")
+    as_json = run("results", "--round", round_id, "--json")
     assert as_json.returncode == 0, as_json.stderr
     assert tuple(json.loads(as_json.stdout)["selection"]["selected"]) == expected
-    as_pb = run("--format", "pb")
-    assert parse_pb(as_pb.stdout).meta["rule"] == "equalshares/add1"
-    as_text = run()
+    as_text = run("results", "--round", round_id)
     assert f"{len(expected)} funded" in as_text.stdout
-    missing = subprocess.run(
-        [sys.executable, "-m", "budgeting", "results", "nowhere", "--db", path],
+    as_pb = run("export", "--round", round_id, "--format", "pb")
+    assert parse_pb(as_pb.stdout).meta["rule"] == "equalshares/add1"
+    written = tmp_path / "round.pb"
+    to_file = run("export", "--round", round_id, "--format", "pb", "--out", str(written))
+    assert to_file.stdout == f"Wrote {written}\n"
+    replayed = subprocess.run(
+        [sys.executable, "-m", "budgeting", "select", str(written), "--rule", "recorded"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
+    assert "This matches the recorded selection (equalshares/add1)." in replayed.stdout
+    missing = run("results", "--round", "nowhere")
     assert missing.returncode == 1
     assert missing.stderr == "error: there is no round 'nowhere'\n"
 
@@ -156,7 +161,7 @@ def test_the_command_line_reads_a_database_and_never_writes_one(tmp_path: Path) 
     path = tmp_path / "budget.duckdb"
 
     def run_results() -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "budgeting", "results", "r", "--db", str(path)]
+        command = [sys.executable, "-m", "budgeting", "results", "--round", "r", "--db", str(path)]
         return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
     mistyped = run_results()
