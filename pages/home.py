@@ -3,6 +3,7 @@
 import streamlit as st
 
 from budgeting.ui import layout, state
+from budgeting.ui.markdown import literal
 
 layout.resident_style()
 t = state.translator(state.language_switch())
@@ -12,7 +13,7 @@ current_round = state.requested_round(conn)
 st.title(t("home.title"), anchor=False)
 st.write(t("home.intro"))
 if current_round is not None:
-    st.subheader(current_round.name, anchor=False)
+    st.subheader(literal(current_round.name), anchor=False)
     round_query = {"round": current_round.id}
     st.page_link(
         "pages/vote.py",

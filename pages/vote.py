@@ -9,13 +9,14 @@ import streamlit as st
 from budgeting import store
 from budgeting.i18n import format_money
 from budgeting.ui import ballot, ballot_form, layout, state
+from budgeting.ui.markdown import literal
 
 
 def show_problems(problems: Sequence[store.models.Problem]) -> None:
     """Problems in words, where they arise; the warning sign and text carry the meaning,
     not the colour."""
     for problem in problems:
-        st.error(problem.message(language), icon=":material/error:")
+        st.error(literal(problem.message(language)), icon=":material/error:")
 
 
 def money(amount) -> str:
@@ -57,7 +58,7 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     amount_key = ballot_form.amount_key(service.id)
     bounds = {"min_value": int(limits.floor), "max_value": int(limits.ceiling), "step": step}
     st.slider(
-        t("vote.allocation.slider_label", service=service.name),
+        t("vote.allocation.slider_label", service=literal(service.name)),
         **bounds,
         format=f"{voting_round.currency_symbol}%,d",
         key=slider_key,
@@ -65,7 +66,7 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
         args=(slider_key, amount_key),
     )
     st.number_input(
-        t("vote.allocation.amount_label", service=service.name),
+        t("vote.allocation.amount_label", service=literal(service.name)),
         **bounds,
         key=amount_key,
         on_change=ballot_form.copy_value,
@@ -90,10 +91,10 @@ def allocation_section() -> None:
         show_problems(problems.get("allocation", []))
     for service, limits in zip(services, ballot_form.limits_of(services), strict=True):
         with st.container(border=True, key=f"service_{service.id}"):
-            st.subheader(service.name, anchor=False)
-            st.write(service.description)
+            st.subheader(literal(service.name), anchor=False)
+            st.write(literal(service.description))
             facts = [
-                service.unit_cost_text,
+                literal(service.unit_cost_text),
                 t("vote.allocation.spend_now", amount=money(service.current_spend)),
                 t("vote.allocation.floor", amount=money(limits.floor)),
                 t("vote.allocation.ceiling", amount=money(limits.ceiling)),
@@ -130,7 +131,7 @@ def projects_section() -> None:
         project_counter(ballot_form.current_scores(projects))
         show_problems(problems.get("projects", []))
     for project in projects:
-        names = {"name": project.name, "cost": money(project.cost)}
+        names = {"name": literal(project.name), "cost": money(project.cost)}
         key = ballot_form.project_key(project.id)
         if voting_round.ballot_format == "points":
             st.number_input(
@@ -142,8 +143,8 @@ def projects_section() -> None:
             )
         else:
             st.checkbox(t("vote.projects.label", **names), key=key)
-        st.caption(" · ".join(part for part in (project.area, project.category) if part))
-        st.caption(project.description)
+        st.caption(" · ".join(literal(part) for part in (project.area, project.category) if part))
+        st.caption(literal(project.description))
         show_problems(problems.get(f"project:{project.id}", []))
 
 
@@ -151,12 +152,15 @@ def review_section() -> None:
     allocation = ballot_form.current_allocation(services)
     scores = ballot_form.current_scores(projects)
     st.header(t("vote.review.heading"), anchor=False)
-    st.markdown("\n".join(f"- {s.name}: **{money(allocation[s.id])}**" for s in services))
+    st.markdown("\n".join(f"- {literal(s.name)}: **{money(allocation[s.id])}**" for s in services))
     chosen = [p for p in projects if p.id in scores]
     if voting_round.ballot_format == "points":
-        lines = [f"- {p.name}: **{t('vote.review.points', points=scores[p.id])}**" for p in chosen]
+        lines = [
+            f"- {literal(p.name)}: **{t('vote.review.points', points=scores[p.id])}**"
+            for p in chosen
+        ]
     else:
-        lines = [f"- {p.name}" for p in chosen]
+        lines = [f"- {literal(p.name)}" for p in chosen]
     st.markdown("\n".join(lines) if lines else t("vote.review.no_projects"))
     show_problems(problems.get("ballot", []))
     receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
@@ -194,7 +198,7 @@ if voting_round is None:
     st.error(t("vote.no_round"), icon=":material/error:")
     st.stop()
 
-st.title(voting_round.name, anchor=False)
+st.title(literal(voting_round.name), anchor=False)
 if voting_round.status != "open":
     st.info(t("vote.not_open"), icon=":material/lock:")
     st.page_link(

@@ -16,6 +16,8 @@ is missing these tests fail with a message saying so; they are never skipped sil
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import socket
 import subprocess
@@ -23,13 +25,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
+import duckdb
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from budgeting import store
-from budgeting.demo import load_demo_round
+from budgeting.demo import demo_codes, load_demo_round
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS_ENV = "SCREENSHOTS_DIR"
@@ -68,6 +72,46 @@ def wait_until_healthy(base_url: str, server: subprocess.Popen, log: Path) -> No
     pytest.fail(f"streamlit not healthy after {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+MARKUP = "# Big [click](https://example.org) ![x](https://example.org/x.png) *bold* :tada:"
+"""Markdown a careless or hostile import could put in a name: a heading, a link, a remote
+image, emphasis and an emoji shortcode. Shown anywhere, it must read exactly like this."""
+MARKUP_ROUND = "riverside-markup"
+
+
+def load_round_named_in_markup(conn: duckdb.DuckDBPyConnection, round_id: str) -> None:
+    """An open round whose name, first project's name and description, and first service's
+    name are ``MARKUP``, imported through the officers' CSV path; the demo codes vote."""
+    store.create_round(
+        conn,
+        id=round_id,
+        name=MARKUP,
+        service_budget=Fraction(1_200_000),
+        project_budget=Fraction(300_000),
+        ballot_format="approval",
+        max_approvals=5,
+    )
+    services = list(csv.DictReader(io.StringIO(demo_file("services.csv"))))
+    projects = list(csv.DictReader(io.StringIO(demo_file("projects.csv"))))
+    services[0]["name"] = MARKUP
+    projects[0]["name"] = projects[0]["description"] = MARKUP
+    store.import_services_csv(conn, round_id, as_csv(services))
+    store.import_projects_csv(conn, round_id, as_csv(projects))
+    store.add_voter_codes(conn, round_id, demo_codes())
+    store.update_round(conn, round_id, status="open")
+
+
+def demo_file(name: str) -> str:
+    return (ROOT / "data" / "demo" / name).read_text(encoding="utf-8")
+
+
+def as_csv(rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
 def round_for(item: pytest.Item) -> str:
     """The id of the round test ``item`` owns: ``riverside-`` and the test's first word."""
     return "riverside-" + item.originalname.removeprefix("test_").split("_")[0]
@@ -94,7 +138,10 @@ def app_url(
         pytest.fail(f"browser tests must start with different words to own rounds: {tests}")
     conn = store.connect(str(database))
     for round_id in sorted(round_ids):
-        load_demo_round(conn, round_id=round_id, name=ROUND_NAME)
+        if round_id == MARKUP_ROUND:
+            load_round_named_in_markup(conn, round_id)
+        else:
+            load_demo_round(conn, round_id=round_id, name=ROUND_NAME)
     conn.close()
     port = free_port()
     log = workdir / "streamlit.log"

@@ -9,6 +9,10 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import MARKUP
+
+MARKUP_HOST = "example.org"
+
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LOAD_TIMEOUT_MS = 30_000
@@ -199,3 +203,42 @@ def test_officer_hides_results_then_closes_the_round(
     expect(officer.get_by_text("Status: open for voting")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     projector_context.close()
     officer_context.close()
+
+
+SHOWN_TEXTS = """(selector) => [...document.querySelectorAll(selector)]
+  .map((el) => el.innerText.replaceAll('\\u2060', '').trim())
+  .filter((text) => text.includes('click'))"""
+
+
+def test_markup_in_imported_names_shows_as_typed(browser: Browser, app_url: str, own_round: str):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: outside.append(request.url) if MARKUP_HOST in request.url else None,
+    )
+
+    def shows_markup_as_text(selector: str) -> None:
+        expect(page.locator(selector, has_text="click").first).to_be_visible(
+            timeout=LOAD_TIMEOUT_MS
+        )
+        shown = page.evaluate(SHOWN_TEXTS, selector)
+        assert shown and all(text.startswith(MARKUP) for text in shown), shown
+        headings = page.evaluate(SHOWN_TEXTS, ".stMain :is(h1, h2, h3, h4, h5, h6)")
+        assert all(text.startswith(MARKUP) for text in headings), f"a heading from {headings}"
+        assert page.locator(f'.stMain a[href*="{MARKUP_HOST}"]').count() == 0
+        assert page.locator(f'.stMain img[src*="{MARKUP_HOST}"]').count() == 0
+        assert page.locator(".stMain em, .stMain strong:has-text('bold')").count() == 0
+
+    page.goto(f"{app_url}/?round={own_round}")
+    shows_markup_as_text(".stMain h3")
+    open_ballot(page, app_url, own_round, "DEMO-0003")
+    shows_markup_as_text(".stMain h1")  # the round's name
+    shows_markup_as_text(".stMain h3")  # the first service
+    shows_markup_as_text(".stMain .stCheckbox label")  # the first project
+    page.goto(f"{app_url}/results?round={own_round}")
+    expect(page.locator(".st-key-live_standings")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    shows_markup_as_text(".stMain h1")
+    assert not outside, f"the page fetched {outside}"
+    context.close()
