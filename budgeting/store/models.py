@@ -138,6 +138,14 @@ class StoreError(ValueError):
     """An operation the store refuses, with a message saying why."""
 
 
+class RoundNotReady(StoreError):
+    """A round that cannot open (or stay open) as set up: ``problems`` says every reason."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("the round cannot open: " + "; ".join(problems))
+
+
 class BallotRejected(StoreError):
     """A ballot that was not stored; ``problems`` says what was wrong, field by field."""
 

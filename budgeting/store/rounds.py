@@ -1,17 +1,30 @@
-"""Rounds, their services and their projects."""
+"""Rounds, their services and their projects.
+
+Every write here is audited with what the rows hold afterwards: ``round_created`` carries
+the round's record (``round_records``), ``round_changed`` the changed settings before and
+after, ``services_replaced`` and ``projects_replaced`` every row (``item_records``), so
+``budgeting.store.integrity`` can compare the tables with the log.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
 import duckdb
 
+from budgeting.engine.readiness import (
+    RoundPlan,
+    ServiceLimit,
+    round_problems,
+    status_change_problem,
+)
 from budgeting.store.audit import append_entry
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
 from budgeting.store.models import (
@@ -20,6 +33,7 @@ from budgeting.store.models import (
     ROUND_STATUSES,
     Project,
     Round,
+    RoundNotReady,
     Service,
     StoreError,
 )
@@ -49,6 +63,7 @@ PROJECT_TABLE_COLUMNS = (
     "category",
     "position",
 )
+ITEM_TABLES = {"services": SERVICE_TABLE_COLUMNS, "projects": PROJECT_TABLE_COLUMNS}
 _ROUND_COLUMNS = (
     "id, name, service_budget_minor, project_budget_minor, currency_symbol, ballot_format,"
     " max_approvals, max_points, selection_rule, allocation_rule, completion, code_mode,"
@@ -88,10 +103,14 @@ def _checked_round(round_: Round) -> Round:
         limit = getattr(round_, name)
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise StoreError(f"{name} must be a positive whole number or empty")
+    times: dict[str, Any] = {}
     for name in ("opens_at", "closes_at"):
-        if getattr(round_, name) is not None and not isinstance(getattr(round_, name), datetime):
+        moment = getattr(round_, name)
+        if moment is not None and not isinstance(moment, datetime):
             raise StoreError(f"{name} must be a date and time")
-    return replace(round_, **money)
+        if moment is not None and moment.tzinfo is not None:
+            times[name] = moment.astimezone(UTC).replace(tzinfo=None)  # as the column holds it
+    return replace(round_, **money, **times)
 
 
 def _round_values(round_: Round) -> list[Any]:
@@ -112,6 +131,10 @@ def create_round(conn: duckdb.DuckDBPyConnection, **fields_: Any) -> str:
     unknown = set(fields_) - {"id", *ROUND_FIELDS}
     if unknown:
         raise StoreError(f"unknown round settings: {', '.join(sorted(unknown))}")
+    if fields_.get("status", "draft") != "draft":
+        raise StoreError(
+            "a new round starts as a draft: add its services and projects, then open it"
+        )
     fields_.setdefault("service_budget", Fraction(0))
     fields_.setdefault("project_budget", Fraction(0))
     requested_id = fields_.pop("id", None)
@@ -131,8 +154,28 @@ def create_round(conn: duckdb.DuckDBPyConnection, **fields_: Any) -> str:
             f"INSERT INTO rounds ({_ROUND_COLUMNS}, code_salt, created_at) VALUES ({placeholders})",
             [*_round_values(round_), secrets.token_hex(16), utc_now()],
         )
-        append_entry(cursor, round_id, "round_created", _audit_settings(asdict(round_)))
+        append_entry(cursor, round_id, "round_created", round_records(cursor, round_id)[round_id])
     return round_id
+
+
+def round_records(
+    cursor: duckdb.DuckDBPyConnection, round_id: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each round's row (or one round's) as the log records it: every setting as
+    ``_audit_settings`` writes it, a SHA-256 of the code salt and the creation time."""
+    rows = cursor.execute(
+        f"SELECT {_ROUND_COLUMNS}, code_salt, created_at FROM rounds"
+        + (" WHERE id = ?" if round_id is not None else ""),
+        [] if round_id is None else [round_id],
+    ).fetchall()
+    return {
+        row[0]: {
+            **_audit_settings(asdict(_round_from_row(row[:-2]))),
+            "code_salt": hashlib.sha256(row[-2].encode("utf-8")).hexdigest(),
+            "created_at": row[-1].isoformat(),
+        }
+        for row in rows
+    }
 
 
 def _audit_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,6 +229,11 @@ def update_round(
             raise StoreError(f"no round with id {round_id!r}")
         before = _round_from_row(rows[0])
         after = _checked_round(replace(before, **changes))
+        moved = status_change_problem(before.status, after.status)
+        if moved is not None:
+            raise StoreError(moved)
+        if after.status == "open":
+            _require_ready(cursor, after)
         assignments = ", ".join(f"{_column(name)} = ?" for name in changes)
         values = [
             to_minor(getattr(after, name)) if name in _MONEY_FIELDS else getattr(after, name)
@@ -202,6 +250,36 @@ def update_round(
                 "actor": actor,
             },
         )
+
+
+def _require_ready(cursor: duckdb.DuckDBPyConnection, round_: Round) -> None:
+    """``RoundNotReady`` unless the round's settings, services and projects can work
+    (``budgeting.engine.readiness``): checked whenever a round opens or changes while open."""
+    services = cursor.execute(
+        "SELECT name, floor_minor, ceiling_minor FROM services WHERE round_id = ?", [round_.id]
+    ).fetchall()
+    projects = cursor.execute(
+        "SELECT count(*) FROM projects WHERE round_id = ?", [round_.id]
+    ).fetchall()[0][0]
+    problems = round_problems(
+        RoundPlan(
+            ballot_format=round_.ballot_format,
+            selection_rule=round_.selection_rule,
+            allocation_rule=round_.allocation_rule,
+            completion=round_.completion,
+            service_budget=round_.service_budget,
+            project_budget=round_.project_budget,
+            services=[
+                ServiceLimit(name, from_minor(floor), from_minor(ceiling))
+                for name, floor, ceiling in services
+            ],
+            projects=projects,
+            max_approvals=round_.max_approvals,
+            max_points=round_.max_points,
+        )
+    )
+    if problems:
+        raise RoundNotReady(problems)
 
 
 def _require_round(cursor: duckdb.DuckDBPyConnection, round_id: str) -> None:
@@ -336,6 +414,24 @@ def replace_projects(
     )
 
 
+def item_records(
+    cursor: duckdb.DuckDBPyConnection, table: str, round_id: str | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """A deciding item table's rows (``services`` or ``projects``) as the log records them:
+    round id -> item id -> column -> value (money in pence), for every round or one."""
+    columns = ITEM_TABLES[table]
+    rows = cursor.execute(
+        f"SELECT {', '.join(columns)} FROM {table}"
+        + (" WHERE round_id = ?" if round_id is not None else ""),
+        [] if round_id is None else [round_id],
+    ).fetchall()
+    records: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        values = dict(zip(columns, row, strict=True))
+        records.setdefault(values.pop("round_id"), {})[values.pop("id")] = values
+    return records
+
+
 def _replace_round_items(
     conn: duckdb.DuckDBPyConnection,
     round_id: str,
@@ -354,7 +450,8 @@ def _replace_round_items(
         _require_no_ballots(cursor, round_id, table)
         cursor.execute(f"DELETE FROM {table} WHERE round_id = ?", [round_id])
         insert_rows(cursor, table, columns, table_rows)
-        append_entry(cursor, round_id, f"{table}_replaced", audit_details)
+        rows = item_records(cursor, table, round_id).get(round_id, {})
+        append_entry(cursor, round_id, f"{table}_replaced", {**audit_details, "rows": rows})
 
 
 def list_projects(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Project]:

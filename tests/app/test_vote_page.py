@@ -177,13 +177,13 @@ def round_with_format(conn, round_id: str, **settings) -> str:
         name=f"{round_id} test round",
         service_budget=demo.service_budget,
         project_budget=demo.project_budget,
-        status="open",
         code_mode="codes",
         **settings,
     )
     store.replace_services(conn, round_id, store.list_services(conn, DEMO_ROUND_ID))
     store.replace_projects(conn, round_id, store.list_projects(conn, DEMO_ROUND_ID))
     store.add_voter_codes(conn, round_id, [CODE])
+    store.update_round(conn, round_id, status="open")
     return round_id
 
 

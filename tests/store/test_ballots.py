@@ -10,7 +10,7 @@ import pytest
 from budgeting import store
 from budgeting.store.codes import CODE_ALPHABET
 from budgeting.store.integrity import verify_audit_log
-from tests.store.conftest import BALANCED, open_round, raw_rows
+from tests.store.conftest import BALANCED, PROJECTS_CSV, SERVICES_CSV, open_round, raw_rows
 
 
 def test_submit_returns_committed_ballot_with_receipt(conn, round_id):
@@ -98,7 +98,16 @@ def test_invalid_ballots_are_rejected_and_not_stored(conn, round_id, changes, fi
 
 @pytest.mark.parametrize("status", ["draft", "closed", "published"])
 def test_ballots_only_while_open(conn, round_id, status):
-    store.update_round(conn, round_id, status=status)
+    if status == "draft":
+        round_id = store.create_round(
+            conn, name="Draft ward", service_budget=Fraction(10_000), project_budget=Fraction(8_000)
+        )
+        store.import_services_csv(conn, round_id, SERVICES_CSV)
+        store.import_projects_csv(conn, round_id, PROJECTS_CSV)
+    else:
+        store.update_round(conn, round_id, status="closed")
+        store.update_round(conn, round_id, status=status)
+    store.add_voter_codes(conn, round_id, ["CODE-005"])
     with pytest.raises(store.BallotRejected) as caught:
         store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={}, code="CODE-005")
     assert [p.field for p in caught.value.problems] == ["round"]

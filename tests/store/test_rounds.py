@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from budgeting import store
-from tests.store.conftest import BALANCED, open_round
+from tests.store.conftest import BALANCED, PROJECTS_CSV, SERVICES_CSV, open_round
 
 
 def test_create_and_read_round(conn):
@@ -53,7 +53,11 @@ def test_bad_round_settings_are_refused(conn, settings):
 
 
 def test_update_round_is_audited_and_validated(conn):
-    round_id = store.create_round(conn, name="Ward")
+    round_id = open_round(conn, name="Ward")
+    store.update_round(conn, round_id, status="closed")
+    round_id = store.create_round(conn, name="Ward", **READY)
+    store.import_services_csv(conn, round_id, SERVICES_CSV)
+    store.import_projects_csv(conn, round_id, PROJECTS_CSV)
     store.update_round(conn, round_id, actor="alice", status="open", hide_results_until_close=True)
     round_ = store.get_round(conn, round_id)
     assert round_.status == "open" and round_.hide_results_until_close
@@ -67,6 +71,45 @@ def test_update_round_is_audited_and_validated(conn):
     with pytest.raises(store.StoreError):
         store.update_round(conn, "missing", status="open")
     assert store.get_round(conn, round_id).status == "open"
+
+
+READY = {"service_budget": Fraction(10_000), "project_budget": Fraction(8_000)}
+
+
+def test_a_round_opens_only_when_its_settings_can_work(conn):
+    empty = store.create_round(conn, name="Empty ward", **READY)
+    with pytest.raises(store.RoundNotReady) as caught:
+        store.update_round(conn, empty, status="open")
+    assert any("at least one service" in problem for problem in caught.value.problems)
+    assert any("at least one project" in problem for problem in caught.value.problems)
+    assert store.get_round(conn, empty).status == "draft"
+
+    squeezed = store.create_round(conn, name="Squeezed ward", **READY)
+    store.import_services_csv(conn, squeezed, SERVICES_CSV.replace('"8,000"', '"3,000"'))
+    store.import_projects_csv(conn, squeezed, PROJECTS_CSV)
+    with pytest.raises(store.RoundNotReady, match="ceilings add up to 9,000, less than"):
+        store.update_round(conn, squeezed, status="open")
+
+    round_id = open_round(conn, name="Open ward")
+    for settings in (
+        {"selection_rule": "nope"},
+        {"completion": "add7"},
+        {"selection_rule": "phragmen", "ballot_format": "points", "max_points": 5},
+    ):
+        with pytest.raises(store.RoundNotReady):
+            store.update_round(conn, round_id, **settings)
+    assert store.get_round(conn, round_id).selection_rule == "mes"
+
+
+def test_rounds_move_one_way_and_start_as_drafts(conn):
+    with pytest.raises(store.StoreError, match="starts as a draft"):
+        store.create_round(conn, name="Ward", status="open", **READY)
+    round_id = open_round(conn, name="Ward")
+    store.update_round(conn, round_id, status="closed")
+    with pytest.raises(store.StoreError, match="cannot go from closed to open"):
+        store.update_round(conn, round_id, status="open")
+    store.update_round(conn, round_id, status="published")
+    assert store.get_round(conn, round_id).status == "published"
 
 
 def test_services_and_projects_replace_and_list_in_order(conn):
