@@ -7,6 +7,7 @@
     python -m budgeting rules [--json]
     python -m budgeting results --round ID [--db FILE] [--json]
     python -m budgeting export --round ID --format pb [--db FILE] [--out FILE]
+    python -m budgeting verify-audit [--db FILE] [--head SEQ:HASH]
 
 ``results`` decides a stored round by its own rules over its current ballots and prints the
 outcome; ``export`` writes the round's anonymised project vote and winners as a pabulib file
@@ -36,7 +37,7 @@ from typing import Any, NoReturn
 
 from budgeting.engine.allocation import AllocationProfile
 from budgeting.engine.model import ProjectProfile, SelectionResult
-from budgeting.engine.pabulib import PabulibError, PBFile, read_pb
+from budgeting.engine.pabulib import MAX_WHOLE_DIGITS, PabulibError, PBFile, read_pb
 from budgeting.engine.registry import (
     RuleFamilyError,
     RuleOptionError,
@@ -49,7 +50,7 @@ from budgeting.engine.registry import (
 from budgeting.results import publish
 
 RECORDED = "recorded"
-_NUMBER = re.compile(r"\d+(\.\d+)?|\d+/0*[1-9]\d*")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]+/0*[1-9][0-9]*")
 
 
 class UsageError(Exception):
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(
-        required=True, metavar="{select,aggregate,rules,results,export}"
+        required=True, metavar="{select,aggregate,rules,results,export,verify-audit}"
     )
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
@@ -124,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("pb",), required=True, help="pb: pabulib")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(command=_export_command)
+
+    verify = commands.add_parser("verify-audit", help="check the audit log and what it vouches for")
+    verify.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
+    verify.add_argument("--head", help="the head published with the results, SEQ:HASH")
+    verify.set_defaults(command=_verify_audit_command)
     return parser
 
 
@@ -276,12 +282,9 @@ def read_allocation_csv(path: Path) -> tuple[list[str], list[dict[str, Fraction]
 
 
 def _cell(text: str, where: str) -> Fraction:
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         return Fraction(0)
-    if not _NUMBER.fullmatch(stripped):
-        raise ValueError(f"{where}: '{text}' is not a non-negative number")
-    return Fraction(stripped)
+    return _number(text, f"{where}:")
 
 
 def _limits(items: list[str], flag: str) -> dict[str, Fraction]:
@@ -360,6 +363,24 @@ def _export_command(args: argparse.Namespace) -> str:
     return f"Wrote {args.out}\n"
 
 
+def _verify_audit_command(args: argparse.Namespace) -> str:
+    """The audit log checked with the configured audit key (and the published head, if
+    given): the head and any notes when intact; otherwise every problem on standard output
+    and a failure (status 1)."""
+    from budgeting import store  # like _from_store: DuckDB loads only for database commands
+
+    report = _from_store(args.db, lambda conn, _: store.audit_report(conn, head=args.head))
+    notes = "".join(f"note: {note}\n" for note in report.notes)
+    if not report.problems:
+        return f"audit log intact: {report.entries} entries, head {report.head}\n{notes}"
+    sys.stdout.write(
+        f"audit log broken: {report.entries} entries, head {report.head}\n"
+        + "".join(f"{problem}\n" for problem in report.problems)
+        + notes
+    )
+    raise ValueError("audit log broken: the problems are listed above")
+
+
 def _from_store(path: str | None, read: Callable[[Any, ModuleType], Any]) -> Any:
     """``read(connection, budgeting.results.decide)`` on the database, opened read-only.
 
@@ -387,9 +408,20 @@ def _amount_argument(text: str) -> Fraction:
 
 
 def _amount(text: str, name: str) -> Fraction:
+    return _number(text, name)
+
+
+def _number(text: str, label: str) -> Fraction:
+    """A non-negative decimal or fraction (``1/3``) written with ASCII digits, each part at
+    most ``MAX_WHOLE_DIGITS`` long before any decimal point, as pabulib amounts are;
+    ``label`` names where it was read in the error."""
     stripped = text.strip()
+    shown = text if len(text) <= 24 else text[:20] + "..."
     if not _NUMBER.fullmatch(stripped):
-        raise ValueError(f"{name} '{text}' is not a non-negative number")
+        raise ValueError(f"{label} '{shown}' is not a non-negative number")
+    parts = (part.split(".")[0].lstrip("0") for part in stripped.split("/"))
+    if any(len(part) > MAX_WHOLE_DIGITS for part in parts):
+        raise ValueError(f"{label} '{shown}' is too large: at most {MAX_WHOLE_DIGITS} digits")
     return Fraction(stripped)
 
 

@@ -28,7 +28,10 @@ from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, VoteT
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
 VOTE_TYPES: tuple[str, ...] = get_args(VoteType)
-_DECIMAL = re.compile(r"\d+(\.\d+)?")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+MAX_WHOLE_DIGITS = 15
+"""Digits an amount may have before its decimal point (a budget of up to a thousand
+trillion): enough for any real budget, and far from where a float stops being exact."""
 _AREA_COLUMNS = ("district", "neighborhood", "subunit")
 
 
@@ -94,6 +97,8 @@ class PBFile:
         projects = tuple(self._projects())
         known = {project.id for project in projects}
         rows = list(self._vote_rows())
+        self._check_counts(len(projects), len(rows))
+        _check_voter_ids(rows)
         rank_points = self._rank_points(rows) if vote_type == "ordinal" else 0
         ballots = tuple(
             _ballot(row, line, vote_type, known, rank_points, self.meta) for line, row in rows
@@ -122,6 +127,23 @@ class PBFile:
                 area=area,
             )
 
+    def _check_counts(self, projects: int, voters: int) -> None:
+        """META's ``num_projects`` and ``num_votes``, where given, must match the sections:
+        a file cut short loses its last votes and otherwise still reads as valid."""
+        for key, section, found, what in (
+            ("num_projects", "PROJECTS", projects, "projects"),
+            ("num_votes", "VOTES", voters, "voters"),
+        ):
+            declared = self.meta.get(key)
+            line = self.meta_lines.get(key)
+            if declared is not None and read_amount(declared, key, line, "META") != found:
+                raise PabulibError(
+                    f"the {section} section has {found} {what} but META {key} says "
+                    f"{declared} (is the file cut short?)",
+                    line=line,
+                    section="META",
+                )
+
     def _vote_rows(self) -> Iterator[tuple[int | None, dict[str, str]]]:
         yield from _numbered(self.vote_lines, self.votes)
 
@@ -136,6 +158,15 @@ class PBFile:
 
 def _is_vote_type(text: str) -> TypeGuard[VoteType]:
     return text in VOTE_TYPES
+
+
+def _check_voter_ids(rows: list[tuple[int | None, dict[str, str]]]) -> None:
+    seen: set[str] = set()
+    for line, row in rows:
+        voter = row.get("voter_id", "")
+        if voter in seen:
+            raise PabulibError(f"voter_id '{voter}' appears twice", line=line, section="VOTES")
+        seen.add(voter)
 
 
 def _numbered(
@@ -153,6 +184,14 @@ def read_amount(text: str | None, name: str, line: int | None, section: str) -> 
     stripped = text.strip()
     if not _DECIMAL.fullmatch(stripped):
         raise PabulibError(f"{name} '{text}' is not a number", line=line, section=section)
+    if len(stripped.split(".")[0].lstrip("0")) > MAX_WHOLE_DIGITS:
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise PabulibError(
+            f"{name} '{shown}' is too large: at most {MAX_WHOLE_DIGITS} digits "
+            "before the decimal point",
+            line=line,
+            section=section,
+        )
     return Fraction(stripped)
 
 
@@ -239,9 +278,16 @@ def parse_pb(text: str) -> PBFile:
     sections: dict[str, tuple[list[str], list[dict[str, str]], list[int]]] = {}
     section: str | None = None
     header: list[str] | None = None
+    line = 0
     try:
         for fields in reader:
-            line = reader.line_num
+            first_line, line = line + 1, reader.line_num
+            if any("\n" in value or "\r" in value for value in fields):
+                raise PabulibError(
+                    "a quote opened on this line is never closed",
+                    line=first_line,
+                    section=section,
+                )
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             name = fields[0].strip().upper()

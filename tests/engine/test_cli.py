@@ -179,6 +179,18 @@ def test_aggregate_csv(tmp_path: Path) -> None:
         ),
         (("select",), 2, "required"),
         (("frobnicate",), 2, "invalid choice"),
+        (
+            ("select", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "greedy")
+            + ("--threshold", "9" * 400),
+            2,
+            "too large",
+        ),
+        (
+            ("aggregate", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "mean")
+            + ("--budget", "\u0661\u0660\u0660"),
+            2,
+            "is not a non-negative number",
+        ),
     ],
 )
 def test_errors_are_one_line(args: tuple, status: int, text: str) -> None:
@@ -211,6 +223,9 @@ def test_malformed_pb_names_line_and_section(tmp_path: Path) -> None:
         ("parks,library\n", "no ballots after the header"),
         ("", "the file is empty"),
         ("parks,parks\n1,2\n", "line 1: a service is named twice"),
+        (f"parks,library\n60,{'9' * 400}\n", "line 2, column 'library': '999"),
+        ("parks,library\n60,\u0664\u0660\n", "line 2, column 'library': '\u0664\u0660' is not"),
+        ("parks,library\n60,1/" + "7" * 400 + "\n", "line 2, column 'library': '1/777"),
     ],
 )
 def test_bad_csv_names_the_line(tmp_path: Path, content: str, text: str) -> None:

@@ -131,6 +131,13 @@ def test_cumulative_points_are_read_as_scores() -> None:
         ("VOTES\nvoter_id;vote\nv1;a,b\nv2;b\n", "", "the VOTES section is missing"),
         ("project_id;cost;name", "project_id;price;name", "line 6 (PROJECTS): the header has no"),
         ("META\n", "", "line 1: expected the META section header, found 'key'"),
+        ("v2;b\n", "v1;b\n", "line 12 (VOTES): voter_id 'v1' appears twice"),
+        ("a;40;", "a;" + "9" * 400 + ";", "line 7 (PROJECTS): cost '999"),
+        ("a;40;", "a;\u0664\u0660;", "line 7 (PROJECTS): cost '\u0664\u0660' is not a number"),
+        ("budget;100.50", "budget;1" + "0" * 15, "line 3 (META): budget '1000"),
+        ("budget;100.50", "budget;100.50\nnum_votes;3", "line 4 (META): the VOTES section has 2 voters but"),
+        ("budget;100.50", "budget;100.50\nnum_projects;3", "line 4 (META): the PROJECTS section has 2 projects"),
+        ('"Park ""Green"" corner"', '"Park ""Green corner', "line 7 (PROJECTS): a quote opened"),
     ],
 )
 def test_malformed_files_name_line_and_section(old: str, new: str, message: str) -> None:
