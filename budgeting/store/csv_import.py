@@ -39,7 +39,7 @@ from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker,
 from budgeting.store.codes import known_code_hashes
 from budgeting.store.connection import read_cursor
 from budgeting.store.models import BallotRejected, CsvImportError, CsvProblem
-from budgeting.store.money import parse_amount
+from budgeting.store.money import AmountTooLarge, parse_amount
 from budgeting.store.rounds import (
     ID_PATTERN,
     get_round,
@@ -139,6 +139,9 @@ def _parse_rows(
                 continue
             try:
                 row[name] = parse_amount(raw)
+            except AmountTooLarge as error:
+                problems.append(CsvProblem(line, name, str(error)))
+                ok = False
             except ValueError:
                 problems.append(CsvProblem(line, name, f"{raw!r} is not an amount"))
                 ok = False

@@ -145,3 +145,19 @@ def test_services_cannot_be_replaced_once_ballots_exist(conn):
     with pytest.raises(store.StoreError, match="ballots"):
         store.replace_services(conn, round_id, [{"id": "x", "name": "X", "ceiling": 1}])
     assert len(store.list_services(conn, round_id)) == 2
+
+
+def test_amounts_too_large_for_the_database_are_refused_in_words(conn):
+    with pytest.raises(store.StoreError, match="service_budget: .* is too large"):
+        store.create_round(conn, name="Ward", service_budget=Fraction(10**30))
+    round_id = store.create_round(conn, name="Ward", **READY)
+    huge = "99,999,999,999,999,999"
+    with pytest.raises(store.CsvImportError) as caught:
+        store.import_projects_csv(conn, round_id, PROJECTS_CSV.replace('"6,000"', f'"{huge}"'))
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "cost")]
+    assert "is too large: amounts must be under 1,000,000,000,000,000" in str(caught.value)
+    with pytest.raises(store.StoreError, match="cost must be under"):
+        store.replace_projects(
+            conn, round_id, [{"id": "A", "name": "Play", "cost": Fraction(10**16)}]
+        )
+    assert store.list_projects(conn, round_id) == []
