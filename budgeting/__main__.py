@@ -8,6 +8,7 @@
     python -m budgeting results --round ID [--db FILE] [--json]
     python -m budgeting export --round ID --format pb [--db FILE] [--out FILE]
     python -m budgeting verify-audit [--db FILE] [--head SEQ:HASH]
+    python -m budgeting round open|close|publish --round ID [--db FILE] [--officer NAME]
 
 ``results`` decides a stored round by its own rules over its current ballots and prints the
 outcome; ``export`` writes the round's anonymised project vote and winners as a pabulib file
@@ -50,6 +51,7 @@ from budgeting.engine.registry import (
 from budgeting.results import publish
 
 RECORDED = "recorded"
+ROUND_MOVES = {"open": "open", "close": "closed", "publish": "published"}
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]+/0*[1-9][0-9]*")
 
 
@@ -88,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(
-        required=True, metavar="{select,aggregate,rules,results,export,verify-audit}"
+        required=True, metavar="{select,aggregate,rules,results,export,verify-audit,round}"
     )
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
@@ -130,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
     verify.add_argument("--head", help="the head published with the results, SEQ:HASH")
     verify.set_defaults(command=_verify_audit_command)
+
+    moves = commands.add_parser("round", help="open, close or publish a round (app stopped)")
+    moves.add_argument("action", choices=tuple(ROUND_MOVES))
+    moves.add_argument("--round", required=True, dest="round_id", help="e.g. riverside-2027")
+    moves.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
+    moves.add_argument("--officer", help="who is doing it, for the audit log")
+    moves.set_defaults(command=_round_command)
     return parser
 
 
@@ -379,6 +388,30 @@ def _verify_audit_command(args: argparse.Namespace) -> str:
         + notes
     )
     raise ValueError("audit log broken: the problems are listed above")
+
+
+def _round_command(args: argparse.Namespace) -> str:
+    """Move a round on (the store checks the move and, to open, the round's settings:
+    ``budgeting.engine.readiness``). It writes, so the app must not hold the file."""
+    import duckdb
+
+    from budgeting import store
+
+    path = store.database_path(args.db)
+    if not Path(path).is_file():
+        raise ValueError(f"there is no database file at {path}")
+    try:
+        conn = store.connect(path)
+    except duckdb.Error:
+        raise ValueError(
+            f"cannot write {path}: another process has it open (stop the app)"
+        ) from None
+    try:
+        status = ROUND_MOVES[args.action]
+        store.update_round(conn, args.round_id, actor=args.officer, status=status)
+    finally:
+        conn.close()
+    return f"Round {args.round_id} is now {status}.\n"
 
 
 def _from_store(path: str | None, read: Callable[[Any, ModuleType], Any]) -> Any:

@@ -179,3 +179,31 @@ def test_the_command_line_reads_a_database_and_never_writes_one(tmp_path: Path) 
     assert locked.stderr.startswith(f"error: cannot read {path}")
     assert "stop the app or read a copy of the file" in locked.stderr
     assert len(locked.stderr.splitlines()) == 1
+
+
+def test_the_command_line_opens_closes_and_publishes_and_says_why_not(tmp_path: Path) -> None:
+    path = str(tmp_path / "budget.duckdb")
+    connection = store.connect(path)
+    ready = voted_round(connection)
+    store.update_round(connection, ready, status="closed")
+    empty = store.create_round(
+        connection, name="Empty", service_budget=Fraction(1), project_budget=Fraction(1)
+    )
+    connection.close()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "budgeting", "round", *args, "--db", path]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+    not_ready = run("open", "--round", empty)
+    assert not_ready.returncode == 1
+    assert not_ready.stderr.startswith("error: the round cannot open: ")
+    assert "at least one service" in not_ready.stderr and len(not_ready.stderr.splitlines()) == 1
+    backwards = run("open", "--round", ready)
+    assert "cannot go from closed to open" in backwards.stderr
+    published = run("publish", "--round", ready, "--officer", "alice")
+    assert published.stdout == f"Round {ready} is now published.\n"
+    connection = store.connect(path)
+    assert store.get_round(connection, ready).status == "published"
+    assert store.audit_log(connection, ready)[-1].details["actor"] == "alice"
+    connection.close()
