@@ -180,14 +180,18 @@ def test_aggregate_csv(tmp_path: Path) -> None:
         (("select",), 2, "required"),
         (("frobnicate",), 2, "invalid choice"),
         (
-            ("select", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "greedy")
-            + ("--threshold", "9" * 400),
+            (
+                *("select", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "greedy"),
+                *("--threshold", "9" * 400),
+            ),
             2,
             "too large",
         ),
         (
-            ("aggregate", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "mean")
-            + ("--budget", "\u0661\u0660\u0660"),
+            (
+                *("aggregate", PABULIB_DIR / "Netherlands_Assen_2024.pb", "--rule", "mean"),
+                *("--budget", "\u0661\u0660\u0660"),
+            ),
             2,
             "is not a non-negative number",
         ),

@@ -148,7 +148,7 @@ def test_services_cannot_be_replaced_once_ballots_exist(conn):
 
 
 def test_amounts_too_large_for_the_database_are_refused_in_words(conn):
-    with pytest.raises(store.StoreError, match="service_budget: .* is too large"):
+    with pytest.raises(store.StoreError, match=r"service_budget: .* is too large"):
         store.create_round(conn, name="Ward", service_budget=Fraction(10**30))
     round_id = store.create_round(conn, name="Ward", **READY)
     huge = "99,999,999,999,999,999"
