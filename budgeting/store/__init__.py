@@ -4,7 +4,7 @@ Modules, each importing only those listed before it (no cycles, no imports insid
 functions): ``models``, ``money``, ``validation`` and ``connection`` (opening, migrations,
 transactions); ``audit`` (appending to and reading the hash-chained log); ``codes`` and
 ``rounds``; ``queries`` (reading ballots back and the projector's aggregates);
-``integrity`` (ballot digests and ``verify_audit_log``); ``ballots`` (validating and
+``integrity`` (checking the log and what it vouches for); ``ballots`` (validating and
 writing ballots); ``csv_import``. The demo round lives outside the store, in
 ``budgeting.demo``, and uses only this public API.
 
@@ -30,6 +30,9 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         project_scores: dict[project_id, int], superseded: bool
     ProjectorSnapshot (dataclass): ballot_count, mean_allocation, project_totals, paper_count
     AuditEntry (dataclass): seq, round_id, at, kind, details: dict, prev_hash, hash
+    AuditHead (dataclass): seq, hash; str() is "SEQ:HASH", AuditHead.parse(text) reads it
+    AuditReport (dataclass): entries, head: AuditHead | None, anchored: bool,
+        problems: list[str], notes: list[str] (what could not be checked, and why)
 
     create_round(conn, **fields) -> str                      # returns round id; audited
     get_round(conn, round_id) -> Round | None
@@ -62,13 +65,19 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     current_ballots(conn, round_id) -> list[StoredBallot]
     projector_snapshot(conn, round_id) -> ProjectorSnapshot
     audit_log(conn, round_id=None) -> list[AuditEntry]      # append-only, hash-chained
-    verify_audit_log(conn) -> list[str]                      # problems; empty when intact
+    audit_head(conn) -> AuditHead | None                     # the newest entry, to publish
+    audit_report(conn, *, key=None, head=None) -> AuditReport
+        # the chain, then rounds, services, projects, voter codes, ballots and their rows
+        # compared with what the log recorded, each difference named; key: the audit key
+        # (default BUDGET_AUDIT_KEY_FILE, else BUDGET_AUDIT_KEY; entries written while one
+        # is set are sealed with HMAC-SHA256 under it); head: the published "SEQ:HASH"
+    verify_audit_log(conn, *, key=None, head=None) -> list[str]  # problems; empty if intact
 
 Errors: StoreError (a ValueError with a readable message), its subclasses BallotRejected
 (``.problems``: each has ``.field`` and ``.message(language)``) and CsvImportError.
 """
 
-from budgeting.store.audit import audit_log
+from budgeting.store.audit import AuditHead, audit_head, audit_log
 from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
 from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
 from budgeting.store.connection import connect, schema_version
@@ -80,7 +89,7 @@ from budgeting.store.csv_import import (
     parse_projects_csv,
     parse_services_csv,
 )
-from budgeting.store.integrity import verify_audit_log
+from budgeting.store.integrity import AuditReport, audit_report, verify_audit_log
 from budgeting.store.models import (
     AuditEntry,
     BallotRejected,
@@ -116,6 +125,8 @@ from budgeting.store.rounds import (
 __all__ = [
     "BALLOT_FIELDS",
     "AuditEntry",
+    "AuditHead",
+    "AuditReport",
     "BallotInput",
     "BallotRejected",
     "CsvImportError",
@@ -128,7 +139,9 @@ __all__ = [
     "StoreProblem",
     "StoredBallot",
     "add_voter_codes",
+    "audit_head",
     "audit_log",
+    "audit_report",
     "ballot_by_receipt",
     "ballot_count",
     "connect",

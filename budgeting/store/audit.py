@@ -1,38 +1,125 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, hash-chained audit log, anchored by a key kept outside the database.
 
-Every ballot, supersession, round change, import and code issue appends one entry. An
-entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON
-(sequence number, round, time, kind, details), so editing, deleting or reordering any
-entry breaks every later link. This module only appends and reads; checking the chain and
-the ballots it vouches for is ``budgeting.store.integrity``.
+Every ballot, supersession, round change, import and code issue appends one entry, in the
+transaction that makes the change, recording what the changed rows hold afterwards
+(``budgeting.store.integrity`` lists what each kind of entry vouches for). An entry's hash
+covers the previous entry's hash and the entry's own canonical JSON (sequence number,
+round, time, kind, details), so editing, deleting or reordering any entry breaks every
+later link.
+
+Anyone who can write the database could recompute a plain chain, so while an audit key is
+configured entries are sealed with HMAC-SHA256 under it instead of SHA-256, and record the
+key's fingerprint in ``key_id`` (NULL: plain SHA-256, as before migration 002). The key
+lives outside the database: the file named by ``BUDGET_AUDIT_KEY_FILE``, else the
+``BUDGET_AUDIT_KEY`` environment variable (at least 16 characters), read on every append;
+a key file that cannot be read stops writes rather than letting unsealed entries through.
+Cutting entries off the end of the log leaves a shorter chain that is still sound: the
+head (``audit_head``, written ``SEQ:HASH``), which officers publish with the results,
+catches that. This module only appends and reads; checking is
+``budgeting.store.integrity``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import re
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from budgeting.store.connection import insert_rows, read_cursor, utc_now
-from budgeting.store.models import AuditEntry
+from budgeting.store.models import AuditEntry, StoreError
 
 GENESIS_HASH = "0" * 64
+KEY_FILE_ENV = "BUDGET_AUDIT_KEY_FILE"
+KEY_ENV = "BUDGET_AUDIT_KEY"
+MIN_KEY_LENGTH = 16
+_HEAD = re.compile(r"(\d+):([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The newest entry of the log, as officers publish it with the results: ``SEQ:HASH``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> AuditHead:
+        """``"812:3fa4…"`` (the full 64 hex digits) -> ``AuditHead``; ``StoreError`` if not."""
+        match = _HEAD.fullmatch(text.strip().lower())
+        if match is None:
+            raise StoreError(
+                f"an audit head is SEQ:HASH (the entry's number, a colon and its 64 hex "
+                f"digits), not {text!r}"
+            )
+        return cls(int(match[1]), match[2])
+
+
+def audit_key(key: str | bytes | None = None) -> bytes | None:
+    """``key`` as bytes, else the configured audit key, else ``None`` (none configured).
+
+    ``StoreError`` when a key is shorter than 16 characters or the key file is unreadable.
+    """
+    if key is not None:
+        return _checked_key(key if isinstance(key, bytes) else key.encode("utf-8"), "an audit key")
+    path = os.environ.get(KEY_FILE_ENV)
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise StoreError(f"cannot read the audit key file {path}: {reason}") from None
+        return _checked_key(text.strip().encode("utf-8"), f"the audit key file {path}")
+    text = os.environ.get(KEY_ENV, "")
+    return _checked_key(text.encode("utf-8"), KEY_ENV) if text else None
+
+
+def _checked_key(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_LENGTH:
+        raise StoreError(f"{where} must hold at least {MIN_KEY_LENGTH} characters")
+    return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """What an entry records of the key that sealed it: tells keys apart, reveals nothing."""
+    return hmac.new(key, b"budget-together audit key", hashlib.sha256).hexdigest()[:16]
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same value always gives the same text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(
-    prev_hash: str, seq: int, round_id: str | None, at: datetime, kind: str, details: str
+    prev_hash: str,
+    seq: int,
+    round_id: str | None,
+    at: datetime,
+    kind: str,
+    details: str,
+    key: bytes | None = None,
 ) -> str:
-    """The hash that links an entry to its predecessor."""
-    body = canonical_json([seq, round_id, at.isoformat(), kind, details])
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    """The hash that links an entry to its predecessor: HMAC-SHA256 under ``key``, else
+    plain SHA-256."""
+    message = (prev_hash + canonical_json([seq, round_id, at.isoformat(), kind, details])).encode(
+        "utf-8"
+    )
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _last_link(cursor: duckdb.DuckDBPyConnection) -> tuple[int, str]:
@@ -56,21 +143,21 @@ def append_entries(
 ) -> list[AuditEntry]:
     """Append (kind, details, time) entries, in order, inside the caller's write transaction."""
     seq, prev_hash = _last_link(cursor)
-    appended = []
+    key = audit_key()
+    key_id = key_fingerprint(key) if key is not None else None
+    appended, rows = [], []
     for kind, details, at in entries:
         seq += 1
         details_json = canonical_json(details)
-        digest = entry_hash(prev_hash, seq, round_id, at, kind, details_json)
+        digest = entry_hash(prev_hash, seq, round_id, at, kind, details_json, key)
         appended.append(AuditEntry(seq, round_id, at, kind, details, prev_hash, digest))
+        rows.append((seq, round_id, at, kind, details_json, prev_hash, digest, key_id))
         prev_hash = digest
     insert_rows(
         cursor,
         "audit_log",
-        ("seq", "round_id", "logged_at", "kind", "details", "prev_hash", "hash"),
-        [
-            (e.seq, e.round_id, e.at, e.kind, canonical_json(e.details), e.prev_hash, e.hash)
-            for e in appended
-        ],
+        ("seq", "round_id", "logged_at", "kind", "details", "prev_hash", "hash", "key_id"),
+        rows,
     )
     return appended
 
@@ -80,6 +167,14 @@ def append_entry(
 ) -> AuditEntry:
     """Append one entry, stamped now, inside the caller's write transaction."""
     return append_entries(cursor, round_id, [(kind, details, utc_now())])[0]
+
+
+def audit_head(conn: duckdb.DuckDBPyConnection) -> AuditHead | None:
+    """The newest entry's sequence number and hash (``None`` for an empty log): officers
+    publish it with the results, and verification given it detects entries cut off the end."""
+    with read_cursor(conn) as cursor:
+        seq, digest = _last_link(cursor)
+    return AuditHead(seq, digest) if seq else None
 
 
 def audit_log(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> list[AuditEntry]:

@@ -19,7 +19,7 @@ import duckdb
 from budgeting.store.audit import append_entries
 from budgeting.store.codes import CODE_ALPHABET, CodeHasher, known_code_hashes, round_salt
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
-from budgeting.store.integrity import ballot_digest
+from budgeting.store.integrity import ballot_content, ballot_digest, ballot_parts
 from budgeting.store.models import (
     CHANNELS,
     BallotRejected,
@@ -88,7 +88,8 @@ class BallotChecker:
         problems: list[Problem] = []
         if ballot.channel not in CHANNELS:
             problems.append(StoreProblem("channel", "store.channel_unknown"))
-        if self.round_.code_mode == "codes" and ballot.channel == "web" and not ballot.code:
+        code_hash = self.code_hash(ballot.code)  # None when blank once normalised ("-", "  ")
+        if self.round_.code_mode == "codes" and ballot.channel == "web" and code_hash is None:
             problems.append(StoreProblem("code", "store.code_required"))
         amounts, scores, ballot_problems = parse_ballot(
             self.round_, self.services, self.projects, ballot.allocation, ballot.project_scores
@@ -100,7 +101,7 @@ class BallotChecker:
             allocation={service_id: to_minor(amount) for service_id, amount in amounts.items()},
             scores=scores,
             channel=cast(Channel, ballot.channel),  # one of CHANNELS: checked above
-            code_hash=self.code_hash(ballot.code),
+            code_hash=code_hash,
             area=ballot.area or None,
             age_band=ballot.age_band or None,
             submitted_at=_naive_utc(ballot.submitted_at),
@@ -186,7 +187,7 @@ def _write(
             audit.append(("ballot_superseded", {"ballot_id": earlier, "by": ballot_id}, at))
         if ballot.code_hash:
             previous[ballot.code_hash] = ballot_id
-        digest = ballot_digest(
+        content = ballot_content(
             round_id,
             receipt,
             ballot.channel,
@@ -204,7 +205,8 @@ def _write(
                     "ballot_id": ballot_id,
                     "receipt": receipt,
                     "channel": ballot.channel,
-                    "digest": digest,
+                    "digest": ballot_digest(content),
+                    "parts": ballot_parts(content),
                 },
                 at,
             )

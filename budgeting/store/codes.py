@@ -3,7 +3,12 @@
 Each round has its own random salt; a code's hash is scrypt(normalised code, round salt).
 One salt per round (rather than per code) lets a submitted code be found by its hash with
 one scrypt computation. Codes are normalised before hashing (upper case, spaces and
-hyphens removed), so ``abcd efgh`` and ``ABCD-EFGH`` are the same code.
+hyphens removed), so ``abcd efgh`` and ``ABCD-EFGH`` are the same code; a code that
+normalises to nothing is no code at all.
+
+Each issue is audited with the round's code rows as they stand afterwards: their count and
+a digest of every row (``code_records``), which ``budgeting.store.integrity`` compares with
+the table.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 import duckdb
 
@@ -89,6 +95,30 @@ def known_code_hashes(
     }
 
 
+def code_records(
+    cursor: duckdb.DuckDBPyConnection, round_id: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each round's voter code rows (or one round's) as the log records them: how many,
+    and a SHA-256 over every row (hash and issue time) in hash order."""
+    rows = cursor.execute(
+        "SELECT round_id, code_hash, issued_at FROM voter_codes"
+        + (" WHERE round_id = ?" if round_id is not None else "")
+        + " ORDER BY round_id, code_hash",
+        [] if round_id is None else [round_id],
+    ).fetchall()
+    lines: dict[str, list[str]] = {}
+    for rid, code_hash, issued_at in rows:
+        lines.setdefault(rid, []).append(f"{code_hash} {issued_at.isoformat()}\n")
+    return {rid: _codes_record(round_lines) for rid, round_lines in lines.items()}
+
+
+def _codes_record(lines: list[str]) -> dict[str, Any]:
+    return {"count": len(lines), "digest": hashlib.sha256("".join(lines).encode()).hexdigest()}
+
+
+NO_CODES = _codes_record([])
+
+
 def _store_code_hashes(
     conn: duckdb.DuckDBPyConnection, round_id: str, hashes: list[str], source: str
 ) -> None:
@@ -103,7 +133,16 @@ def _store_code_hashes(
             ("round_id", "code_hash", "issued_at"),
             [(round_id, code_hash, now) for code_hash in hashes if code_hash not in known],
         )
-        append_entry(cursor, round_id, "codes_issued", {"count": len(hashes), "source": source})
+        append_entry(
+            cursor,
+            round_id,
+            "codes_issued",
+            {
+                "count": len(hashes),
+                "source": source,
+                "codes": code_records(cursor, round_id).get(round_id, NO_CODES),
+            },
+        )
 
 
 def issue_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, count: int) -> list[str]:

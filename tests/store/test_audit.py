@@ -11,8 +11,8 @@ from budgeting import store
 from tests.store.conftest import BALANCED, raw_rows
 
 
-@pytest.fixture
-def voted(conn, round_id):
+def cast_votes(conn, round_id):
+    """Three coded web ballots; CODE-001 then votes again (a supersession)."""
     for number in range(1, 4):
         store.submit_ballot(
             conn, round_id, allocation=BALANCED, project_scores={"A": 1}, code=f"CODE-{number:03d}"
@@ -20,6 +20,11 @@ def voted(conn, round_id):
     store.submit_ballot(
         conn, round_id, allocation=BALANCED, project_scores={"B": 1}, code="CODE-001"
     )
+
+
+@pytest.fixture
+def voted(conn, round_id):
+    cast_votes(conn, round_id)
     return round_id
 
 
