@@ -5,7 +5,8 @@ functions): ``models``, ``money``, ``validation`` and ``connection`` (opening, m
 transactions); ``audit`` (appending to and reading the hash-chained log); ``codes`` and
 ``rounds``; ``queries`` (reading ballots back and the projector's aggregates);
 ``integrity`` (checking the log and what it vouches for); ``ballots`` (validating and
-writing ballots); ``csv_import``. The demo round lives outside the store, in
+writing ballots); ``csv_import``; ``attempts`` (failed sign-ins and voter codes, and the
+delays that slow guessing). The demo round lives outside the store, in
 ``budgeting.demo``, and uses only this public API.
 
 Public API (every function takes an open connection first; each opens its own cursor and
@@ -72,11 +73,24 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         # (default BUDGET_AUDIT_KEY_FILE, else BUDGET_AUDIT_KEY; entries written while one
         # is set are sealed with HMAC-SHA256 under it); head: the published "SEQ:HASH"
     verify_audit_log(conn, *, key=None, head=None) -> list[str]  # problems; empty if intact
+    attempt_wait(conn, keys, *, now=None) -> timedelta       # zero: an attempt may be checked
+    record_failure(conn, keys, *, round_id=None, now=None) -> timedelta  # the wait it starts;
+        # keys are (scope, subject): scopes "officer", "officer_client", "code_session",
+        # "code_client"; each delay that starts is audited ("attempts_delayed")
+    record_success(conn, keys) -> None                       # forgets those keys' failures
+    attempt_delays(conn, *, now=None) -> list[AttemptDelay]  # delays of the last hour
 
 Errors: StoreError (a ValueError with a readable message), its subclasses BallotRejected
 (``.problems``: each has ``.field`` and ``.message(language)``) and CsvImportError.
 """
 
+from budgeting.store.attempts import (
+    AttemptDelay,
+    attempt_delays,
+    attempt_wait,
+    record_failure,
+    record_success,
+)
 from budgeting.store.audit import AuditHead, audit_head, audit_log
 from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
 from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
@@ -124,6 +138,7 @@ from budgeting.store.rounds import (
 
 __all__ = [
     "BALLOT_FIELDS",
+    "AttemptDelay",
     "AuditEntry",
     "AuditHead",
     "AuditReport",
@@ -139,6 +154,8 @@ __all__ = [
     "StoreProblem",
     "StoredBallot",
     "add_voter_codes",
+    "attempt_delays",
+    "attempt_wait",
     "audit_head",
     "audit_log",
     "audit_report",
@@ -160,6 +177,8 @@ __all__ = [
     "parse_projects_csv",
     "parse_services_csv",
     "projector_snapshot",
+    "record_failure",
+    "record_success",
     "replace_projects",
     "replace_services",
     "schema_version",
