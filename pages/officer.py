@@ -8,6 +8,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.ui import auth, layout, state
+from budgeting.ui.markdown import literal
 
 OFFICER_KEY = "signed_in_officer"
 
@@ -27,6 +28,17 @@ def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
                 st.session_state[OFFICER_KEY] = name.strip()
                 st.rerun()
             st.error(t("officer.wrong_password"), icon=":material/error:")
+
+
+def change_round(conn, round_id: str, officer: str, **changes) -> None:
+    """Apply an officer's change, or show the store's reason for refusing it (a round that
+    is not ready to open, say) instead of a traceback."""
+    try:
+        store.update_round(conn, round_id, actor=officer, **changes)
+    except store.StoreError as refused:
+        st.error(literal(str(refused)), icon=":material/error:")
+        return
+    st.rerun()
 
 
 def round_controls(conn, t, officer: str) -> None:
@@ -57,11 +69,10 @@ def round_controls(conn, t, officer: str) -> None:
     if open_column.button(
         t("officer.open_round"),
         key="open_round",
-        disabled=voting_round.status == "open",
+        disabled=voting_round.status != "draft",  # rounds move one way: draft, open, closed
         width="stretch",
     ):
-        store.update_round(conn, voting_round.id, actor=officer, status="open")
-        st.rerun()
+        change_round(conn, voting_round.id, officer, status="open")
     if close_column.button(
         t("officer.close_round"),
         key="close_round",
@@ -69,8 +80,7 @@ def round_controls(conn, t, officer: str) -> None:
         width="stretch",
         type="primary",
     ):
-        store.update_round(conn, voting_round.id, actor=officer, status="closed")
-        st.rerun()
+        change_round(conn, voting_round.id, officer, status="closed")
     hide = st.toggle(
         t("officer.hide_results"),
         value=voting_round.hide_results_until_close,
@@ -78,8 +88,7 @@ def round_controls(conn, t, officer: str) -> None:
     )
     st.caption(t("officer.hide_results_help"))
     if hide != voting_round.hide_results_until_close:
-        store.update_round(conn, voting_round.id, actor=officer, hide_results_until_close=hide)
-        st.rerun()
+        change_round(conn, voting_round.id, officer, hide_results_until_close=hide)
     round_query = {"round": voting_round.id}
     st.page_link("pages/results.py", label=t("officer.projector_link"), query_params=round_query)
     st.page_link("pages/vote.py", label=t("officer.vote_link"), query_params=round_query)

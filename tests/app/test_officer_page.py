@@ -54,11 +54,21 @@ def test_officer_hides_results_and_closes_the_round(open_page, conn):
 
     app.button(key="close_round").click().run()
     assert store.get_round(conn, DEMO_ROUND_ID).status == "closed"
-    app.button(key="open_round").click().run()
-    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
+    assert app.button(key="open_round").disabled  # rounds move one way: no reopening
     changes = [e for e in store.audit_log(conn, DEMO_ROUND_ID) if e.kind == "round_changed"]
-    assert len(changes) >= 3
-    assert {entry.details["actor"] for entry in changes[-3:]} == {"demo"}
+    assert len(changes) >= 2
+    assert {entry.details["actor"] for entry in changes[-2:]} == {"demo"}
+
+
+def test_a_round_that_cannot_open_says_why(open_page, conn):
+    bare = store.create_round(conn, name="Northbank 2027")
+    app = sign_in(
+        open_page("pages/officer.py", secrets=DEMO_MODE, round=bare), "demo", "demo-officer"
+    )
+    app.button(key="open_round").click().run()
+    assert not app.exception
+    assert store.get_round(conn, bare).status == "draft"
+    assert any("cannot open" in e.value for e in app.error)
 
 
 def test_sign_out(open_page):
@@ -72,9 +82,9 @@ def test_round_in_the_address_is_the_one_controlled(open_page, conn):
     app = open_page("pages/officer.py", secrets=DEMO_MODE, round=other)
     app = sign_in(app, "demo", auth.DEMO_PASSWORD)
     assert app.selectbox(key="round_id").value == other
-    app.button(key="open_round").click().run()
-    assert store.get_round(conn, other).status == "open"
-    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
+    app.toggle(key=f"hide_results_{other}").set_value(True).run()
+    assert store.get_round(conn, other).hide_results_until_close
+    assert not store.get_round(conn, DEMO_ROUND_ID).hide_results_until_close
     app.selectbox(key="round_id").select(DEMO_ROUND_ID).run()
     assert app.query_params["round"] == DEMO_ROUND_ID
 

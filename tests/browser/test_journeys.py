@@ -199,8 +199,8 @@ def test_officer_hides_results_then_closes_the_round(
     assert smallest >= MIN_PROJECTOR_TEXT_PX, f"{sample!r} is {smallest} px"
     projector.screenshot(path=screenshots / "results-closed-projector.png")
 
-    officer.get_by_role("button", name="Open voting").click()
-    expect(officer.get_by_text("Status: open for voting")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(officer.get_by_text("Status: closed")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(officer.get_by_role("button", name="Open voting")).to_be_disabled()  # one way
     projector_context.close()
     officer_context.close()
 
