@@ -1,13 +1,19 @@
-"""Budget Together: the router. Declares the pages and the shared page settings only.
+"""Budget Together: the router. Declares the pages and the shared page settings, and tells
+the server log about the officers' configuration.
 
 pandas and plotly are imported here, before any page runs: with ``runner.fastReruns`` a
 rerun can start while a previous run is still importing them, and a half-imported module
 fails in confusing ways.
+
+A problem with the officers' configuration (or demo mode) goes to the server log on the
+first visit.
 """
 
 import pandas  # noqa: F401  (imported early on purpose, see above)
 import plotly.graph_objects  # noqa: F401  (imported early on purpose, see above)
 import streamlit as st
+
+from budgeting.ui import auth
 
 st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
 
@@ -18,4 +24,6 @@ PAGES = [
     st.Page("pages/officer.py", title="Round controls", url_path="officer"),
 ]
 
-st.navigation(PAGES, position="hidden").run()
+page = st.navigation(PAGES, position="hidden")
+auth.log_settings(auth.officer_settings())
+page.run()

@@ -1,6 +1,9 @@
 """Round controls (/officer): officers sign in, open or close a round, and choose whether
 the projector hides live results until the round closes. ``?round=`` picks the round shown
-first (kept in the address as the officer switches rounds)."""
+first (kept in the address as the officer switches rounds).
+
+Who may sign in comes from the secrets; with anything wrong there nobody can, and the page
+says what (never a fallback to demo mode)."""
 
 from collections import Counter
 
@@ -13,13 +16,15 @@ from budgeting.ui.markdown import literal
 OFFICER_KEY = "signed_in_officer"
 
 
-def sign_in_form(t, officers: dict[str, str], demo_mode: bool) -> None:
+def configuration_problems(t, settings: auth.OfficerSettings) -> None:
+    """What is wrong with the officers' configuration; nobody can sign in meanwhile."""
+    lines = [t("officer.config.nobody")]
+    lines += [f"- {problem.message(language)}" for problem in settings.problems]
+    st.error("\n".join(lines), icon=":material/lock:")
+
+
+def sign_in_form(t, officers) -> None:
     st.header(t("officer.sign_in"), anchor=False)
-    if demo_mode:
-        st.warning(
-            t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD),
-            icon=":material/science:",
-        )
     with st.form("sign_in"):
         name = st.text_input(t("officer.name"), key="officer_name")
         password = st.text_input(t("officer.password"), type="password", key="officer_password")
@@ -95,13 +100,24 @@ def round_controls(conn, t, officer: str) -> None:
 
 
 layout.resident_style()
-t = state.translator(state.language_switch())
+language = state.language_switch()
+t = state.translator(language)
 conn = state.connection()
 st.title(t("officer.title"), anchor=False)
-officers, demo_mode = auth.officer_hashes(state.secret("officers"))
+settings = auth.officer_settings()
+auth.log_settings(settings)  # also here: a first visit straight to /officer skips app.py
+if settings.demo:
+    st.warning(
+        t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD),
+        icon=":material/science:",
+    )
+if settings.problems:
+    st.session_state.pop(OFFICER_KEY, None)
+    configuration_problems(t, settings)
+    st.stop()
 signed_in = st.session_state.get(OFFICER_KEY)
-if signed_in not in officers:
-    sign_in_form(t, officers, demo_mode)
+if signed_in not in settings.officers:
+    sign_in_form(t, settings.officers)
     st.stop()
 
 st.write(t("officer.signed_in_as", name=signed_in))

@@ -1,14 +1,45 @@
-"""Round controls (/officer): sign-in against scrypt hashes in the secrets, and the
-controls the projector depends on."""
+"""Round controls (/officer): sign-in against scrypt hashes in the secrets (demo mode only
+when asked for, never on a broken secrets file), and the controls the projector depends on."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit
+from streamlit.runtime.secrets import Secrets
+from streamlit.testing.v1.util import patch_config_options
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.ui import auth
 
-OFFICERS = {"officers": {"alice": auth.hash_password("river-2027")}}
-DEMO_MODE = {"officers": {}}
+ALICE_HASH = auth.hash_password("river-2027")
+OFFICERS = {"officers": {"alice": ALICE_HASH}}
+DEMO_MODE = {"demo": True}
+TEXT_ELEMENTS = ("title", "header", "markdown", "caption", "error", "warning", "info", "success")
+
+
+@pytest.fixture
+def secrets_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The secrets file the app under test reads (absent until the test writes it), read
+    by a fresh ``st.secrets`` as ``streamlit run`` would."""
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    path.parent.mkdir()
+    monkeypatch.setattr(streamlit, "secrets", Secrets())
+    monkeypatch.delenv("BUDGET_DEMO", raising=False)
+    with patch_config_options({"secrets.files": [str(path)]}):
+        yield path
+
+
+def shown(app) -> str:
+    """Every text on the page."""
+    return "\n".join(str(e.value) for kind in TEXT_ELEMENTS for e in getattr(app, kind))
+
+
+def sign_in_form_shown(app) -> bool:
+    return any(t.key == "officer_name" for t in app.text_input)
 
 
 def sign_in(app, name: str, password: str):
@@ -45,6 +76,53 @@ def test_demo_mode_says_so_and_takes_the_documented_password(open_page):
     assert not signed_in(app)
     sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
     assert signed_in(app)
+    assert any("Demo mode" in w.value for w in app.warning)  # on every officer page
+
+
+BROKEN_SECRETS = {
+    "missing file": (None, [".streamlit/secrets.toml", "python -m budgeting.ui.auth"]),
+    "syntax error": (f'[officers]\nalice = "{ALICE_HASH}\n', ["cannot be read", "line 2"]),
+    "misspelt table": (f'[officer]\nalice = "{ALICE_HASH}"\n', ["[officer]", "[officers]"]),
+    "empty table": ("[officers]\n", ["lists no officers"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_SECRETS))
+def test_a_broken_secrets_file_lets_nobody_sign_in_and_says_why(open_page, secrets_file, case):
+    text, reasons = BROKEN_SECRETS[case]
+    if text is not None:
+        secrets_file.write_text(text, encoding="utf-8")
+    app = open_page("pages/officer.py")
+    assert not app.exception
+    errors = "\n".join(e.value for e in app.error)
+    for reason in reasons:
+        assert reason in errors
+    assert "nobody can sign in" in errors.lower()
+    assert auth.DEMO_PASSWORD not in shown(app)
+    assert not any("Demo mode" in w.value for w in app.warning)
+    assert not sign_in_form_shown(app)
+    assert str(secrets_file.parent) not in shown(app)
+
+
+def test_a_good_secrets_file_signs_in_its_officers_only(open_page, secrets_file):
+    secrets_file.write_text(f'[officers]\nalice = "{ALICE_HASH}"\n', encoding="utf-8")
+    app = open_page("pages/officer.py")
+    assert not app.error and auth.DEMO_PASSWORD not in shown(app)
+    assert not signed_in(sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD))
+    assert signed_in(sign_in(app, "alice", "river-2027"))
+
+
+@pytest.mark.parametrize("how", ["environment", "secrets file"])
+def test_demo_mode_when_asked_for(open_page, secrets_file, monkeypatch, how):
+    if how == "environment":
+        monkeypatch.setenv("BUDGET_DEMO", "1")
+    else:
+        secrets_file.write_text("demo = true\n", encoding="utf-8")
+    app = open_page("pages/officer.py")
+    assert not app.error
+    assert any(auth.DEMO_PASSWORD in w.value for w in app.warning)
+    assert signed_in(sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD))
+    assert any("Demo mode" in w.value for w in app.warning)
 
 
 def test_officer_hides_results_and_closes_the_round(open_page, conn):

@@ -145,7 +145,7 @@ def app_url(
     conn.close()
     port = free_port()
     log = workdir / "streamlit.log"
-    environment = {**os.environ, "BUDGET_DB": str(database)}
+    environment = {**os.environ, "BUDGET_DB": str(database), "BUDGET_DEMO": "1"}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
