@@ -3,7 +3,8 @@ the projector hides live results until the round closes. ``?round=`` picks the r
 first (kept in the address as the officer switches rounds).
 
 Who may sign in comes from the secrets; with anything wrong there nobody can, and the page
-says what (never a fallback to demo mode)."""
+says what (never a fallback to demo mode). Guessing is slowed down per name and per client,
+and officers see who is on hold."""
 
 from collections import Counter
 
@@ -23,16 +24,46 @@ def configuration_problems(t, settings: auth.OfficerSettings) -> None:
     st.error("\n".join(lines), icon=":material/lock:")
 
 
-def sign_in_form(t, officers) -> None:
+def sign_in_form(conn, t, officers) -> None:
     st.header(t("officer.sign_in"), anchor=False)
     with st.form("sign_in"):
         name = st.text_input(t("officer.name"), key="officer_name")
         password = st.text_input(t("officer.password"), type="password", key="officer_password")
         if st.form_submit_button(t("officer.sign_in_button"), type="primary"):
-            if auth.check_sign_in(name, password, officers):
+            result = auth.sign_in(
+                conn, name, password, officers, client=state.client_id(), now=state.now()
+            )
+            if result.signed_in:
                 st.session_state[OFFICER_KEY] = name.strip()
                 st.rerun()
-            st.error(t("officer.wrong_password"), icon=":material/error:")
+            if result.checked:
+                st.error(t("officer.wrong_password"), icon=":material/error:")
+            if result.wait:
+                st.error(
+                    t("officer.wait", wait=state.wait_text(result.wait)), icon=":material/timer:"
+                )
+
+
+def attempt_delays(conn, t) -> None:
+    """Who is on hold for wrong passwords or voter codes, and until when."""
+    st.subheader(t("officer.delays.heading"), anchor=False)
+    st.caption(t("officer.delays.help"))
+    delays = store.attempt_delays(conn, now=state.now())
+    if not delays:
+        st.write(t("officer.delays.none"))
+        return
+    st.dataframe(
+        [
+            {
+                t("officer.delays.who"): t(f"officer.delays.scope.{d.scope}", subject=d.subject),
+                t("officer.delays.failures"): d.failures,
+                t("officer.delays.until"): d.blocked_until.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+            for d in delays
+        ],
+        hide_index=True,
+        key="attempt_delays",
+    )
 
 
 def change_round(conn, round_id: str, officer: str, **changes) -> None:
@@ -117,7 +148,7 @@ if settings.problems:
     st.stop()
 signed_in = st.session_state.get(OFFICER_KEY)
 if signed_in not in settings.officers:
-    sign_in_form(t, settings.officers)
+    sign_in_form(conn, t, settings.officers)
     st.stop()
 
 st.write(t("officer.signed_in_as", name=signed_in))
@@ -125,3 +156,4 @@ if st.button(t("officer.sign_out"), key="sign_out"):
     st.session_state.pop(OFFICER_KEY, None)
     st.rerun()
 round_controls(conn, t, signed_in)
+attempt_delays(conn, t)

@@ -32,8 +32,12 @@ def voter_code_step() -> str | None:
     if not code:
         st.caption(t("vote.code.hint"))
         return None
-    if store.voter_code_status(conn, voting_round.id, code) != "valid":
+    status, wait = ballot_form.check_code(conn, voting_round.id, code)
+    if status == "unknown":
         st.error(t("vote.code.unknown"), icon=":material/error:")
+    if wait:
+        st.error(t("vote.code.wait", wait=state.wait_text(wait)), icon=":material/timer:")
+    if status != "valid":
         return None
     st.success(t("vote.code.accepted"), icon=":material/check_circle:")
     return code

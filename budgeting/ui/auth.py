@@ -27,14 +27,16 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import streamlit as st
 from streamlit import config
 
-from budgeting import i18n
+from budgeting import i18n, store
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -247,6 +249,38 @@ def check_sign_in(name: str, password: str, officers: Mapping[str, str]) -> bool
         verify_password(password, demo_officers()[DEMO_OFFICER])
         return False
     return verify_password(password, stored)
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """What came of a sign-in: signed in; refused unchecked because of a delay (``wait``
+    and not ``checked``); or a wrong name or password, which may itself start a delay."""
+
+    signed_in: bool
+    checked: bool
+    wait: timedelta = timedelta(0)
+
+
+def sign_in(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    password: str,
+    officers: Mapping[str, str],
+    *,
+    client: str,
+    now: datetime,
+) -> SignInResult:
+    """Check a sign-in, slowed down per name and per client: while either is waiting the
+    password is not checked at all. A success forgets both's failures."""
+    keys = [("officer", name.strip().casefold()), ("officer_client", client)]
+    wait = store.attempt_wait(conn, keys, now=now)
+    if wait:
+        return SignInResult(signed_in=False, checked=False, wait=wait)
+    if check_sign_in(name, password, officers):
+        store.record_success(conn, keys)
+        return SignInResult(signed_in=True, checked=True)
+    wait = store.record_failure(conn, keys, now=now)
+    return SignInResult(signed_in=False, checked=True, wait=wait)
 
 
 def main() -> None:

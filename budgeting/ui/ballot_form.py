@@ -9,6 +9,7 @@ for each project, ``voter_code`` and ``submit_ballot``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from fractions import Fraction
 
 import duckdb
@@ -16,7 +17,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.store.validation import ballot_problems
-from budgeting.ui import ballot
+from budgeting.ui import ballot, state
 
 CODE_KEY = "voter_code"
 SUBMIT_KEY = "submit_ballot"
@@ -24,6 +25,34 @@ LOADED_KEY = "ballot_loaded_for"
 PROBLEMS_KEY = "ballot_problems"
 RECEIPT_KEY = "ballot_receipt"
 ATTEMPT_KEY = "ballot_attempted"
+CODE_CHECKED_KEY = "voter_code_checked"
+
+
+def check_code(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> tuple[str, timedelta]:
+    """The code's status (``"valid"``, ``"unknown"``, or ``"wait"`` with how long).
+
+    Guessing is slowed down per session and per client address (``store.record_failure``):
+    while either is on hold the code is not checked at all. The last code checked is
+    remembered with its answer, so the page running again (any widget does that) neither
+    counts a mistyped code twice nor checks a good one again. A right code clears only the
+    session's failures: everyone holds one good code, so it must not reset the address's.
+    """
+    checked = (round_id, " ".join(code.split()).upper())
+    remembered = st.session_state.get(CODE_CHECKED_KEY)
+    if remembered is not None and remembered[0] == checked:
+        return remembered[1], timedelta(0)
+    session = ("code_session", state.session_id())
+    keys = [session, ("code_client", state.client_id())]
+    wait = store.attempt_wait(conn, keys, now=state.now())
+    if wait:
+        return "wait", wait
+    status = store.voter_code_status(conn, round_id, code)
+    if status == "valid":
+        store.record_success(conn, [session])
+    else:
+        wait = store.record_failure(conn, keys, round_id=round_id, now=state.now())
+    st.session_state[CODE_CHECKED_KEY] = (checked, status)
+    return status, wait
 
 
 def slider_key(service_id: str) -> str:

@@ -1,10 +1,14 @@
 """Per-server and per-visitor state shared by the pages: the database connection, the
-visitor's language and the round the page is about."""
+visitor's language, the round the page is about, and who is asking (the session and the
+client address that failed attempts are counted under) and when."""
 
 from __future__ import annotations
 
+import math
 import os
+import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -14,6 +18,7 @@ from budgeting import i18n, store
 from budgeting.demo import ensure_demo_round
 
 LANGUAGE_KEY = "lang"
+SESSION_KEY = "attempt_session"
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,6 +32,41 @@ def connection() -> duckdb.DuckDBPyConnection:
     """The server's one DuckDB connection (``BUDGET_DB`` or the default file), with the demo
     round created on first start. Each store call opens its own cursor on it."""
     return _connection_for(os.environ.get("BUDGET_DB"))
+
+
+def now() -> datetime:
+    """The current time as naive UTC, as the store keeps times. Tests replace it with a
+    clock they move by hand."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def session_id() -> str:
+    """A random id for this visitor's session (kept in the session state)."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = secrets.token_hex(8)
+    found: str = st.session_state[SESSION_KEY]
+    return found
+
+
+def client_address() -> str | None:
+    """The visitor's IP address; None on ``localhost`` and wherever Streamlit has none."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
+def client_id() -> str:
+    """Who failed attempts from this visitor are counted under: the IP address, else (on
+    ``localhost``, or behind a proxy on the same machine) this session."""
+    return client_address() or f"session {session_id()}"
+
+
+def wait_text(wait: timedelta) -> str:
+    """A wait as the pages show it: ``1 s``, ``45 s``, ``2 min 8 s``, ``15 min``."""
+    total = max(1, math.ceil(wait.total_seconds()))
+    minutes, seconds = divmod(total, 60)
+    if not minutes:
+        return f"{seconds} s"
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
 
 
 def language() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from budgeting import store
 from budgeting.demo import ensure_demo_round
+from budgeting.ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
@@ -59,3 +61,24 @@ def open_page(budget_db: str) -> Callable[..., AppTest]:
         return app.run()
 
     return open_
+
+
+class Clock:
+    """The time the app under test reads (``state.now``): it moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2027, 5, 1, 12, 0, 0)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A clock the test moves by hand, so delays are tested without sleeping."""
+    fake = Clock()
+    monkeypatch.setattr(state, "now", fake)
+    return fake

@@ -1,5 +1,6 @@
 """Round controls (/officer): sign-in against scrypt hashes in the secrets (demo mode only
-when asked for, never on a broken secrets file), and the controls the projector depends on."""
+when asked for, never on a broken secrets file), guessing slowed down, and the controls the
+projector depends on."""
 
 from __future__ import annotations
 
@@ -123,6 +124,56 @@ def test_demo_mode_when_asked_for(open_page, secrets_file, monkeypatch, how):
     assert any(auth.DEMO_PASSWORD in w.value for w in app.warning)
     assert signed_in(sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD))
     assert any("Demo mode" in w.value for w in app.warning)
+
+
+def waits(app) -> list[str]:
+    return [e.value for e in app.error if "Try again in" in e.value]
+
+
+def test_guessing_a_password_is_slowed_down_and_the_right_one_still_works(open_page, conn, clock):
+    app = open_page("pages/officer.py", secrets=OFFICERS)
+    for _ in range(5):
+        sign_in(app, "alice", "wrong")
+        assert any("do not match" in e.value for e in app.error)
+    # The fifth failure starts a delay: even the right password is refused until it ends.
+    sign_in(app, "alice", "river-2027")
+    assert not signed_in(app)
+    assert waits(app) == ["Too many wrong attempts. Try again in 1 s."]
+    # Another browser does not get round it: the delay is on the name.
+    elsewhere = sign_in(open_page("pages/officer.py", secrets=OFFICERS), "alice", "river-2027")
+    assert not signed_in(elsewhere) and waits(elsewhere)
+
+    clock.advance(1)
+    sign_in(app, "alice", "still wrong")
+    assert waits(app) == ["Too many wrong attempts. Try again in 2 s."]
+    clock.advance(1)
+    sign_in(app, "alice", "river-2027")
+    assert not signed_in(app) and waits(app) == ["Too many wrong attempts. Try again in 1 s."]
+    clock.advance(1)
+    sign_in(app, "alice", "river-2027")
+    assert signed_in(app)
+    delays = [e for e in store.audit_log(conn) if e.kind == "attempts_delayed"]
+    assert [(e.details["subject"], e.details["delay_seconds"]) for e in delays] == [
+        ("alice", 1),
+        ("alice", 2),
+    ]
+
+
+def test_officers_see_who_is_held_up(open_page, clock):
+    guesser = open_page("pages/officer.py", secrets=OFFICERS)
+    for _ in range(7):  # the last two come during the delay: refused, and not counted
+        sign_in(guesser, "Bob", "guess")
+    officer = sign_in(open_page("pages/officer.py", secrets=OFFICERS), "alice", "river-2027")
+    assert signed_in(officer)
+    rows = officer.dataframe[0].value.to_dict("records")
+    assert [list(row.values()) for row in rows] == [["Sign-ins as “bob”", 5, "2027-05-01 12:00:01"]]
+    clock.advance(3600)  # shown for an hour, though bob's wait was over in a second
+    officer.run()
+    assert len(officer.dataframe) == 1
+    clock.advance(1)
+    officer.run()
+    assert not officer.dataframe
+    assert any("No holds" in m.value for m in officer.markdown)
 
 
 def test_officer_hides_results_and_closes_the_round(open_page, conn):
