@@ -1,19 +1,20 @@
-"""Budget Together: the router. Declares the pages and the shared page settings, and tells
-the server log about the officers' configuration.
+"""Budget Together: the router. Declares the pages and the shared page settings, and checks
+what every page needs before any runs.
 
 pandas and plotly are imported here, before any page runs: with ``runner.fastReruns`` a
 rerun can start while a previous run is still importing them, and a half-imported module
 fails in confusing ways.
 
-A problem with the officers' configuration (or demo mode) goes to the server log on the
-first visit.
+Before the page: a problem with the officers' configuration (or demo mode) goes to the
+server log on the first visit, and a database that cannot be opened (another process holds
+the file) is one plain sentence for the visitor instead of a traceback.
 """
 
 import pandas  # noqa: F401  (imported early on purpose, see above)
 import plotly.graph_objects  # noqa: F401  (imported early on purpose, see above)
 import streamlit as st
 
-from budgeting.ui import auth
+from budgeting.ui import auth, state
 
 st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
 
@@ -26,4 +27,5 @@ PAGES = [
 
 page = st.navigation(PAGES, position="hidden")
 auth.log_settings(auth.officer_settings())
+state.connection()
 page.run()

@@ -4,6 +4,7 @@ client address that failed attempts are counted under) and when."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import secrets
@@ -16,9 +17,14 @@ import streamlit as st
 
 from budgeting import i18n, store
 from budgeting.demo import ensure_demo_round
+from budgeting.store.connection import database_path
 
 LANGUAGE_KEY = "lang"
 SESSION_KEY = "attempt_session"
+
+logger = logging.getLogger(__name__)
+_reported: dict[str, str] = {}
+"""The last problem logged for each database file, so the log says it once, not per page."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,8 +36,44 @@ def _connection_for(path: str | None) -> duckdb.DuckDBPyConnection:
 
 def connection() -> duckdb.DuckDBPyConnection:
     """The server's one DuckDB connection (``BUDGET_DB`` or the default file), with the demo
-    round created on first start. Each store call opens its own cursor on it."""
-    return _connection_for(os.environ.get("BUDGET_DB"))
+    round created on first start. Each store call opens its own cursor on it.
+
+    When the file cannot be opened (DuckDB lets one process at a time write a file, so a
+    second server on the same file cannot), visitors get one plain sentence and the page
+    stops; the server log gets one line naming the file and what to do. Nothing failed is
+    cached: the next page view tries again."""
+    path = os.environ.get("BUDGET_DB")
+    target = database_path(path)
+    try:
+        conn = _connection_for(path)
+    except (duckdb.Error, OSError) as error:
+        _report_unavailable(target, error)
+        st.error(i18n.text("common.database_unavailable", language()), icon=":material/error:")
+        st.stop()
+    _reported.pop(target, None)
+    return conn
+
+
+def _report_unavailable(target: str, error: Exception) -> None:
+    detail = " ".join(str(error).split())
+    if _reported.get(target) == detail:
+        return
+    _reported[target] = detail
+    if "lock" in detail.lower():
+        logger.error(
+            "Cannot open the database %s: another process holds it (%s). Stop the other "
+            "process (a second server on the same file?) or give this server its own "
+            "BUDGET_DB; several servers on one database need the PostgreSQL store.",
+            target,
+            detail,
+        )
+    else:
+        logger.error(
+            "Cannot open the database %s (%s). Check the file and its folder, or point "
+            "BUDGET_DB at another file.",
+            target,
+            detail,
+        )
 
 
 def now() -> datetime:
