@@ -94,7 +94,7 @@ from budgeting.store.attempts import (
 from budgeting.store.audit import AuditHead, audit_head, audit_log
 from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
 from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
-from budgeting.store.connection import connect, schema_version
+from budgeting.store.connection import connect, database_path, schema_version
 from budgeting.store.csv_import import (
     BALLOT_FIELDS,
     import_ballots_csv,
@@ -112,6 +112,7 @@ from budgeting.store.models import (
     Project,
     ProjectorSnapshot,
     Round,
+    RoundNotReady,
     Service,
     StoredBallot,
     StoreError,
@@ -149,6 +150,7 @@ __all__ = [
     "Project",
     "ProjectorSnapshot",
     "Round",
+    "RoundNotReady",
     "Service",
     "StoreError",
     "StoreProblem",
@@ -164,6 +166,7 @@ __all__ = [
     "connect",
     "create_round",
     "current_ballots",
+    "database_path",
     "get_round",
     "import_ballots_csv",
     "import_projects_csv",

@@ -37,7 +37,7 @@ from budgeting.store.models import (
     Service,
     StoreError,
 )
-from budgeting.store.money import from_minor, to_minor
+from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, from_minor, to_minor
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ROUND_FIELDS = tuple(f.name for f in fields(Round) if f.name != "id")
@@ -86,6 +86,8 @@ def _checked_round(round_: Round) -> Round:
         try:
             value = Fraction(getattr(round_, name))
             to_minor(value)
+        except AmountTooLarge as error:
+            raise StoreError(f"{name}: {error}") from None
         except (TypeError, ValueError) as error:
             raise StoreError(f"{name} must be an amount in whole pence") from error
         if value < 0:
@@ -310,8 +312,11 @@ def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
         if not str(service.get("name", "")).strip():
             problems.append(f"service {sid!r} needs a name")
         floor, ceiling = Fraction(service.get("floor", 0)), Fraction(service.get("ceiling", 0))
-        if floor < 0 or ceiling < 0 or Fraction(service.get("current_spend", 0)) < 0:
+        spend = Fraction(service.get("current_spend", 0))
+        if floor < 0 or ceiling < 0 or spend < 0:
             problems.append(f"service {sid!r}: amounts cannot be negative")
+        if max(floor, ceiling, spend) >= AMOUNT_LIMIT:
+            problems.append(f"service {sid!r}: amounts must be under {AMOUNT_LIMIT:,}")
         if floor > ceiling:
             problems.append(f"service {sid!r}: floor is above the ceiling")
     return problems
@@ -326,12 +331,12 @@ def replace_services(
 ) -> None:
     """Replace a round's services (before any ballot is cast); audited."""
     rows = [_as_mapping(service) for service in services]
+    _refuse(check_services(rows))
     _replace_round_items(
         conn,
         round_id,
         "services",
         SERVICE_TABLE_COLUMNS,
-        check_services(rows),
         [
             [
                 round_id,
@@ -377,8 +382,11 @@ def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
         seen.add(pid)
         if not str(project.get("name", "")).strip():
             problems.append(f"project {pid!r} needs a name")
-        if Fraction(project.get("cost", 0)) <= 0:
+        cost = Fraction(project.get("cost", 0))
+        if cost <= 0:
             problems.append(f"project {pid!r}: cost must be more than zero")
+        if cost >= AMOUNT_LIMIT:
+            problems.append(f"project {pid!r}: cost must be under {AMOUNT_LIMIT:,}")
     return problems
 
 
@@ -391,12 +399,12 @@ def replace_projects(
 ) -> None:
     """Replace a round's projects (before any ballot is cast); audited."""
     rows = [_as_mapping(project) for project in projects]
+    _refuse(check_projects(rows))
     _replace_round_items(
         conn,
         round_id,
         "projects",
         PROJECT_TABLE_COLUMNS,
-        check_projects(rows),
         [
             [
                 round_id,
@@ -432,19 +440,21 @@ def item_records(
     return records
 
 
+def _refuse(problems: list[str]) -> None:
+    """``StoreError`` with every problem, before anything is converted or written."""
+    if problems:
+        raise StoreError("; ".join(problems))
+
+
 def _replace_round_items(
     conn: duckdb.DuckDBPyConnection,
     round_id: str,
     table: str,
     columns: tuple[str, ...],
-    problems: list[str],
     table_rows: list[list[Any]],
     audit_details: dict[str, Any],
 ) -> None:
-    """Swap a round's services or projects for ``table_rows`` in one audited transaction,
-    refusing (with every problem) before anything is written."""
-    if problems:
-        raise StoreError("; ".join(problems))
+    """Swap a round's services or projects for ``table_rows`` in one audited transaction."""
     with write_transaction(conn) as cursor:
         _require_round(cursor, round_id)
         _require_no_ballots(cursor, round_id, table)

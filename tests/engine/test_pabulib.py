@@ -135,8 +135,16 @@ def test_cumulative_points_are_read_as_scores() -> None:
         ("a;40;", "a;" + "9" * 400 + ";", "line 7 (PROJECTS): cost '999"),
         ("a;40;", "a;\u0664\u0660;", "line 7 (PROJECTS): cost '\u0664\u0660' is not a number"),
         ("budget;100.50", "budget;1" + "0" * 15, "line 3 (META): budget '1000"),
-        ("budget;100.50", "budget;100.50\nnum_votes;3", "line 4 (META): the VOTES section has 2 voters but"),
-        ("budget;100.50", "budget;100.50\nnum_projects;3", "line 4 (META): the PROJECTS section has 2 projects"),
+        (
+            "budget;100.50",
+            "budget;100.50\nnum_votes;3",
+            "line 4 (META): the VOTES section has 2 voters but",
+        ),
+        (
+            "budget;100.50",
+            "budget;100.50\nnum_projects;3",
+            "line 4 (META): the PROJECTS section has 2 projects",
+        ),
         ('"Park ""Green"" corner"', '"Park ""Green corner', "line 7 (PROJECTS): a quote opened"),
     ],
 )
