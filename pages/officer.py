@@ -151,7 +151,7 @@ if signed_in not in settings.officers:
     sign_in_form(conn, t, settings.officers)
     st.stop()
 
-st.write(t("officer.signed_in_as", name=signed_in))
+st.write(t("officer.signed_in_as", name=literal(signed_in)))
 if st.button(t("officer.sign_out"), key="sign_out"):
     st.session_state.pop(OFFICER_KEY, None)
     st.rerun()
