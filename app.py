@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/home.py", title="Budget Together", url_path="home", default=True),
     st.Page("pages/vote.py", title="Vote", url_path="vote"),
     st.Page("pages/results.py", title="Results", url_path="results"),
+    st.Page("pages/receipt.py", title="Check my ballot", url_path="receipt"),
     st.Page("pages/officer.py", title="Round controls", url_path="officer"),
 ]
 

@@ -29,4 +29,5 @@ if current_round is not None:
     )
 else:
     st.info(t("home.no_round"))
+st.page_link("pages/receipt.py", label=t("home.receipt_link"), icon=":material/fact_check:")
 st.page_link("pages/officer.py", label=t("home.officer_link"), icon=":material/lock:")

@@ -2,7 +2,8 @@
 
 Failures are counted per *scope* and *subject*: an officer name typed at sign-in
 (``officer``), the client that typed it (``officer_client``), and for voter codes the
-browser session (``code_session``) and the client (``code_client``). Each scope allows a
+browser session (``code_session``) and the client (``code_client``), and for receipt codes
+checked on /receipt likewise (``receipt_session``, ``receipt_client``). Each scope allows a
 few failures free; after that every failure starts a delay of ``2 ** (failures - free)``
 seconds (1 s, 2 s, 4 s, ...) capped at ``MAX_DELAY``, and an attempt before the delay is
 over is refused without being checked (so it costs no password hashing and is not counted).
@@ -30,7 +31,14 @@ from budgeting.store.audit import append_entry
 from budgeting.store.connection import read_cursor, utc_now, write_transaction
 from budgeting.store.models import StoreError
 
-FREE_FAILURES = {"officer": 5, "officer_client": 10, "code_session": 5, "code_client": 20}
+FREE_FAILURES = {
+    "officer": 5,
+    "officer_client": 10,
+    "code_session": 5,
+    "code_client": 20,
+    "receipt_session": 5,
+    "receipt_client": 20,
+}
 """Failures each scope allows before delays start."""
 MAX_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=1)

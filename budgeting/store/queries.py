@@ -86,9 +86,15 @@ def latest_ballot(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> 
 
 
 def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBallot | None:
-    """The ballot with this receipt code (superseded or not), so residents can check it."""
+    """The ballot with this receipt code (superseded or not), so residents can check it.
+
+    The code is read as residents type it: any case, with spaces or hyphens (``abcd-2345``
+    is ``ABCD2345``); one that normalises to nothing finds no ballot."""
+    wanted = normalise_code(receipt)
+    if not wanted:
+        return None
     with read_cursor(conn) as cursor:
-        found = load_ballots(cursor, "b.receipt = ?", [receipt.strip().upper()])
+        found = load_ballots(cursor, "b.receipt = ?", [wanted])
     return found[0] if found else None
 
 

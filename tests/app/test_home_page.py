@@ -1,4 +1,5 @@
-"""The start page links to the ballot, the projector and the round controls."""
+"""The start page links to the ballot, the projector, the receipt check and the round
+controls."""
 
 from __future__ import annotations
 
@@ -10,5 +11,6 @@ def test_home_links_to_every_page_for_the_open_round(open_page):
     assert not app.exception
     assert app.title[0].value == "Budget Together"
     links = app.get("page_link")
-    assert len(links) == 3
+    assert len(links) == 4
+    assert any("receipt" in str(link.proto) for link in links)
     assert any(DEMO_ROUND_ID in str(link.proto) for link in links)

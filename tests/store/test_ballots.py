@@ -29,6 +29,9 @@ def test_submit_returns_committed_ballot_with_receipt(conn, round_id):
     again = store.latest_ballot(conn, round_id, "code-001")
     assert again == ballot
     assert store.ballot_by_receipt(conn, ballot.receipt.lower()) == ballot
+    spaced = f" {ballot.receipt[:4].lower()}- {ballot.receipt[4:]} "
+    assert store.ballot_by_receipt(conn, spaced) == ballot
+    assert store.ballot_by_receipt(conn, " - ") is None
     assert store.current_ballots(conn, round_id) == [ballot]
 
 
