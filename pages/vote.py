@@ -57,24 +57,27 @@ def remaining_indicator(budget, tolerance) -> None:
 
 
 def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: int) -> None:
-    """A slider to drag and a number input for exact amounts, kept in step."""
-    slider_key = ballot_form.slider_key(service.id)
-    amount_key = ballot_form.amount_key(service.id)
-    bounds = {"min_value": int(limits.floor), "max_value": int(limits.ceiling), "step": step}
+    """A slider to drag and a number input for exact amounts, kept in step. The number
+    input has no minimum or maximum, so the browser sends what was typed (a bounded one
+    silently keeps its old value when the typed number is out of range); the engine's
+    check then shows any amount outside the service's range next to it."""
+    floor, ceiling = int(limits.floor), int(limits.ceiling)
     st.slider(
         t("vote.allocation.slider_label", service=literal(service.name)),
-        **bounds,
+        min_value=floor,
+        max_value=ceiling,
+        step=step,
         format=f"{voting_round.currency_symbol}%,d",
-        key=slider_key,
-        on_change=ballot_form.copy_value,
-        args=(slider_key, amount_key),
+        key=ballot_form.slider_key(service.id),
+        on_change=ballot_form.slider_moved,
+        args=(service.id,),
     )
     st.number_input(
         t("vote.allocation.amount_label", service=literal(service.name)),
-        **bounds,
-        key=amount_key,
-        on_change=ballot_form.copy_value,
-        args=(amount_key, slider_key),
+        step=step,
+        key=ballot_form.amount_key(service.id),
+        on_change=ballot_form.amount_typed,
+        args=(service.id, floor, ceiling),
     )
 
 
@@ -138,13 +141,8 @@ def projects_section() -> None:
         names = {"name": literal(project.name), "cost": money(project.cost)}
         key = ballot_form.project_key(project.id)
         if voting_round.ballot_format == "points":
-            st.number_input(
-                t("vote.projects.points_label", **names),
-                min_value=0,
-                max_value=voting_round.max_points,
-                step=1,
-                key=key,
-            )
+            # No minimum or maximum: out-of-range points are refused in words, not clamped.
+            st.number_input(t("vote.projects.points_label", **names), step=1, key=key)
         else:
             st.checkbox(t("vote.projects.label", **names), key=key)
         st.caption(" · ".join(literal(part) for part in (project.area, project.category) if part))
@@ -168,6 +166,7 @@ def review_section() -> None:
     st.markdown("\n".join(lines) if lines else t("vote.review.no_projects"))
     show_problems(problems.get("ballot", []))
     receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
+    out_of_range = ballot_form.field_problems(voting_round, services, projects)
     st.button(
         t("vote.submit"),
         key=ballot_form.SUBMIT_KEY,
@@ -175,10 +174,13 @@ def review_section() -> None:
         width="stretch",
         on_click=ballot_form.submit,
         args=(conn, voting_round, services, projects, code),
-        # Without voter codes a ballot cannot be revised, so one visit sends one ballot.
-        disabled=bool(receipt) and code is None,
+        # One visit sends one ballot (a new visit with the code revises it), and nothing
+        # is sent while a value is outside its range.
+        disabled=bool(receipt or out_of_range),
     )
-    if any(problems.values()):
+    if out_of_range and not receipt and ballot_form.PROBLEMS_KEY not in st.session_state:
+        st.error(t("vote.review.fix_first", count=len(out_of_range)), icon=":material/error:")
+    elif any(problems.values()):
         st.error(
             t("vote.review.not_sent", count=sum(map(len, problems.values()))),
             icon=":material/error:",

@@ -133,20 +133,35 @@ def finish() -> None:
     forget_ballot()
 
 
-def copy_value(source_key: str, target_key: str) -> None:
-    """Keep a service's slider and number input showing the same amount."""
-    st.session_state[target_key] = st.session_state[source_key]
+def slider_moved(service_id: str) -> None:
+    """The slider moved: the number input shows the same amount."""
+    st.session_state[amount_key(service_id)] = st.session_state[slider_key(service_id)]
+
+
+def amount_typed(service_id: str, floor: int, ceiling: int) -> None:
+    """An exact amount was typed: it is kept as typed (it is what will be sent, and an
+    amount outside the service's range is shown as a problem, never silently changed); the
+    slider, which cannot leave the range, follows as far as it can."""
+    typed = st.session_state[amount_key(service_id)]
+    if typed is not None:
+        st.session_state[slider_key(service_id)] = min(max(int(typed), floor), ceiling)
 
 
 def current_allocation(services: Sequence[store.Service]) -> dict[str, int]:
-    """Service id -> whole pounds, as the widgets show them now."""
-    return {s.id: int(st.session_state[slider_key(s.id)]) for s in services}
+    """Service id -> whole pounds, as the number inputs hold them now: exactly what the
+    review shows and ``submit`` sends (the sliders only follow them)."""
+    return {s.id: _whole(st.session_state.get(amount_key(s.id))) for s in services}
+
+
+def _whole(value: object) -> int:
+    return int(value) if isinstance(value, int | float) else 0
 
 
 def current_scores(projects: Sequence[store.Project]) -> dict[str, int]:
-    """Project id -> score for every project chosen (1 on approval and knapsack ballots)."""
+    """Project id -> score for every project given one (1 on approval and knapsack
+    ballots). A negative score is kept, so it is refused in words, not dropped."""
     scores = {p.id: int(st.session_state.get(project_key(p.id)) or 0) for p in projects}
-    return {project_id: score for project_id, score in scores.items() if score > 0}
+    return {project_id: score for project_id, score in scores.items() if score != 0}
 
 
 def balance_allocation(services: Sequence[store.Service], budget: Fraction) -> None:
@@ -165,7 +180,14 @@ def submit(
     code: str | None,
 ) -> None:
     """Send the ballot to the store. The receipt is shown only once the store has committed
-    the ballot; a rejected ballot keeps its problems for display next to their fields."""
+    the ballot; a rejected ballot keeps its problems for display next to their fields.
+
+    Once a receipt is shown nothing more is sent from this visit: a second tap (say, while
+    the first was being stored, before the page could disable the button) is ignored; the
+    resident revises by coming back with their code.
+    """
+    if st.session_state.get(RECEIPT_KEY):
+        return
     allocation, scores = current_allocation(services), current_scores(projects)
     try:
         stored = store.submit_ballot(
@@ -190,16 +212,30 @@ def visible_problems(
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
 ) -> list[store.models.Problem]:
-    """The problems to show: none before the first attempt to send; then the store's
+    """The problems to show. A value outside its range (an amount below its floor, above
+    its ceiling or below zero, points below zero) is shown next to its field at once.
+    The ballot as a whole is judged only from the first attempt to send: then the store's
     reasons for rejecting it; once the resident changes anything, the ballot is checked
     again on every change, so a fixed problem disappears at once."""
-    if PROBLEMS_KEY not in st.session_state:
-        return []
     allocation, scores = current_allocation(services), current_scores(projects)
+    if PROBLEMS_KEY not in st.session_state:
+        return field_problems(voting_round, services, projects)
     if st.session_state.get(ATTEMPT_KEY) == (allocation, scores):
         stored: list[store.models.Problem] = st.session_state[PROBLEMS_KEY]
         return stored
     return ballot_problems(voting_round, services, projects, allocation, scores)
+
+
+def field_problems(
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> list[store.models.Problem]:
+    """The engine's problems with single fields (a service's amount, a project's points)
+    of the ballot as the widgets hold it now; while there are any, Send is refused."""
+    allocation, scores = current_allocation(services), current_scores(projects)
+    problems = ballot_problems(voting_round, services, projects, allocation, scores)
+    return [problem for problem in problems if problem.field != "total"]
 
 
 ALLOCATION_TOPICS = frozenset({"allocation", "amount"})

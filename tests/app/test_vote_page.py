@@ -237,3 +237,76 @@ def test_round_without_codes_takes_one_ballot_per_visit(open_page, conn):
     assert shown_receipt(app)
     assert app.button(key="submit_ballot").disabled
     assert store.ballot_count(conn, round_id) == 1
+
+
+def service_errors(app, service_id: str) -> list[str]:
+    """The problems shown inside a service's box."""
+    box = next(c for c in app.container if getattr(c, "key", None) == f"service_{service_id}")
+    return [element.value for element in box.error]
+
+
+def stored_ballot_rows(conn, round_id: str = DEMO_ROUND_ID) -> int:
+    """Every ballot stored for the round, superseded ones included."""
+    return conn.execute("SELECT count(*) FROM ballots WHERE round_id = ?", [round_id]).fetchone()[0]
+
+
+def test_an_amount_outside_its_range_is_kept_shown_and_refused(open_page, conn):
+    parks = next(s for s in store.list_services(conn, DEMO_ROUND_ID) if s.id == "parks")
+    app = enter_code(open_page)
+    app.number_input(key="amount_parks").set_value(900_000).run()
+
+    assert not app.exception
+    assert app.number_input(key="amount_parks").value == 900_000  # kept as typed
+    excess = f"£{int(900_000 - parks.ceiling):,}"
+    assert any(excess in error and "ceiling" in error for error in service_errors(app, "parks"))
+    assert "Parks and green spaces: **£900,000**" in markdown_text(app)  # the review says so
+    assert app.button(key="submit_ballot").disabled  # refused until it is fixed
+    assert any("cannot be sent yet" in error for error in texts(app, "error"))
+    assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE) is None
+
+    app.number_input(key="amount_parks").set_value(-5).run()
+    assert any("less than zero" in error for error in service_errors(app, "parks"))
+
+    app.number_input(key="amount_parks").set_value(int(parks.floor)).run()
+    assert not service_errors(app, "parks")
+    assert app.slider(key="alloc_parks").value == int(parks.floor)
+    app.button(key="balance_allocation").click().run()
+    app = submit_valid_ballot(app, ["P01"])
+    stored = store.latest_ballot(conn, DEMO_ROUND_ID, CODE)
+    assert stored is not None
+    assert shown_receipt(app) == stored.receipt
+
+
+def test_an_amount_outside_its_range_is_explained_in_welsh(open_page, conn):
+    app = enter_code(open_page, lang="cy")
+    app.number_input(key="amount_parks").set_value(900_000).run()
+    assert any("yn uwch na'r uchafswm" in error for error in service_errors(app, "parks"))
+    assert app.button(key="submit_ballot").disabled
+
+
+def test_send_is_disabled_after_the_receipt(open_page, conn):
+    rows_before = stored_ballot_rows(conn)
+    app = submit_valid_ballot(enter_code(open_page), ["P01"])
+    receipt = shown_receipt(app)
+    assert app.button(key="submit_ballot").disabled
+    assert stored_ballot_rows(conn) == rows_before + 1
+
+    app.checkbox(key="project_P02").check().run()  # a change after the receipt sends nothing
+    assert app.button(key="submit_ballot").disabled
+    assert shown_receipt(app) == receipt
+    assert stored_ballot_rows(conn) == rows_before + 1
+
+
+def test_points_outside_their_range_are_kept_and_refused(open_page, conn):
+    round_id = round_with_format(conn, "points-range", ballot_format="points", max_points=10)
+    app = enter_code(open_page, round=round_id)
+    app.number_input(key="project_P01").set_value(-3).run()
+    assert app.number_input(key="project_P01").value == -3
+    assert any("cannot be less than zero" in error for error in texts(app, "error"))
+    assert app.button(key="submit_ballot").disabled
+
+    app.number_input(key="project_P01").set_value(25).run()  # more than the 10 to give
+    assert "25 of 10 points used." in markdown_text(app)
+    app.button(key="submit_ballot").click().run()
+    assert any("you have 10 to give" in error for error in texts(app, "error"))
+    assert store.latest_ballot(conn, round_id, CODE) is None

@@ -113,6 +113,40 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: st
     context.close()
 
 
+def test_typed_amount_outside_its_range_is_kept_shown_and_refused(
+    browser: Browser, app_url: str, own_round: str
+):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    open_ballot(page, app_url, own_round, "DEMO-0013")
+    send = page.get_by_role("button", name="Send my ballot")
+    amount = page.get_by_role("spinbutton", name=re.compile(r"Exact amount for Parks"))
+    amount.fill("900000")
+    amount.press("Enter")
+
+    parks = page.locator(".st-key-service_parks")
+    expect(parks.get_by_text(re.compile(r"above its ceiling of"))).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    expect(amount).to_have_value("900000")
+    expect(page.get_by_text(re.compile(r"Parks and green spaces: £900,000"))).to_be_visible()
+    expect(send).to_be_disabled()
+    expect(page.get_by_text(re.compile(r"cannot be sent yet"))).to_be_visible()
+
+    amount.fill("200000")
+    amount.press("Enter")
+    expect(parks.get_by_text(re.compile(r"above its ceiling of"))).to_have_count(
+        0, timeout=LOAD_TIMEOUT_MS
+    )
+    page.get_by_role("button", name=re.compile(r"^Balance to")).click()
+    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(send).to_be_enabled()
+    send.dblclick()  # an impatient double tap stores one ballot
+    expect(page.locator(".st-key-receipt code")).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
+    expect(send).to_be_disabled()
+    context.close()
+
+
 def test_projector_count_goes_up_live_without_reloading(
     browser: Browser, app_url: str, own_round: str, screenshots
 ):
