@@ -190,6 +190,9 @@ def review_section() -> None:
             st.success(t("vote.receipt.heading"), icon=":material/check_circle:")
             st.markdown(f"{t('vote.receipt.code')} `{receipt}`")
             st.write(t("vote.receipt.revise") if code else t("vote.receipt.keep"))
+            st.page_link(
+                "pages/receipt.py", label=t("vote.receipt.check_link"), icon=":material/fact_check:"
+            )
             st.button(t("vote.receipt.finish"), key="finish_ballot", on_click=ballot_form.finish)
 
 

@@ -290,6 +290,7 @@ def test_send_is_disabled_after_the_receipt(open_page, conn):
     receipt = shown_receipt(app)
     assert app.button(key="submit_ballot").disabled
     assert stored_ballot_rows(conn) == rows_before + 1
+    assert "receipt" in [link.proto.page for link in app.get("page_link")]  # check it later
 
     app.checkbox(key="project_P02").check().run()  # a change after the receipt sends nothing
     assert app.button(key="submit_ballot").disabled
