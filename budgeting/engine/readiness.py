@@ -14,20 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from budgeting.engine.ballots import ServiceSettings
 from budgeting.engine.registry import RuleError, allocation_rule, selection_rule
 
 STATUSES = ("draft", "open", "closed", "published")
 BALLOT_KINDS = {"approval": "approval", "knapsack": "knapsack", "points": "cumulative"}
 """The registry's ballot kind for each ballot format a round offers residents."""
-
-
-@dataclass(frozen=True)
-class ServiceLimit:
-    """A service's floor and ceiling, as the round's allocation uses them."""
-
-    name: str
-    floor: Fraction
-    ceiling: Fraction
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,7 @@ class RoundPlan:
     completion: str
     service_budget: Fraction
     project_budget: Fraction
-    services: Sequence[ServiceLimit]
+    services: Sequence[ServiceSettings]
     projects: int
     max_approvals: int | None = None
     max_points: int | None = None
@@ -94,17 +86,18 @@ def _budget_problems(plan: RoundPlan) -> list[str]:
     problems.extend(
         f"service '{service.name}': its floor is above its ceiling"
         for service in plan.services
-        if service.floor > service.ceiling
+        if service.ceiling is not None and service.floor > service.ceiling
     )
     floors = sum((service.floor for service in plan.services), Fraction(0))
-    ceilings = sum((service.ceiling for service in plan.services), Fraction(0))
+    limited = [service.ceiling for service in plan.services if service.ceiling is not None]
+    ceilings = sum(limited, Fraction(0)) if len(limited) == len(plan.services) else None
     budget = _amount(plan.service_budget)
     if plan.services and floors > plan.service_budget:
         problems.append(
             f"service floors add up to {_amount(floors)}, more than the service budget "
             f"{budget}: no ballot could balance"
         )
-    if plan.services and ceilings < plan.service_budget:
+    if plan.services and ceilings is not None and ceilings < plan.service_budget:
         problems.append(
             f"service ceilings add up to {_amount(ceilings)}, less than the service budget "
             f"{budget}: no ballot could balance"

@@ -19,9 +19,9 @@ from typing import Any
 
 import duckdb
 
+from budgeting.engine.ballots import ServiceSettings
 from budgeting.engine.readiness import (
     RoundPlan,
-    ServiceLimit,
     round_problems,
     status_change_problem,
 )
@@ -258,7 +258,8 @@ def _require_ready(cursor: duckdb.DuckDBPyConnection, round_: Round) -> None:
     """``RoundNotReady`` unless the round's settings, services and projects can work
     (``budgeting.engine.readiness``): checked whenever a round opens or changes while open."""
     services = cursor.execute(
-        "SELECT name, floor_minor, ceiling_minor FROM services WHERE round_id = ?", [round_.id]
+        "SELECT id, name, floor_minor, ceiling_minor FROM services WHERE round_id = ?",
+        [round_.id],
     ).fetchall()
     projects = cursor.execute(
         "SELECT count(*) FROM projects WHERE round_id = ?", [round_.id]
@@ -272,8 +273,8 @@ def _require_ready(cursor: duckdb.DuckDBPyConnection, round_: Round) -> None:
             service_budget=round_.service_budget,
             project_budget=round_.project_budget,
             services=[
-                ServiceLimit(name, from_minor(floor), from_minor(ceiling))
-                for name, floor, ceiling in services
+                ServiceSettings(service_id, name, from_minor(floor), from_minor(ceiling))
+                for service_id, name, floor, ceiling in services
             ],
             projects=projects,
             max_approvals=round_.max_approvals,

@@ -8,10 +8,10 @@ from itertools import pairwise
 
 import pytest
 
+from budgeting.engine.ballots import ServiceSettings
 from budgeting.engine.readiness import (
     STATUSES,
     RoundPlan,
-    ServiceLimit,
     round_problems,
     status_change_problem,
 )
@@ -24,8 +24,8 @@ WORKING = RoundPlan(
     service_budget=Fraction(10_000),
     project_budget=Fraction(8_000),
     services=[
-        ServiceLimit("Parks", Fraction(2_000), Fraction(8_000)),
-        ServiceLimit("Libraries", Fraction(1_000), Fraction(6_000)),
+        ServiceSettings("parks", "Parks", Fraction(2_000), Fraction(8_000)),
+        ServiceSettings("libraries", "Libraries", Fraction(1_000), Fraction(6_000)),
     ],
     projects=3,
     max_approvals=2,
@@ -50,15 +50,20 @@ def test_a_round_that_can_work_has_no_problems() -> None:
             "rule 'phragmen' cannot read points ballots",
         ),
         (
-            {"services": [ServiceLimit("Parks", Fraction(0), Fraction(6_000))]},
+            {"services": [ServiceSettings("parks", "Parks", Fraction(0), Fraction(6_000))]},
             "service ceilings add up to 6,000, less than the service budget 10,000",
         ),
         (
-            {"services": [ServiceLimit("Parks", Fraction(10_001), Fraction(20_000))]},
+            {"services": [ServiceSettings("parks", "Parks", Fraction(10_001), Fraction(20_000))]},
             "service floors add up to 10,001, more than the service budget 10,000",
         ),
         (
-            {"services": [ServiceLimit("Parks", Fraction(9), Fraction(8)), *WORKING.services]},
+            {
+                "services": [
+                    ServiceSettings("parks", "Parks", Fraction(9), Fraction(8)),
+                    *WORKING.services,
+                ]
+            },
             "service 'Parks': its floor is above its ceiling",
         ),
         ({"services": []}, "at least one service"),
