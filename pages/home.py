@@ -15,15 +15,23 @@ st.write(t("home.intro"))
 if current_round is not None:
     st.subheader(literal(current_round.name), anchor=False)
     round_query = {"round": current_round.id}
-    st.page_link(
-        "pages/vote.py",
-        label=t("home.vote_link"),
-        icon=":material/how_to_vote:",
-        query_params=round_query,
-    )
+    status = current_round.status
+    # What a resident can do now, in their words: vote while open; after close, the results.
+    st.markdown(t(f"home.status.{status}"))
+    if status == "open":
+        st.page_link(
+            "pages/vote.py",
+            label=t("home.vote_link"),
+            icon=":material/how_to_vote:",
+            query_params=round_query,
+        )
+    results_label = {
+        "closed": "home.results_closed_link",
+        "published": "home.results_published_link",
+    }.get(status, "home.results_link")
     st.page_link(
         "pages/results.py",
-        label=t("home.results_link"),
+        label=t(results_label),
         icon=":material/bar_chart:",
         query_params=round_query,
     )

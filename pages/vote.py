@@ -209,7 +209,9 @@ if voting_round is None:
 
 st.title(literal(voting_round.name), anchor=False)
 if voting_round.status != "open":
-    st.info(t("vote.not_open"), icon=":material/lock:")
+    # Before opening it is not open yet; after close, voting has closed for good.
+    status_key = {"closed": "vote.closed", "published": "vote.published"}
+    st.info(t(status_key.get(voting_round.status, "vote.not_open")), icon=":material/lock:")
     st.page_link(
         "pages/results.py", label=t("vote.see_results"), query_params={"round": voting_round.id}
     )

@@ -159,7 +159,7 @@ def test_closed_round_takes_no_ballots(open_page, conn):
     app = open_page("pages/vote.py", **ROUND)
     assert not app.exception
     assert not app.text_input
-    assert any("not open" in text for text in texts(app, "info"))
+    assert any("has closed" in text for text in texts(app, "info"))
 
 
 def test_unknown_round_says_so(open_page):
@@ -311,3 +311,39 @@ def test_points_outside_their_range_are_kept_and_refused(open_page, conn):
     app.button(key="submit_ballot").click().run()
     assert any("you have 10 to give" in error for error in texts(app, "error"))
     assert store.latest_ballot(conn, round_id, CODE) is None
+
+
+def _notices(app) -> str:
+    return "\n".join(texts(app, "info") + [str(link.proto) for link in app.get("page_link")])
+
+
+def test_a_closed_or_published_round_says_voting_has_closed_with_the_results(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    app = open_page("pages/vote.py", **ROUND)
+    assert not app.exception
+    notices = _notices(app)
+    assert "not open at the moment" not in notices
+    assert "Voting in this round has closed" in notices
+    assert 'page: "results"' in notices and DEMO_ROUND_ID in notices
+    assert not app.text_input
+
+    store.update_round(conn, DEMO_ROUND_ID, status="published")
+    app = open_page("pages/vote.py", **ROUND)
+    notices = _notices(app)
+    assert "Voting in this round has closed" in notices
+    assert "results are published" in notices
+    assert 'page: "results"' in notices
+
+
+def test_a_draft_round_says_voting_has_not_opened_yet(open_page, conn):
+    store.create_round(
+        conn,
+        id="draft-test",
+        name="Draft test round",
+        service_budget=1000,
+        project_budget=1000,
+        code_mode="codes",
+    )
+    app = open_page("pages/vote.py", round="draft-test")
+    assert "has not opened yet" in _notices(app)
+    assert "has closed" not in _notices(app)
