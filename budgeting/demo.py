@@ -110,9 +110,10 @@ def load_demo_round(
     synthetic_codes = sorted(
         {row["code"] for row in csv.DictReader(io.StringIO(ballots_text)) if row["code"]}
     )
-    store.add_voter_codes(conn, round_id, [*demo_codes(), *synthetic_codes])
+    hasher = store.code_hasher(conn, round_id)  # each code hashed once, not again on import
+    store.add_voter_codes(conn, round_id, [*demo_codes(), *synthetic_codes], hasher=hasher)
     store.update_round(conn, round_id, status="open")
-    store.import_ballots_csv(conn, round_id, ballots_text)
+    store.import_ballots_csv(conn, round_id, ballots_text, hasher=hasher)
     return round_id
 
 

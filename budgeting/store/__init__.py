@@ -45,13 +45,14 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     import_services_csv(conn, round_id, text) / import_projects_csv(conn, round_id, text)
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
-    import_ballots_csv(conn, round_id, text) -> int          # paper/recorded ballots, same rules
+    import_ballots_csv(conn, round_id, text, hasher=None) -> int  # paper/recorded, same rules
     parse_services_csv(text) / parse_projects_csv(text) -> (rows as dicts, problems)
         # the importers' reading step alone: nothing written
     BALLOT_FIELDS: the ballots CSV's columns before one column per service id
     parse_amount(text) -> Fraction                           # "£12,500.50" -> pounds
     issue_voter_codes(conn, round_id, count) -> list[str]   # plain codes returned once
-    add_voter_codes(conn, round_id, codes) -> None           # e.g. the demo's known codes
+    add_voter_codes(conn, round_id, codes, hasher=None) -> None  # e.g. the demo's known codes
+    code_hasher(conn, round_id) -> CodeHasher  # share: add codes, then import, hashing once
     voter_code_status(conn, round_id, code) -> "valid" | "unknown"
     submit_ballot(conn, round_id, *, allocation, project_scores, channel="web",
         code=None, area=None, age_band=None, submitted_at=None) -> StoredBallot
@@ -93,7 +94,13 @@ from budgeting.store.attempts import (
 )
 from budgeting.store.audit import AuditHead, audit_head, audit_log
 from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
-from budgeting.store.codes import add_voter_codes, issue_voter_codes, voter_code_status
+from budgeting.store.codes import (
+    CodeHasher,
+    add_voter_codes,
+    code_hasher,
+    issue_voter_codes,
+    voter_code_status,
+)
 from budgeting.store.connection import connect, database_path, schema_version
 from budgeting.store.csv_import import (
     BALLOT_FIELDS,
@@ -145,6 +152,7 @@ __all__ = [
     "AuditReport",
     "BallotInput",
     "BallotRejected",
+    "CodeHasher",
     "CsvImportError",
     "CsvProblem",
     "Project",
@@ -163,6 +171,7 @@ __all__ = [
     "audit_report",
     "ballot_by_receipt",
     "ballot_count",
+    "code_hasher",
     "connect",
     "create_round",
     "current_ballots",

@@ -17,7 +17,7 @@ from typing import Any, cast
 import duckdb
 
 from budgeting.store.audit import append_entries
-from budgeting.store.codes import CODE_ALPHABET, CodeHasher, known_code_hashes, round_salt
+from budgeting.store.codes import CODE_ALPHABET, CodeHasher, checked_hasher, known_code_hashes
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
 from budgeting.store.integrity import ballot_content, ballot_digest, ballot_parts
 from budgeting.store.models import (
@@ -108,15 +108,20 @@ class BallotChecker:
         )
 
 
-def ballot_checker(conn: duckdb.DuckDBPyConnection, round_id: str) -> BallotChecker:
-    """The checker for ballots of ``round_id``; ``BallotRejected`` when there is no such round."""
+def ballot_checker(
+    conn: duckdb.DuckDBPyConnection, round_id: str, hasher: CodeHasher | None = None
+) -> BallotChecker:
+    """The checker for ballots of ``round_id``; ``BallotRejected`` when there is no such round.
+
+    ``hasher`` (the round's, from ``code_hasher``) reuses codes already hashed.
+    """
     round_ = get_round(conn, round_id)
     if round_ is None:
         raise _rejected("round", "store.round_unknown")
     with read_cursor(conn) as cursor:
-        salt = round_salt(cursor, round_id)
+        hash_of = checked_hasher(cursor, round_id, hasher)
     return BallotChecker(
-        round_, list_services(conn, round_id), list_projects(conn, round_id), CodeHasher(salt)
+        round_, list_services(conn, round_id), list_projects(conn, round_id), hash_of
     )
 
 

@@ -67,6 +67,11 @@ class CodeHasher:
         self._salt = salt
         self._hashes: dict[str, str] = {}
 
+    @property
+    def salt(self) -> str:
+        """The round salt these hashes are made with."""
+        return self._salt
+
     def __call__(self, code: str | None) -> str | None:
         """The code's stored hash; ``None`` when there is no code (empty once normalised)."""
         normal = normalise_code(code) if code else ""
@@ -168,13 +173,43 @@ def issue_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, count: int
     return list(codes)
 
 
-def add_voter_codes(conn: duckdb.DuckDBPyConnection, round_id: str, codes: Iterable[str]) -> None:
-    """Accept these known codes (e.g. the demo's published codes); already known ones are kept."""
+def code_hasher(conn: duckdb.DuckDBPyConnection, round_id: str) -> CodeHasher:
+    """A hasher for the round's codes, to share between operations on the same codes (adding
+    them, then importing ballots that name them) so each is hashed once."""
+    with read_cursor(conn) as cursor:
+        return CodeHasher(round_salt(cursor, round_id))
+
+
+def checked_hasher(
+    cursor: duckdb.DuckDBPyConnection, round_id: str, hasher: CodeHasher | None
+) -> CodeHasher:
+    """``hasher`` when it hashes with the round's salt, a new one when ``None``;
+    ``StoreError`` when it belongs to another round."""
+    salt = round_salt(cursor, round_id)
+    if hasher is None:
+        return CodeHasher(salt)
+    if hasher.salt != salt:
+        raise StoreError(f"the code hasher is not for round {round_id!r}")
+    return hasher
+
+
+def add_voter_codes(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str,
+    codes: Iterable[str],
+    *,
+    hasher: CodeHasher | None = None,
+) -> None:
+    """Accept these known codes (e.g. the demo's published codes); already known ones are kept.
+
+    Pass the round's ``hasher`` (``code_hasher``) to reuse the hashes in a later import.
+    """
     plain = [code for code in codes if normalise_code(code)]
     if plain:
         with read_cursor(conn) as cursor:
-            salt = round_salt(cursor, round_id)
-        _store_code_hashes(conn, round_id, [hash_code(code, salt) for code in plain], "added")
+            hash_of = checked_hasher(cursor, round_id, hasher)
+        hashes = [hash_of(code) for code in plain]
+        _store_code_hashes(conn, round_id, [h for h in hashes if h is not None], "added")
 
 
 def voter_code_status(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> str:

@@ -36,7 +36,7 @@ import duckdb
 
 from budgeting.i18n import format_money
 from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker, write_ballots
-from budgeting.store.codes import known_code_hashes
+from budgeting.store.codes import CodeHasher, known_code_hashes
 from budgeting.store.connection import read_cursor
 from budgeting.store.models import BallotRejected, CsvImportError, CsvProblem
 from budgeting.store.money import AmountTooLarge, parse_amount
@@ -294,16 +294,19 @@ def parse_ballots_csv(
     return parsed, problems
 
 
-def import_ballots_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+def import_ballots_csv(
+    conn: duckdb.DuckDBPyConnection, round_id: str, text: str, *, hasher: CodeHasher | None = None
+) -> int:
     """Store every ballot in the CSV text in one transaction; the number stored.
 
     Raises ``CsvImportError`` listing every problem (format and validation, by line), and
     then stores nothing. Voter codes must already be known to the round. Each distinct code
-    is hashed once for the whole import, however many lines name it.
+    is hashed once for the whole import, however many lines name it; pass the round's
+    ``hasher`` (``code_hasher``) that added the codes and none is hashed again.
     """
     service_ids = [service.id for service in list_services(conn, round_id)]
     parsed, problems = parse_ballots_csv(text, service_ids)
-    checker = ballot_checker(conn, round_id)
+    checker = ballot_checker(conn, round_id, hasher)
     prepared: list[PreparedBallot] = []
     for line, ballot in parsed:
         try:

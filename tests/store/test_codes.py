@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from budgeting import store
+from budgeting.store import codes as codes_module
 from budgeting.store.codes import CODE_ALPHABET
 from tests.store.conftest import BALANCED, open_round, raw_rows
 
@@ -53,3 +56,20 @@ def test_plain_codes_appear_nowhere_in_the_database_file(tmp_path: Path):
     for code in [*issued, "KNOWNCODE-7"]:
         for form in {code, code.replace("-", ""), code.lower()}:
             assert form.encode() not in content, form
+
+
+def test_a_shared_hasher_hashes_each_code_once_and_only_for_its_round(conn, monkeypatch):
+    round_id = open_round(conn)
+    calls: list[str] = []
+    real_hash = codes_module.hash_code
+    monkeypatch.setattr(
+        codes_module, "hash_code", lambda code, salt: calls.append(code) or real_hash(code, salt)
+    )
+    hasher = store.code_hasher(conn, round_id)
+    store.add_voter_codes(conn, round_id, ["KNOWN-0001", "known 0002"], hasher=hasher)
+    assert hasher("KNOWN-0002") is not None and len(calls) == 2
+    assert store.voter_code_status(conn, round_id, "KNOWN0001") == "valid"
+    other = open_round(conn, name="Other ward")
+    with pytest.raises(store.StoreError):
+        store.add_voter_codes(conn, other, ["KNOWN-0003"], hasher=hasher)
+    assert raw_rows(conn, "SELECT count(*) FROM voter_codes WHERE round_id = ?", [other])[0][0] == 0
