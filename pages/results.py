@@ -5,6 +5,7 @@ Everything below the style sheet is one fragment that reruns every few seconds, 
 numbers move without reloading the page (no flicker, the QR code stays put).
 """
 
+import time
 from datetime import timedelta
 from html import escape
 
@@ -16,8 +17,9 @@ from budgeting.results import decide
 from budgeting.ui import charts, layout, outcome, qr, state
 
 REFRESH = timedelta(seconds=3)
-STANDINGS_SHOWN = 10
 CHART_HEIGHT = 780
+# The standings chart sits under its heading and the "1–8 of 22" line.
+STANDINGS_HEIGHT = 730
 
 
 def heading(level: int, words: str) -> None:
@@ -29,16 +31,19 @@ def note(words: str, css_class: str = "projector-note") -> None:
 
 
 def join_panel(voting_round: store.Round, t, count: int) -> None:
-    """The left column: how to join, and how many have."""
-    url = qr.join_url(state.public_url(), voting_round.id)
-    link = qr.short_link(url)
-    st.markdown(
-        f'<img class="projector-qr" src="{qr.qr_svg_data_uri(url)}" '
-        f'alt="{escape(t("results.qr_alt", link=link))}">',
-        unsafe_allow_html=True,
-    )
-    note(t("results.join"))
-    note(link, "projector-link")
+    """The left column: how to join while the round is open (no invitation to vote once
+    it has closed), and how many have."""
+    if voting_round.status not in ("closed", "published"):
+        url = qr.join_url(state.public_url(), voting_round.id)
+        link = qr.short_link(url)
+        with st.container(key="join"):
+            st.markdown(
+                f'<img class="projector-qr" src="{qr.qr_svg_data_uri(url)}" '
+                f'alt="{escape(t("results.qr_alt", link=link))}">',
+                unsafe_allow_html=True,
+            )
+            note(t("results.join"))
+            note(link, "projector-link")
     with st.container(key="ballot_count"):
         note(f"{count:,}", "projector-count")
         note(t("results.ballots" if voting_round.status == "open" else "results.ballots_final"))
@@ -64,9 +69,17 @@ def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapsh
     with standings_column, st.container(key="live_standings"):
         heading(2, t(f"results.live_standings.{voting_round.ballot_format}"))
         ranked = decide.live_standings(projects, snapshot.project_totals)
-        bars = [charts.StandingBar(p.name, score) for p, score in ranked[:STANDINGS_SHOWN]]
+        page = charts.standings_page(
+            [charts.StandingBar(p.name, score) for p, score in ranked],
+            now=time.time(),
+            seconds_per_page=outcome.SECONDS_PER_PAGE,
+        )
+        if page.count > 1:
+            note(t("results.standings_range", first=page.first, last=page.last, total=page.total))
         st.plotly_chart(
-            charts.standings_figure(bars, height=CHART_HEIGHT),
+            charts.standings_figure(
+                page.bars, height=STANDINGS_HEIGHT if page.count > 1 else CHART_HEIGHT
+            ),
             key="standings_chart",
             config={"staticPlot": True},
         )

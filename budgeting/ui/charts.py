@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from html import escape
 
 import plotly.graph_objects as go
 
 from budgeting.i18n import format_money
 
 FUNDED_MARK = "✓ "
-LABEL_CHARACTERS = 24
+LINE_CHARACTERS = 22
+LINE_BREAK = "<br>"
+STANDINGS_PER_PAGE = 8
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,48 @@ class StandingBar:
     funded: bool | None = None
 
 
-def shorten(label: str, limit: int = LABEL_CHARACTERS) -> str:
-    """``label`` cut to ``limit`` characters with an ellipsis, so long names keep a chart
-    readable (the full name is in the hover text and the page's lists)."""
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+def wrap(label: str, width: int = LINE_CHARACTERS) -> str:
+    """``label`` as a Plotly tick label: escaped, and broken between words into lines of at
+    most ``width`` characters (a longer single word keeps its own line whole), so a long
+    name is shown in full rather than cut."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return LINE_BREAK.join(escape(line, quote=False) for line in lines)
+
+
+@dataclass(frozen=True)
+class StandingsPage:
+    """The standings bars shown now: ``first``–``last`` (1-based) of ``total``; long
+    standings turn pages on a timer, like the explanation after close."""
+
+    bars: tuple[StandingBar, ...]
+    first: int
+    last: int
+    total: int
+    number: int
+    count: int
+
+
+def standings_page(
+    bars: Sequence[StandingBar],
+    *,
+    now: float,
+    seconds_per_page: float,
+    per_page: int = STANDINGS_PER_PAGE,
+) -> StandingsPage:
+    """The page of ``bars`` to show at time ``now``: all of them when they fit, otherwise
+    ``per_page`` at a time, the next page every ``seconds_per_page`` seconds."""
+    count = max(1, -(-len(bars) // per_page))
+    index = int(now // seconds_per_page) % count
+    shown = tuple(bars[index * per_page : (index + 1) * per_page])
+    first = index * per_page + 1 if shown else 0
+    return StandingsPage(
+        shown, first, first + len(shown) - 1 if shown else 0, len(bars), index + 1, count
+    )
 
 
 def compact_money(amount: Fraction, currency_symbol: str = "£") -> str:
@@ -105,7 +146,7 @@ def allocation_figure(
     """Horizontal bars of money per service, in the round's service order, each labelled
     with its amount and its share of the total."""
     total = sum((bar.amount for bar in bars), Fraction(0))
-    labels = [shorten(bar.label) for bar in bars]
+    labels = [wrap(bar.label) for bar in bars]
     values = [float(bar.amount) for bar in bars]
     texts = [
         f"{compact_money(bar.amount, currency_symbol)} · {percent(bar.amount, total)}"
@@ -138,7 +179,7 @@ def standings_figure(
 ) -> go.Figure:
     """Horizontal bars of support per project, in the order given (best first); funded
     projects are ticked and hatched."""
-    labels = [(FUNDED_MARK if bar.funded else "") + shorten(bar.label) for bar in bars]
+    labels = [wrap((FUNDED_MARK if bar.funded else "") + bar.label) for bar in bars]
     values = [bar.score for bar in bars]
     figure = go.Figure(
         go.Bar(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from fractions import Fraction
 
 from budgeting.ui import charts, qr
@@ -33,10 +34,44 @@ def test_standings_figure_marks_funded_projects_without_relying_on_colour():
     ]
     (trace,) = charts.standings_figure(bars).data
     assert trace.y[0] == "✓ Play area"
-    assert trace.y[1].endswith("…") and len(trace.y[1]) == charts.LABEL_CHARACTERS
+    assert trace.y[1].startswith("A very long")
     assert list(trace.text) == ["120", "80"]
     assert list(trace.marker.pattern.shape) == ["/", ""]
     assert trace.hovertext[1].startswith("A very long project name")
+
+
+def unwrapped(label: str) -> str:
+    return html.unescape(label.replace(charts.LINE_BREAK, " "))
+
+
+def test_long_names_are_wrapped_whole_never_cut():
+    names = [
+        "Riverside litter bins and recycling",
+        "Northbank youth shelter and lights",
+        "Care for older and disabled people",
+        "Fish & chips <shop> benches",
+        "Eastgate community-owned-and-run hub",
+        "Play area",
+    ]
+    standings = charts.standings_figure(
+        [charts.StandingBar(name, 5, funded=i == 0) for i, name in enumerate(names)]
+    )
+    allocation = charts.allocation_figure([charts.AllocationBar(n, Fraction(1)) for n in names])
+    for labels in (
+        [label.removeprefix(charts.FUNDED_MARK) for label in standings.data[0].y],
+        list(allocation.data[0].y),
+    ):
+        assert not any(label.endswith("…") for label in labels)
+        assert [unwrapped(label) for label in labels] == names
+        assert "<shop>" not in labels[3], "names are escaped for Plotly's label markup"
+        for label in labels:
+            lines = label.split(charts.LINE_BREAK)
+            # A line is short enough, or one word too long to break (kept whole).
+            assert all(
+                len(html.unescape(line)) <= charts.LINE_CHARACTERS or " " not in line
+                for line in lines
+            )
+    assert charts.LINE_BREAK in standings.data[0].y[1]
 
 
 def test_compact_money():

@@ -11,7 +11,7 @@ from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.engine.registry import selection_rule
 from budgeting.results import decide
-from budgeting.ui import ballot, ballot_form, outcome
+from budgeting.ui import ballot, ballot_form, charts, outcome
 
 ROUND = {"round": DEMO_ROUND_ID}
 
@@ -131,3 +131,47 @@ def test_scores_and_thresholds_read_as_numbers_not_fractions(conn):
     reasons = [line.reason for line in lines]
     assert f"below the minimum of {float(threshold):g}." in " ".join(reasons)
     assert not any(re.search(r"\d/\d", reason) for reason in reasons)
+
+
+def test_after_close_the_projector_no_longer_invites_votes(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    page = html(app)
+    assert "Scan to vote" not in page
+    assert "data:image/svg+xml" not in page, "no QR code that opens the ballot"
+    assert "/vote?round=" not in page
+    assert shown_count(app) == store.ballot_count(conn, DEMO_ROUND_ID)
+    assert "ballots counted" in page
+
+
+def test_live_standings_say_how_many_they_show_and_page_through_all(open_page, conn):
+    projects = store.list_projects(conn, DEMO_ROUND_ID)
+    assert len(projects) > charts.STANDINGS_PER_PAGE
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    (shown,) = re.findall(r"Projects (\d+)–(\d+) of (\d+)", html(app))
+    first, last, total = map(int, shown)
+    assert total == len(projects)
+    assert (first - 1) % charts.STANDINGS_PER_PAGE == 0  # whichever page the timer is on
+    assert last == min(first + charts.STANDINGS_PER_PAGE - 1, total)
+    (standings,) = [c for c in app.get("plotly_chart") if c.key == "standings_chart"]
+    assert '"y":' in standings.proto.spec
+    bars = [charts.StandingBar(p.name, i) for i, p in enumerate(projects)]
+    seen: list[str] = []
+    pages = charts.standings_page(bars, now=0, seconds_per_page=outcome.SECONDS_PER_PAGE)
+    for number in range(pages.count):
+        page = charts.standings_page(
+            bars, now=number * outcome.SECONDS_PER_PAGE, seconds_per_page=outcome.SECONDS_PER_PAGE
+        )
+        assert (page.number, page.total) == (number + 1, len(projects))
+        assert page.last - page.first + 1 == len(page.bars)
+        seen += [bar.label for bar in page.bars]
+    assert seen == [p.name for p in projects], "every project is shown once, in order"
+    assert pages.count > 1 and (pages.first, pages.last) == (1, charts.STANDINGS_PER_PAGE)
+
+
+def test_standings_that_fit_are_shown_on_one_page():
+    bars = [charts.StandingBar(f"Project {i}", i) for i in range(3)]
+    page = charts.standings_page(bars, now=1000, seconds_per_page=outcome.SECONDS_PER_PAGE)
+    assert (page.bars, page.count, page.first, page.last) == (tuple(bars), 1, 1, 3)
