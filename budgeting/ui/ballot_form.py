@@ -16,6 +16,7 @@ import duckdb
 import streamlit as st
 
 from budgeting import store
+from budgeting.store.codes import normalise_code
 from budgeting.store.validation import ballot_problems
 from budgeting.ui import ballot, state
 
@@ -37,7 +38,7 @@ def check_code(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> tup
     counts a mistyped code twice nor checks a good one again. A right code clears only the
     session's failures: everyone holds one good code, so it must not reset the address's.
     """
-    checked = (round_id, " ".join(code.split()).upper())
+    checked = (round_id, normalise_code(code))
     remembered = st.session_state.get(CODE_CHECKED_KEY)
     if remembered is not None and remembered[0] == checked:
         return remembered[1], timedelta(0)
