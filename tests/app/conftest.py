@@ -46,6 +46,18 @@ def conn(budget_db: str):
     return store.connect(budget_db)
 
 
+def draft_round(conn) -> str:
+    """A round that has not opened: no services or projects yet."""
+    return store.create_round(
+        conn,
+        id="draft-test",
+        name="Draft test round",
+        service_budget=1000,
+        project_budget=1000,
+        code_mode="codes",
+    )
+
+
 @pytest.fixture
 def open_page(budget_db: str) -> Callable[..., AppTest]:
     """Run ``app.py``, switch to ``page`` (e.g. ``"pages/vote.py"``) with query parameters."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
+from tests.app.conftest import draft_round
 
 
 def test_home_links_to_every_page_for_the_open_round(open_page):
@@ -51,15 +52,7 @@ def test_home_says_what_residents_can_do_as_the_round_moves_on(open_page, conn):
 
 
 def test_home_says_a_draft_round_is_not_open_yet(open_page, conn):
-    store.create_round(
-        conn,
-        id="draft-test",
-        name="Draft test round",
-        service_budget=1000,
-        project_budget=1000,
-        code_mode="codes",
-    )
-    app = open_page("pages/home.py", round="draft-test")
+    app = open_page("pages/home.py", round=draft_round(conn))
     assert not app.exception
     text = _page_text(app)
     assert "has not opened yet" in text

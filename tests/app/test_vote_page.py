@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
+from tests.app.conftest import draft_round
 
 ROUND = {"round": DEMO_ROUND_ID}
 CODE = "DEMO-0007"
@@ -336,14 +337,6 @@ def test_a_closed_or_published_round_says_voting_has_closed_with_the_results(ope
 
 
 def test_a_draft_round_says_voting_has_not_opened_yet(open_page, conn):
-    store.create_round(
-        conn,
-        id="draft-test",
-        name="Draft test round",
-        service_budget=1000,
-        project_budget=1000,
-        code_mode="codes",
-    )
-    app = open_page("pages/vote.py", round="draft-test")
+    app = open_page("pages/vote.py", round=draft_round(conn))
     assert "has not opened yet" in _notices(app)
     assert "has closed" not in _notices(app)
