@@ -35,11 +35,13 @@ from budgeting.results.publish import allocation_data, selection_data
 @dataclass(frozen=True)
 class Decision:
     """A round decided over its current ballots: the service split and the funded projects,
-    with each project's support (``tallies``) to explain them."""
+    with the project vote the rule read (``profile``) and each project's support
+    (``tallies``) to explain them."""
 
     voting_round: store.Round
     services: tuple[store.Service, ...]
     projects: tuple[store.Project, ...]
+    profile: ProjectProfile
     allocation: AllocationResult
     selection: SelectionResult
     tallies: dict[str, Tally]
@@ -126,6 +128,7 @@ def decide(
         voting_round=voting_round,
         services=tuple(services),
         projects=tuple(projects),
+        profile=profile,
         allocation=allocation_rule(voting_round.allocation_rule).run(
             allocation_profile(voting_round, services, ballots)
         ),
@@ -181,11 +184,8 @@ def round_pb(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
     ``python -m budgeting select FILE --rule recorded`` recomputes the winners and says
     whether they match.
     """
-    voting_round = _stored_round(conn, round_id)
-    projects = store.list_projects(conn, round_id)
-    ballots = store.current_ballots(conn, round_id)
-    decision = decide(voting_round, store.list_services(conn, round_id), projects, ballots)
-    profile = project_profile(voting_round, projects, ballots)
+    decision = decide_round(conn, round_id)
+    voting_round, profile = decision.voting_round, decision.profile
     points = profile.vote_type == "cumulative"
     votes = [
         {

@@ -122,8 +122,7 @@ def test_live_standings_order_by_support_then_the_engines_tie_order(conn):
 
 def test_scores_and_thresholds_read_as_numbers_not_fractions(conn):
     decided = decide.decide_round(conn, DEMO_ROUND_ID)
-    ballots = store.current_ballots(conn, DEMO_ROUND_ID)
-    profile = decide.project_profile(decided.voting_round, decided.projects, ballots)
+    profile = decided.profile
     lowest = min(support.score for support in decided.tallies.values())
     threshold = lowest + Fraction(1, 2)
     greedy = selection_rule("greedy").run(profile, threshold=threshold)

@@ -48,6 +48,7 @@ def test_a_round_is_decided_by_its_own_rules_over_its_current_ballots(conn) -> N
     profile = decide.project_profile(
         decision.voting_round, decision.projects, store.current_ballots(conn, round_id)
     )
+    assert decision.profile == profile
     assert len(profile.ballots) == len(CHOICES) - 1  # no project chosen: no preference
     # Voters are numbered in ballot order, never by stored id (which the audit log links
     # to a receipt).
