@@ -14,7 +14,8 @@ import pandas  # noqa: F401  (imported early on purpose, see above)
 import plotly.graph_objects  # noqa: F401  (imported early on purpose, see above)
 import streamlit as st
 
-from budgeting.ui import auth, state
+from budgeting import i18n
+from budgeting.ui import auth, officer, state
 
 st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
 
@@ -23,8 +24,14 @@ PAGES = [
     st.Page("pages/vote.py", title="Vote", url_path="vote"),
     st.Page("pages/results.py", title="Results", url_path="results"),
     st.Page("pages/receipt.py", title="Check my ballot", url_path="receipt"),
-    st.Page("pages/officer.py", title="Round controls", url_path="officer"),
+    *(
+        st.Page(script, title=i18n.text(title_key), url_path=address)
+        for script, address, title_key, _ in officer.OFFICER_PAGES
+    ),
 ]
+"""Every page is declared, officer pages included, so that an officer address opened by
+anyone reaches that page's sign-in gate (``budgeting.ui.officer``); the navigation itself
+is hidden, and officer pages are listed only in the signed-in officers' menu."""
 
 page = st.navigation(PAGES, position="hidden")
 auth.log_settings(auth.officer_settings())

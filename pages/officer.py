@@ -1,47 +1,19 @@
-"""Round controls (/officer): officers sign in, open or close a round, and choose whether
-the projector hides live results until the round closes. ``?round=`` picks the round shown
-first (kept in the address as the officer switches rounds).
+"""Round controls (/officer): officers sign in, open, close or publish a round, and choose
+whether the projector hides live results until the round closes. ``?round=`` picks the
+round shown first (kept in the address as the officer switches rounds and pages).
 
-Who may sign in comes from the secrets; with anything wrong there nobody can, and the page
-says what (never a fallback to demo mode). Guessing is slowed down per name and per client,
-and officers see who is on hold."""
-
-from collections import Counter
+Guessing is slowed down per name and per client, and officers see who is on hold."""
 
 import streamlit as st
 
 from budgeting import store
-from budgeting.ui import auth, layout, state
+from budgeting.ui import officer as officer_ui
+from budgeting.ui import state
 from budgeting.ui.markdown import literal
 
-OFFICER_KEY = "signed_in_officer"
-
-
-def configuration_problems(t, settings: auth.OfficerSettings) -> None:
-    """What is wrong with the officers' configuration; nobody can sign in meanwhile."""
-    lines = [t("officer.config.nobody")]
-    lines += [f"- {problem.message(language)}" for problem in settings.problems]
-    st.error("\n".join(lines), icon=":material/lock:")
-
-
-def sign_in_form(conn, t, officers) -> None:
-    st.header(t("officer.sign_in"), anchor=False)
-    with st.form("sign_in"):
-        name = st.text_input(t("officer.name"), key="officer_name")
-        password = st.text_input(t("officer.password"), type="password", key="officer_password")
-        if st.form_submit_button(t("officer.sign_in_button"), type="primary"):
-            result = auth.sign_in(
-                conn, name, password, officers, client=state.client_id(), now=state.now()
-            )
-            if result.signed_in:
-                st.session_state[OFFICER_KEY] = name.strip()
-                st.rerun()
-            if result.checked:
-                st.error(t("officer.wrong_password"), icon=":material/error:")
-            if result.wait:
-                st.error(
-                    t("officer.wait", wait=state.wait_text(result.wait)), icon=":material/timer:"
-                )
+PENDING_KEY = "pending_status_change"
+CONFIRMED_CHANGES = {"closed": "open", "published": "closed"}
+"""Changes that ask for confirmation: the new status, and the status it moves from."""
 
 
 def attempt_delays(conn, t) -> None:
@@ -71,37 +43,20 @@ def change_round(conn, round_id: str, officer: str, **changes) -> None:
     is not ready to open, say) instead of a traceback."""
     try:
         store.update_round(conn, round_id, actor=officer, **changes)
-    except store.StoreError as refused:
-        st.error(literal(str(refused)), icon=":material/error:")
+    except store.StoreError as error:
+        officer_ui.refused(error)
         return
     st.rerun()
 
 
 def round_controls(conn, t, officer: str) -> None:
-    """Open or close a round and hide its live results; every change is audited as ``officer``."""
-    rounds = store.list_rounds(conn)
-    if not rounds:
-        st.info(t("officer.no_rounds"))
+    """Open, close or publish a round and hide its live results; closing and publishing ask
+    for confirmation; every change is audited as ``officer``."""
+    voting_round = officer_ui.choose_round(conn, t)
+    if voting_round is None:
         return
-    by_id = {r.id: r for r in rounds}
-    ids = list(by_id)
-    # The selectbox keeps its choice by label: rounds sharing a name are told apart by id,
-    # or a click on one could act on the other.
-    names = Counter(r.name for r in rounds)
-    labels = {r.id: r.name if names[r.name] == 1 else f"{r.name} ({r.id})" for r in rounds}
-    requested = st.query_params.get("round")
-    chosen_id = st.selectbox(
-        t("officer.round"),
-        ids,
-        index=ids.index(requested) if requested in by_id else 0,
-        format_func=labels.__getitem__,
-        key="round_id",
-    )
-    st.query_params["round"] = chosen_id
-    voting_round = by_id[chosen_id]
     st.metric(t("officer.ballots"), store.ballot_count(conn, voting_round.id))
-    st.write(t("officer.status", status=t(f"officer.status.{voting_round.status}")))
-    open_column, close_column = st.columns(2)
+    open_column, close_column, publish_column = st.columns(3)
     if open_column.button(
         t("officer.open_round"),
         key="open_round",
@@ -116,7 +71,16 @@ def round_controls(conn, t, officer: str) -> None:
         width="stretch",
         type="primary",
     ):
-        change_round(conn, voting_round.id, officer, status="closed")
+        st.session_state[PENDING_KEY] = "closed"
+    if publish_column.button(
+        t("officer.publish_round"),
+        key="publish_round",
+        disabled=voting_round.status != "closed",
+        width="stretch",
+        type="primary",
+    ):
+        st.session_state[PENDING_KEY] = "published"
+    confirm_change(conn, t, voting_round, officer)
     hide = st.toggle(
         t("officer.hide_results"),
         value=voting_round.hide_results_until_close,
@@ -130,30 +94,24 @@ def round_controls(conn, t, officer: str) -> None:
     st.page_link("pages/vote.py", label=t("officer.vote_link"), query_params=round_query)
 
 
-layout.resident_style()
-language = state.language_switch()
-t = state.translator(language)
-conn = state.connection()
-st.title(t("officer.title"), anchor=False)
-settings = auth.officer_settings()
-auth.log_settings(settings)  # also here: a first visit straight to /officer skips app.py
-if settings.demo:
-    st.warning(
-        t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD),
-        icon=":material/science:",
-    )
-if settings.problems:
-    st.session_state.pop(OFFICER_KEY, None)
-    configuration_problems(t, settings)
-    st.stop()
-signed_in = st.session_state.get(OFFICER_KEY)
-if signed_in not in settings.officers:
-    sign_in_form(conn, t, settings.officers)
-    st.stop()
+def confirm_change(conn, t, voting_round: store.Round, officer: str) -> None:
+    """Closing and publishing cannot be undone: after the button, the officer confirms with
+    the round's name in front of them (or cancels)."""
+    status = st.session_state.get(PENDING_KEY)
+    if status not in CONFIRMED_CHANGES or voting_round.status != CONFIRMED_CHANGES[status]:
+        st.session_state.pop(PENDING_KEY, None)
+        return
+    with st.container(border=True):
+        st.warning(t(f"officer.confirm.{status}", name=literal(voting_round.name)))
+        yes, no = st.columns(2)
+        if yes.button(t(f"officer.confirm.{status}.yes"), key=f"confirm_{status}", type="primary"):
+            st.session_state.pop(PENDING_KEY, None)
+            change_round(conn, voting_round.id, officer, status=status)
+        if no.button(t("officer.confirm.cancel"), key=f"cancel_{status}"):
+            st.session_state.pop(PENDING_KEY, None)
+            st.rerun()
 
-st.write(t("officer.signed_in_as", name=literal(signed_in)))
-if st.button(t("officer.sign_out"), key="sign_out"):
-    st.session_state.pop(OFFICER_KEY, None)
-    st.rerun()
-round_controls(conn, t, signed_in)
-attempt_delays(conn, t)
+
+page = officer_ui.officer_page("officer.title")
+round_controls(page.conn, page.t, page.officer)
+attempt_delays(page.conn, page.t)

@@ -26,6 +26,7 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     Service (dataclass): id, round_id, name, description, unit_cost_text ("£40 buys ..."),
         current_spend: Fraction, floor: Fraction, ceiling: Fraction, position: int
     Project (dataclass): id, round_id, name, description, cost: Fraction, area, category
+    Area (dataclass): id, round_id, name, population: int
     StoredBallot (dataclass): id, round_id, receipt, channel: "web"|"paper", submitted_at,
         code_hash, area, age_band, allocation: dict[service_id, Fraction],
         project_scores: dict[project_id, int], superseded: bool
@@ -42,6 +43,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     replace_services(conn, round_id, services) / list_services(conn, round_id)
     replace_projects(conn, round_id, projects) / list_projects(conn, round_id)
         (Service/Project instances or mappings; refused once the round has ballots)
+    replace_areas(conn, round_id, areas) / list_areas(conn, round_id)
+        (Area instances or mappings; allowed in every state: areas decide nothing)
     import_services_csv(conn, round_id, text) / import_projects_csv(conn, round_id, text)
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
@@ -112,6 +115,7 @@ from budgeting.store.csv_import import (
 )
 from budgeting.store.integrity import AuditReport, audit_report, verify_audit_log
 from budgeting.store.models import (
+    Area,
     AuditEntry,
     BallotRejected,
     CsvImportError,
@@ -136,9 +140,11 @@ from budgeting.store.queries import (
 from budgeting.store.rounds import (
     create_round,
     get_round,
+    list_areas,
     list_projects,
     list_rounds,
     list_services,
+    replace_areas,
     replace_projects,
     replace_services,
     update_round,
@@ -146,6 +152,7 @@ from budgeting.store.rounds import (
 
 __all__ = [
     "BALLOT_FIELDS",
+    "Area",
     "AttemptDelay",
     "AuditEntry",
     "AuditHead",
@@ -182,6 +189,7 @@ __all__ = [
     "import_services_csv",
     "issue_voter_codes",
     "latest_ballot",
+    "list_areas",
     "list_projects",
     "list_rounds",
     "list_services",
@@ -191,6 +199,7 @@ __all__ = [
     "projector_snapshot",
     "record_failure",
     "record_success",
+    "replace_areas",
     "replace_projects",
     "replace_services",
     "schema_version",

@@ -7,8 +7,9 @@ an entry recording what the changed rows hold afterwards:
     round_created        the round's record: every setting, a SHA-256 of its code salt and
                          its creation time (``rounds.round_records``)
     round_changed        the changed settings, before and after
-    services_replaced,   every row of the round's services or projects, column by column
-    projects_replaced    (``rounds.item_records``)
+    services_replaced,   every row of the round's services, projects or areas, column by
+    projects_replaced,   column (``rounds.item_records``)
+    areas_replaced
     codes_issued         the count and a digest of the round's voter code rows
                          (``codes.code_records``)
     ballot               a SHA-256 over the ballot and its allocation and score rows

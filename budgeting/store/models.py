@@ -73,6 +73,17 @@ class Project:
 
 
 @dataclass(frozen=True)
+class Area:
+    """A part of the round's territory, with how many residents live there (turnout is read
+    against it)."""
+
+    id: str
+    round_id: str
+    name: str
+    population: int = 0
+
+
+@dataclass(frozen=True)
 class StoredBallot:
     """A ballot as committed: allocation in pounds per service, scores per project."""
 

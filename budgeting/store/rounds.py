@@ -3,7 +3,8 @@
 Every write here is audited with what the rows hold afterwards: ``round_created`` carries
 the round's record (``round_records``), ``round_changed`` the changed settings before and
 after, ``services_replaced`` and ``projects_replaced`` every row (``item_records``), so
-``budgeting.store.integrity`` can compare the tables with the log.
+``budgeting.store.integrity`` can compare the tables with the log. Areas (with their population, for turnout) are replaced and audited the same
+way as ``areas_replaced``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from budgeting.store.models import (
     BALLOT_FORMATS,
     CODE_MODES,
     ROUND_STATUSES,
+    Area,
     Project,
     Round,
     RoundNotReady,
@@ -63,7 +65,12 @@ PROJECT_TABLE_COLUMNS = (
     "category",
     "position",
 )
-ITEM_TABLES = {"services": SERVICE_TABLE_COLUMNS, "projects": PROJECT_TABLE_COLUMNS}
+AREA_TABLE_COLUMNS = ("round_id", "id", "name", "population", "position")
+ITEM_TABLES = {
+    "services": SERVICE_TABLE_COLUMNS,
+    "projects": PROJECT_TABLE_COLUMNS,
+    "areas": AREA_TABLE_COLUMNS,
+}
 _ROUND_COLUMNS = (
     "id, name, service_budget_minor, project_budget_minor, currency_symbol, ballot_format,"
     " max_approvals, max_points, selection_rule, allocation_rule, completion, code_mode,"
@@ -423,10 +430,65 @@ def replace_projects(
     )
 
 
+def check_areas(areas: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Problems with a list of areas (ids, names, populations), in words."""
+    problems, seen = [], set()
+    for area in areas:
+        aid = str(area.get("id", ""))
+        if not ID_PATTERN.match(aid):
+            problems.append(f"area id {aid!r}: use letters, digits, '-' or '_'")
+        if aid in seen:
+            problems.append(f"area id {aid!r} appears twice")
+        seen.add(aid)
+        if not str(area.get("name", "")).strip():
+            problems.append(f"area {aid!r} needs a name")
+        population = area.get("population", 0)
+        if not isinstance(population, int) or isinstance(population, bool) or population < 0:
+            problems.append(f"area {aid!r}: population must be a whole number, 0 or more")
+        elif population >= AMOUNT_LIMIT:
+            problems.append(f"area {aid!r}: population must be under {AMOUNT_LIMIT:,}")
+    return problems
+
+
+def replace_areas(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str,
+    areas: Iterable[Area | Mapping[str, Any]],
+    *,
+    source: str = "edit",
+) -> None:
+    """Replace a round's areas and their populations; audited. Allowed in every state:
+    areas only describe turnout, they decide nothing."""
+    rows = [_as_mapping(area) for area in areas]
+    _refuse(check_areas(rows))
+    _replace_round_items(
+        conn,
+        round_id,
+        "areas",
+        AREA_TABLE_COLUMNS,
+        [
+            [round_id, row["id"], row["name"].strip(), row.get("population", 0), position]
+            for position, row in enumerate(rows)
+        ],
+        {"source": source, "area_ids": [row["id"] for row in rows]},
+        while_voting=True,
+    )
+
+
+def list_areas(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Area]:
+    """A round's areas in their display order."""
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(
+            "SELECT id, round_id, name, population FROM areas WHERE round_id = ? ORDER BY position",
+            [round_id],
+        ).fetchall()
+    return [Area(aid, rid, name, population) for aid, rid, name, population in rows]
+
+
 def item_records(
     cursor: duckdb.DuckDBPyConnection, table: str, round_id: str | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """A deciding item table's rows (``services`` or ``projects``) as the log records them:
+    """An item table's rows (``services``, ``projects`` or ``areas``) as the log records them:
     round id -> item id -> column -> value (money in pence), for every round or one."""
     columns = ITEM_TABLES[table]
     rows = cursor.execute(
@@ -454,11 +516,16 @@ def _replace_round_items(
     columns: tuple[str, ...],
     table_rows: list[list[Any]],
     audit_details: dict[str, Any],
+    *,
+    while_voting: bool = False,
 ) -> None:
-    """Swap a round's services or projects for ``table_rows`` in one audited transaction."""
+    """Swap a round's services, projects or areas for ``table_rows`` in one audited
+    transaction; services and projects only before any ballot is cast (``while_voting``
+    lifts that for tables that decide nothing)."""
     with write_transaction(conn) as cursor:
         _require_round(cursor, round_id)
-        _require_no_ballots(cursor, round_id, table)
+        if not while_voting:
+            _require_no_ballots(cursor, round_id, table)
         cursor.execute(f"DELETE FROM {table} WHERE round_id = ?", [round_id])
         insert_rows(cursor, table, columns, table_rows)
         rows = item_records(cursor, table, round_id).get(round_id, {})

@@ -85,3 +85,17 @@ def resident_style() -> None:
 def projector_style() -> None:
     """The high-contrast wall style of the projector page."""
     st.html(PROJECTOR_CSS)
+
+
+OFFICER_CSS = """
+<style>
+/* An officer's desk: wide tables, text that wraps rather than widening the page. */
+.stMainBlockContainer { max-width: 80rem; padding: 3.5rem 2rem 4rem 2rem; }
+.stMarkdown, .stCaption, label { overflow-wrap: anywhere; }
+</style>
+"""
+
+
+def officer_style() -> None:
+    """The officers' working pages: wide enough for tables, with the sidebar menu."""
+    st.html(OFFICER_CSS)

@@ -15,6 +15,7 @@ from streamlit.testing.v1.util import patch_config_options
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.ui import auth
+from budgeting.ui import officer as officer_ui
 
 ALICE_HASH = auth.hash_password("river-2027")
 OFFICERS = {"officers": {"alice": ALICE_HASH}}
@@ -182,11 +183,25 @@ def test_officer_hides_results_and_closes_the_round(open_page, conn):
     assert store.get_round(conn, DEMO_ROUND_ID).hide_results_until_close
 
     app.button(key="close_round").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"  # not before confirming
+    assert any("cannot be undone" in w.value for w in app.warning)
+    app.button(key="cancel_closed").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "open"
+    assert not any(b.key == "confirm_closed" for b in app.button)
+
+    app.button(key="close_round").click().run()
+    app.button(key="confirm_closed").click().run()
     assert store.get_round(conn, DEMO_ROUND_ID).status == "closed"
     assert app.button(key="open_round").disabled  # rounds move one way: no reopening
     changes = [e for e in store.audit_log(conn, DEMO_ROUND_ID) if e.kind == "round_changed"]
     assert len(changes) >= 2
     assert {entry.details["actor"] for entry in changes[-2:]} == {"demo"}
+
+    app.button(key="publish_round").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "closed"
+    app.button(key="confirm_published").click().run()
+    assert store.get_round(conn, DEMO_ROUND_ID).status == "published"
+    assert app.button(key="publish_round").disabled
 
 
 def test_a_round_that_cannot_open_says_why(open_page, conn):
@@ -228,3 +243,27 @@ def test_rounds_sharing_a_name_are_told_apart(open_page, conn):
     app.toggle(key=f"hide_results_{twin}").set_value(True).run()
     assert store.get_round(conn, twin).hide_results_until_close
     assert not store.get_round(conn, DEMO_ROUND_ID).hide_results_until_close
+
+
+@pytest.mark.parametrize("script", [page[0] for page in officer_ui.OFFICER_PAGES])
+def test_every_officer_page_shows_a_visitor_only_the_sign_in_form(open_page, script):
+    """Opened by address without signing in: the sign-in form, and no officer content,
+    widget or download."""
+    app = open_page(script, secrets=OFFICERS)
+    assert not app.exception
+    assert sign_in_form_shown(app)
+    widgets = [*app.button, *app.selectbox, *app.checkbox, *app.toggle, *app.number_input]
+    assert [w.key for w in widgets if w.key and not w.key.startswith("FormSubmitter:sign_in")] == []
+    assert [e for e in app.get("download_button")] == []
+    assert [e for e in app.get("file_uploader")] == []
+    assert not app.dataframe
+    assert not app.sidebar.get("page_link")
+
+
+@pytest.mark.parametrize("script", [page[0] for page in officer_ui.OFFICER_PAGES])
+def test_every_officer_page_lists_the_officers_menu_and_says_demo_mode(open_page, script):
+    app = sign_in(open_page(script, secrets=DEMO_MODE), auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
+    assert not app.exception
+    assert any("Demo mode" in w.value for w in app.warning)
+    menu = app.sidebar.get("page_link")
+    assert len(menu) == len(officer_ui.OFFICER_PAGES)
