@@ -1,10 +1,10 @@
-"""Rounds, their services and their projects.
+"""Rounds, their services, projects and areas.
 
 Every write here is audited with what the rows hold afterwards: ``round_created`` carries
 the round's record (``round_records``), ``round_changed`` the changed settings before and
 after, ``services_replaced`` and ``projects_replaced`` every row (``item_records``), so
-``budgeting.store.integrity`` can compare the tables with the log. Areas (with their population, for turnout) are replaced and audited the same
-way as ``areas_replaced``.
+``budgeting.store.integrity`` can compare the tables with the log. Areas (with their
+population, for turnout) are replaced and audited the same way, as ``areas_replaced``.
 """
 
 from __future__ import annotations

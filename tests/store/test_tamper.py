@@ -89,8 +89,8 @@ ROUND = "test-ward"
             f"project D of round {ROUND}: stored but never logged",
         ),
         (
-            "INSERT INTO voter_codes (round_id, code_hash, issued_at) SELECT round_id, 'ab' || code_hash, issued_at"
-            " FROM voter_codes LIMIT 1",
+            "INSERT INTO voter_codes (round_id, code_hash, issued_at)"
+            " SELECT round_id, 'ab' || code_hash, issued_at FROM voter_codes LIMIT 1",
             f"voter codes of round {ROUND}: 41 stored, 40 logged",
         ),
         (
