@@ -6,14 +6,20 @@
                                         [--floor S=AMOUNT] [--ceiling S=AMOUNT] [--json]
     python -m budgeting rules [--json]
     python -m budgeting results --round ID [--db FILE] [--json]
-    python -m budgeting export --round ID --format pb [--db FILE] [--out FILE]
+    python -m budgeting export --round ID --format pb|csv|parquet|results-csv [--db FILE]
+                                        [--out FILE]
     python -m budgeting verify-audit [--db FILE] [--head SEQ:HASH]
     python -m budgeting round open|close|publish --round ID [--db FILE] [--officer NAME]
+    python -m budgeting demo --db FILE
+    python -m budgeting hash-password          (reads the password twice from standard input)
 
 ``results`` decides a stored round by its own rules over its current ballots and prints the
-outcome; ``export`` writes the round's anonymised project vote and winners as a pabulib file
-that ``select --rule recorded`` recomputes. Both open the database read-only (stop the app
-first, or use a copy of the file).
+outcome; ``export`` writes the round's anonymised ballots (``budgeting.results.export``):
+``pb`` is the project vote and winners as a pabulib file that ``select --rule recorded``
+recomputes, ``csv`` and ``parquet`` every ballot, ``results-csv`` the decided round. Both
+open the database read-only (stop the app first, or use a copy of the file). ``demo``
+creates the demo round with its ballots in a database file; ``hash-password`` prints the
+line an officer's password becomes in ``.streamlit/secrets.toml``.
 
 ``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
 its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison
@@ -52,6 +58,7 @@ from budgeting.results import publish
 
 RECORDED = "recorded"
 ROUND_MOVES = {"open": "open", "close": "closed", "publish": "published"}
+EXPORT_FORMATS = ("pb", "csv", "parquet", "results-csv")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]+/0*[1-9][0-9]*")
 
 
@@ -83,14 +90,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PabulibError, ValueError, OSError) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
-    sys.stdout.write(output)
+    if isinstance(output, bytes):
+        sys.stdout.buffer.write(output)
+    else:
+        sys.stdout.write(output)
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(
-        required=True, metavar="{select,aggregate,rules,results,export,verify-audit,round}"
+        required=True,
+        metavar="{select,aggregate,rules,results,export,verify-audit,round,demo,hash-password}",
     )
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
@@ -124,7 +135,12 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="a stored round as a file to publish")
     export.add_argument("--round", required=True, dest="round_id", help="e.g. riverside-2027")
     export.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
-    export.add_argument("--format", choices=("pb",), required=True, help="pb: pabulib")
+    export.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        required=True,
+        help="pb: pabulib; csv, parquet: every ballot; results-csv: the decided round",
+    )
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(command=_export_command)
 
@@ -139,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
     moves.add_argument("--db", help="the DuckDB file (default: BUDGET_DB, else data/)")
     moves.add_argument("--officer", help="who is doing it, for the audit log")
     moves.set_defaults(command=_round_command)
+
+    demo = commands.add_parser("demo", help="create the demo round with its ballots")
+    demo.add_argument("--db", required=True, help="the DuckDB file to create or add to")
+    demo.set_defaults(command=_demo_command)
+
+    hashing = commands.add_parser("hash-password", help="an officer's password as a secrets hash")
+    hashing.set_defaults(command=_hash_password_command)
     return parser
 
 
@@ -364,11 +387,20 @@ def _results_command(args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _export_command(args: argparse.Namespace) -> str:
-    text: str = _from_store(args.db, lambda conn, decide: decide.round_pb(conn, args.round_id))
+def _export_command(args: argparse.Namespace) -> str | bytes:
+    from budgeting.results import export  # like _from_store: loads DuckDB and Arrow
+
+    if args.format == "results-csv":
+        content: bytes = _from_store(
+            args.db, lambda conn, _: export.results_csv(conn, args.round_id).encode("utf-8")
+        )
+    else:
+        content = _from_store(
+            args.db, lambda conn, _: export.ballots_file(conn, args.round_id, args.format)
+        )
     if args.out is None:
-        return text
-    args.out.write_text(text, encoding="utf-8")
+        return content
+    args.out.write_bytes(content)
     return f"Wrote {args.out}\n"
 
 
@@ -393,25 +425,68 @@ def _verify_audit_command(args: argparse.Namespace) -> str:
 def _round_command(args: argparse.Namespace) -> str:
     """Move a round on (the store checks the move and, to open, the round's settings:
     ``budgeting.engine.readiness``). It writes, so the app must not hold the file."""
-    import duckdb
-
     from budgeting import store
 
     path = store.database_path(args.db)
     if not Path(path).is_file():
         raise ValueError(f"there is no database file at {path}")
-    try:
-        conn = store.connect(path)
-    except duckdb.Error:
-        raise ValueError(
-            f"cannot write {path}: another process has it open (stop the app)"
-        ) from None
+    conn = _writable(path)
     try:
         status = ROUND_MOVES[args.action]
         store.update_round(conn, args.round_id, actor=args.officer, status=status)
     finally:
         conn.close()
     return f"Round {args.round_id} is now {status}.\n"
+
+
+def _demo_command(args: argparse.Namespace) -> str:
+    """The demo round and its ballots in ``--db`` (created when missing; a file that already
+    holds the demo round is left as it is)."""
+    from budgeting import store
+    from budgeting.demo import DEMO_ROUND_ID, ensure_demo_round
+
+    conn = _writable(args.db)
+    try:
+        ensure_demo_round(conn)
+        ballots = store.ballot_count(conn, DEMO_ROUND_ID)
+    finally:
+        conn.close()
+    return f"Demo round {DEMO_ROUND_ID} is in {store.database_path(args.db)}: {ballots} ballots.\n"
+
+
+def _hash_password_command(args: argparse.Namespace) -> str:
+    """The secrets line for a password read twice from standard input (without echo on a
+    terminal); the two must match, and an empty password is refused."""
+    from budgeting.passwords import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        first, second = getpass.getpass("Password: "), getpass.getpass("Password again: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = [*lines, "", ""][:2]
+    if not first:
+        raise ValueError("the password is empty; nothing printed")
+    if first != second:
+        raise ValueError("the two passwords differ; nothing printed")
+    return hash_password(first) + "\n"
+
+
+def _writable(path: str | None) -> Any:
+    """The database opened for writing (created when missing); a file another process
+    holds is a one-line error that says to stop the app."""
+    import duckdb
+
+    from budgeting import store
+
+    target = store.database_path(path)
+    try:
+        return store.connect(target)
+    except duckdb.Error:
+        raise ValueError(
+            f"cannot write {target}: another process has it open (stop the app)"
+        ) from None
 
 
 def _from_store(path: str | None, read: Callable[[Any, ModuleType], Any]) -> Any:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.i18n import format_money
-from budgeting.results import decide
+from budgeting.results import decide, export
 from budgeting.ui import charts, layout, outcome, qr, state
 
 REFRESH = timedelta(seconds=3)
@@ -30,9 +30,10 @@ def note(words: str, css_class: str = "projector-note") -> None:
     st.markdown(f'<p class="{css_class}">{escape(words)}</p>', unsafe_allow_html=True)
 
 
-def join_panel(voting_round: store.Round, t, count: int) -> None:
+def join_panel(conn, voting_round: store.Round, t, count: int) -> None:
     """The left column: how to join while the round is open (no invitation to vote once
-    it has closed), and how many have."""
+    it has closed), and how many have; once published, the anonymised project vote and
+    the one command that recomputes the winners from it."""
     if voting_round.status not in ("closed", "published"):
         url = qr.join_url(state.public_url(), voting_round.id)
         link = qr.short_link(url)
@@ -47,6 +48,19 @@ def join_panel(voting_round: store.Round, t, count: int) -> None:
     with st.container(key="ballot_count"):
         note(f"{count:,}", "projector-count")
         note(t("results.ballots" if voting_round.status == "open" else "results.ballots_final"))
+    if voting_round.status == "published":
+        pb_file = f"{voting_round.id}-ballots.pb"
+        with st.container(key="published_data"):
+            note(t("results.recompute"))
+            st.download_button(
+                t("results.download_pb"),
+                data=lambda: export.ballots_file(conn, voting_round.id, "pb"),
+                file_name=pb_file,
+                mime=export.MEDIA_TYPES["pb"],
+                key="download_pb",
+                on_click="ignore",
+            )
+            st.code(export.recompute_command(pb_file), language="bash", wrap_lines=True)
 
 
 def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t) -> None:
@@ -138,7 +152,7 @@ def board(round_id: str, language: str) -> None:
     heading(1, voting_round.name)
     join_column, main_column = st.columns([1, 3.4], gap="large")
     with join_column:
-        join_panel(voting_round, t, snapshot.ballot_count)
+        join_panel(conn, voting_round, t, snapshot.ballot_count)
     with main_column:
         if voting_round.status in ("closed", "published"):
             final_results(conn, voting_round, snapshot.ballot_count, t, language)

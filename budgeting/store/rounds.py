@@ -303,7 +303,7 @@ def _require_no_ballots(cursor: duckdb.DuckDBPyConnection, round_id: str, what: 
         raise StoreError(f"{what} cannot be replaced once ballots have been cast")
 
 
-def _as_mapping(item: Service | Project | Mapping[str, Any]) -> dict[str, Any]:
+def _as_mapping(item: Service | Project | Area | Mapping[str, Any]) -> dict[str, Any]:
     return dict(item) if isinstance(item, Mapping) else asdict(item)
 
 

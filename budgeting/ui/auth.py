@@ -3,7 +3,7 @@ who may sign in, read from the secrets with demo mode only when it is asked for.
 
 A stored hash reads ``scrypt$<n>$<r>$<p>$<salt, base64>$<key, base64>``. Officers are listed
 in ``.streamlit/secrets.toml`` as ``[officers]`` name = hash; make a hash with
-``python -m budgeting.ui.auth`` (asks for the password).
+``python -m budgeting hash-password`` (``budgeting.passwords``).
 
 Demo mode (the demo officer below may sign in, and every officer page says so) is on only
 when asked for: ``BUDGET_DEMO=1`` in the environment, or ``demo = true`` in the secrets.
@@ -16,14 +16,8 @@ missing secrets file and for a broken one, so the two are told apart here.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import getpass
-import hashlib
-import hmac
 import logging
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,18 +31,13 @@ import streamlit as st
 from streamlit import config
 
 from budgeting import i18n, store
-
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-KEY_BYTES = 32
-SALT_BYTES = 16
+from budgeting.passwords import hash_password, is_password_hash, verify_password
 
 DEMO_OFFICER = "demo"
 DEMO_PASSWORD = "demo-officer"
 DEMO_ENV = "BUDGET_DEMO"
 SECRETS_FILE = ".streamlit/secrets.toml"
-HASH_COMMAND = ".venv/bin/python -m budgeting.ui.auth"
+HASH_COMMAND = ".venv/bin/python -m budgeting hash-password"
 KNOWN_SECRETS = ("officers", "demo", "public_url")
 """Every top-level name the secrets may hold; anything else is reported (a misspelling)."""
 _ON = frozenset({"1", "true", "yes", "on"})
@@ -80,50 +69,10 @@ class OfficerSettings:
     problems: tuple[ConfigProblem, ...] = ()
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """The storable scrypt hash of ``password`` with a fresh random salt."""
-    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    key = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=KEY_BYTES
-    )
-    salt_text = base64.b64encode(salt).decode("ascii")
-    key_text = base64.b64encode(key).decode("ascii")
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt_text}${key_text}"
-
-
-def verify_password(password: str, stored_hash: str) -> bool:
-    """Whether ``password`` matches ``stored_hash``; a malformed hash never matches."""
-    try:
-        scheme, n, r, p, salt_text, key_text = stored_hash.split("$")
-        if scheme != "scrypt":
-            return False
-        salt = base64.b64decode(salt_text, validate=True)
-        expected = base64.b64decode(key_text, validate=True)
-        key = hashlib.scrypt(
-            password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
-        )
-    except ValueError:
-        return False
-    return hmac.compare_digest(key, expected)
-
-
 @cache
 def demo_officers() -> dict[str, str]:
     """The demo mode's single officer, hashed like a real one so sign-in takes one path."""
     return {DEMO_OFFICER: hash_password(DEMO_PASSWORD)}
-
-
-def is_password_hash(value: object) -> bool:
-    """Whether ``value`` has the form ``hash_password`` writes (not, say, a plain password)."""
-    if not isinstance(value, str):
-        return False
-    parts = value.split("$")
-    if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
-        return False
-    try:
-        return all(base64.b64decode(p, validate=True) for p in parts[4:])
-    except (binascii.Error, ValueError):
-        return False
 
 
 def _problem(key: str, log_detail: str = "", **params: str) -> ConfigProblem:
@@ -281,17 +230,3 @@ def sign_in(
         return SignInResult(signed_in=True, checked=True)
     wait = store.record_failure(conn, keys, now=now)
     return SignInResult(signed_in=False, checked=True, wait=wait)
-
-
-def main() -> None:
-    """Print a secrets line for a new officer."""
-    name = input("Officer name: ").strip()
-    password = getpass.getpass("Password: ")
-    if password != getpass.getpass("Password again: "):
-        raise SystemExit("The two passwords differ; nothing printed.")
-    print("[officers]")
-    print(f'{name} = "{hash_password(password)}"')
-
-
-if __name__ == "__main__":
-    main()

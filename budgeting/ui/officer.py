@@ -13,7 +13,7 @@ nobody can, and the page says what (never a fallback to demo mode).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -68,7 +68,7 @@ def officer_page(title_key: str) -> OfficerPage:
         _configuration_problems(t, settings)
         st.stop()
     officer = st.session_state.get(OFFICER_KEY)
-    if officer not in settings.officers:
+    if not isinstance(officer, str) or officer not in settings.officers:
         st.title(t("officer.sign_in"), anchor=False)
         _sign_in_form(conn, t, settings.officers)
         st.stop()
@@ -85,7 +85,7 @@ def _configuration_problems(t: Callable[..., str], settings: auth.OfficerSetting
 
 
 def _sign_in_form(
-    conn: duckdb.DuckDBPyConnection, t: Callable[..., str], officers: dict[str, str]
+    conn: duckdb.DuckDBPyConnection, t: Callable[..., str], officers: Mapping[str, str]
 ) -> None:
     with st.form("sign_in"):
         name = st.text_input(t("officer.name"), key="officer_name")

@@ -174,3 +174,16 @@ def test_standings_that_fit_are_shown_on_one_page():
     bars = [charts.StandingBar(f"Project {i}", i) for i in range(3)]
     page = charts.standings_page(bars, now=1000, seconds_per_page=outcome.SECONDS_PER_PAGE)
     assert (page.bars, page.count, page.first, page.last) == (tuple(bars), 1, 1, 3)
+
+
+def test_published_results_offer_the_votes_and_the_command_that_recomputes_them(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    closed = open_page("pages/results.py", **ROUND)
+    assert not closed.get("download_button")  # not before the results are published
+    store.update_round(conn, DEMO_ROUND_ID, status="published")
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    assert [b.proto.label for b in app.get("download_button")] == ["Download the votes (.pb)"]
+    assert [c.value for c in app.code] == [
+        f"python -m budgeting select {DEMO_ROUND_ID}-ballots.pb --rule recorded --json"
+    ]
