@@ -65,7 +65,7 @@ def test_a_missing_secrets_file_lets_nobody_sign_in_and_says_how_to_fix_it(tmp_p
     assert not settings.demo
     assert nobody_signs_in(settings)
     assert ".streamlit/secrets.toml" in messages(settings)
-    assert "python -m budgeting.ui.auth" in messages(settings)
+    assert "python -m budgeting hash-password" in messages(settings)
     assert "BUDGET_DEMO=1" in messages(settings)
 
 

@@ -82,7 +82,7 @@ def test_demo_mode_says_so_and_takes_the_documented_password(open_page):
 
 
 BROKEN_SECRETS = {
-    "missing file": (None, [".streamlit/secrets.toml", "python -m budgeting.ui.auth"]),
+    "missing file": (None, [".streamlit/secrets.toml", "python -m budgeting hash-password"]),
     "syntax error": (f'[officers]\nalice = "{ALICE_HASH}\n', ["cannot be read", "line 2"]),
     "misspelt table": (f'[officer]\nalice = "{ALICE_HASH}"\n', ["[officer]", "[officers]"]),
     "empty table": ("[officers]\n", ["lists no officers"]),
