@@ -177,16 +177,44 @@ def audit_head(conn: duckdb.DuckDBPyConnection) -> AuditHead | None:
     return AuditHead(seq, digest) if seq else None
 
 
-def audit_log(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> list[AuditEntry]:
-    """Every entry (or one round's entries) in the order they were appended."""
-    query = "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash FROM audit_log"
+def audit_log(
+    conn: duckdb.DuckDBPyConnection,
+    round_id: str | None = None,
+    *,
+    kind: str | None = None,
+    newest: int | None = None,
+) -> list[AuditEntry]:
+    """Every entry (or one round's, or one kind's) in the order they were appended; with
+    ``newest``, only that many of the latest."""
+    conditions, params = ["true"], []
+    if round_id is not None:
+        conditions.append("round_id = ?")
+        params.append(round_id)
+    if kind is not None:
+        conditions.append("kind = ?")
+        params.append(kind)
+    query = (
+        "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash FROM audit_log"
+        f" WHERE {' AND '.join(conditions)} ORDER BY seq"
+    )
+    if newest is not None:
+        query = f"SELECT * FROM ({query} DESC LIMIT ?) ORDER BY seq"
+        params.append(newest)
+    with read_cursor(conn) as cursor:
+        rows = cursor.execute(query, params).fetchall()
+    return [
+        AuditEntry(seq, rid, at, entry_kind, json.loads(details), prev, digest)
+        for seq, rid, at, entry_kind, details, prev, digest in rows
+    ]
+
+
+def audit_kinds(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> dict[str, int]:
+    """How many entries of each kind the log holds (for every round, or one)."""
+    query = "SELECT kind, count(*) FROM audit_log"
     params: list[Any] = []
     if round_id is not None:
         query += " WHERE round_id = ?"
         params.append(round_id)
     with read_cursor(conn) as cursor:
-        rows = cursor.execute(query + " ORDER BY seq", params).fetchall()
-    return [
-        AuditEntry(seq, rid, at, kind, json.loads(details), prev, digest)
-        for seq, rid, at, kind, details, prev, digest in rows
-    ]
+        rows = cursor.execute(query + " GROUP BY kind ORDER BY kind", params).fetchall()
+    return {entry_kind: count for entry_kind, count in rows}
