@@ -53,10 +53,16 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         # the importers' reading step alone: nothing written
     BALLOT_FIELDS: the ballots CSV's columns before one column per service id
     parse_amount(text) -> Fraction                           # "£12,500.50" -> pounds
-    issue_voter_codes(conn, round_id, count) -> list[str]   # plain codes returned once
+    issue_voter_codes(conn, round_id, count, *, area=None, actor=None) -> list[str]
+        # plain codes returned once; count 1..MAX_CODES_PER_ISSUE; area: an area id; audited
+    revoke_voter_code(conn, round_id, code, *, actor=None) -> datetime  # audited; the code
+        # is refused from then on like an unknown one; a ballot it cast before stays counted
+    voter_code_counts(conn, round_id) -> list[VoterCodeCounts]  # per area (None: no area):
+        # issued, revoked, used (has voted)
     add_voter_codes(conn, round_id, codes, hasher=None) -> None  # e.g. the demo's known codes
     code_hasher(conn, round_id) -> CodeHasher  # share: add codes, then import, hashing once
-    voter_code_status(conn, round_id, code) -> "valid" | "unknown"
+    voter_code_status(conn, round_id, code) -> "valid" | "unknown"  # revoked: "unknown"
+    display_code(code) -> str                                # "abcd efgh" -> "ABCD-EFGH"
     submit_ballot(conn, round_id, *, allocation, project_scores, channel="web",
         code=None, area=None, age_band=None, submitted_at=None) -> StoredBallot
         # committed before returning; supersedes the code's previous ballot in the same
@@ -69,7 +75,9 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     ballot_count(conn, round_id) -> int                      # current (not superseded)
     current_ballots(conn, round_id) -> list[StoredBallot]
     projector_snapshot(conn, round_id) -> ProjectorSnapshot
-    audit_log(conn, round_id=None) -> list[AuditEntry]      # append-only, hash-chained
+    audit_log(conn, round_id=None, *, kind=None, newest=None) -> list[AuditEntry]
+        # append-only, hash-chained; newest: only that many of the latest entries
+    audit_kinds(conn, round_id=None) -> dict[str, int]      # entries of each kind
     audit_head(conn) -> AuditHead | None                     # the newest entry, to publish
     audit_report(conn, *, key=None, head=None) -> AuditReport
         # the chain, then rounds, services, projects, voter codes, ballots and their rows
@@ -95,13 +103,18 @@ from budgeting.store.attempts import (
     record_failure,
     record_success,
 )
-from budgeting.store.audit import AuditHead, audit_head, audit_log
+from budgeting.store.audit import AuditHead, audit_head, audit_kinds, audit_log
 from budgeting.store.ballots import BallotInput, submit_ballot, submit_ballots
 from budgeting.store.codes import (
+    MAX_CODES_PER_ISSUE,
     CodeHasher,
+    VoterCodeCounts,
     add_voter_codes,
     code_hasher,
+    display_code,
     issue_voter_codes,
+    revoke_voter_code,
+    voter_code_counts,
     voter_code_status,
 )
 from budgeting.store.connection import connect, database_path, schema_version
@@ -152,6 +165,7 @@ from budgeting.store.rounds import (
 
 __all__ = [
     "BALLOT_FIELDS",
+    "MAX_CODES_PER_ISSUE",
     "Area",
     "AttemptDelay",
     "AuditEntry",
@@ -170,10 +184,12 @@ __all__ = [
     "StoreError",
     "StoreProblem",
     "StoredBallot",
+    "VoterCodeCounts",
     "add_voter_codes",
     "attempt_delays",
     "attempt_wait",
     "audit_head",
+    "audit_kinds",
     "audit_log",
     "audit_report",
     "ballot_by_receipt",
@@ -183,6 +199,7 @@ __all__ = [
     "create_round",
     "current_ballots",
     "database_path",
+    "display_code",
     "get_round",
     "import_ballots_csv",
     "import_projects_csv",
@@ -202,10 +219,12 @@ __all__ = [
     "replace_areas",
     "replace_projects",
     "replace_services",
+    "revoke_voter_code",
     "schema_version",
     "submit_ballot",
     "submit_ballots",
     "update_round",
     "verify_audit_log",
+    "voter_code_counts",
     "voter_code_status",
 ]

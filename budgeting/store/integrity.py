@@ -10,8 +10,8 @@ an entry recording what the changed rows hold afterwards:
     services_replaced,   every row of the round's services, projects or areas, column by
     projects_replaced,   column (``rounds.item_records``)
     areas_replaced
-    codes_issued         the count and a digest of the round's voter code rows
-                         (``codes.code_records``)
+    codes_issued,        the count and a digest of the round's voter code rows (hash,
+    codes_revoked        issue time, area, revocation: ``codes.code_records``)
     ballot               a SHA-256 over the ballot and its allocation and score rows
                          (``ballot_digest``), and a short digest of each of the three parts
                          (``ballot_parts``), which names the part that changed
@@ -171,7 +171,7 @@ class _Logged:
             state.update(details["after"])
         elif kind.endswith("_replaced") and kind.removesuffix("_replaced") in ITEM_TABLES:
             self.items[kind.removesuffix("_replaced")][round_id] = details.get("rows")
-        elif kind == "codes_issued":
+        elif kind in ("codes_issued", "codes_revoked"):
             self.codes[round_id] = details.get("codes")
         elif kind == "ballot":
             self.ballots[details["ballot_id"]] = details
@@ -404,7 +404,7 @@ def _check_codes(
             problems.add(
                 "code tables that differ from the log",
                 f"voter codes of round {round_id}: the stored codes differ from what was logged"
-                " (a code hash or issue time changed)",
+                " (a code hash, issue time, area or revocation changed)",
             )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,146 @@ def test_a_shared_hasher_hashes_each_code_once_and_only_for_its_round(conn, monk
     with pytest.raises(store.StoreError):
         store.add_voter_codes(conn, other, ["KNOWN-0003"], hasher=hasher)
     assert raw_rows(conn, "SELECT count(*) FROM voter_codes WHERE round_id = ?", [other])[0][0] == 0
+
+
+AREAS = [
+    {"id": "north", "name": "North ward", "population": 1200},
+    {"id": "south", "name": "South ward", "population": 800},
+]
+
+
+def test_codes_issued_for_an_area_are_stored_with_it_and_audited_with_the_officer(conn):
+    round_id = open_round(conn)
+    store.replace_areas(conn, round_id, AREAS)
+    north = store.issue_voter_codes(conn, round_id, 3, area="north", actor="alice")
+    plain = store.issue_voter_codes(conn, round_id, 2)
+    assert raw_rows(
+        conn, "SELECT area, count(*) FROM voter_codes GROUP BY area ORDER BY area NULLS LAST"
+    ) == [("north", 3), (None, 2)]
+    issued = [e.details for e in store.audit_log(conn, round_id) if e.kind == "codes_issued"]
+    assert (issued[0]["area"], issued[0]["actor"], issued[0]["count"]) == ("north", "alice", 3)
+    assert "area" not in issued[1] and "actor" not in issued[1]
+    for code in [*north, *plain]:
+        assert store.voter_code_status(conn, round_id, code) == "valid"
+
+
+@pytest.mark.parametrize(
+    ("count", "area", "refusal"),
+    [
+        (0, None, "at least one"),
+        (-3, None, "at least one"),
+        (2.5, None, "whole number"),
+        (True, None, "whole number"),
+        (store.MAX_CODES_PER_ISSUE + 1, None, "at most 10,000"),
+        (2, "east", "no area 'east'"),
+    ],
+)
+def test_issuing_refuses_bad_counts_and_unknown_areas(conn, count, area, refusal):
+    round_id = open_round(conn)
+    store.replace_areas(conn, round_id, AREAS)
+    with pytest.raises(store.StoreError, match=refusal):
+        store.issue_voter_codes(conn, round_id, count, area=area)
+    assert raw_rows(conn, "SELECT count(*) FROM voter_codes")[0][0] == 0
+
+
+def test_no_codes_are_issued_or_revoked_once_voting_has_closed(conn):
+    round_id = open_round(conn)
+    code = store.issue_voter_codes(conn, round_id, 1)[0]
+    store.update_round(conn, round_id, status="closed")
+    with pytest.raises(store.StoreError, match="voting has closed"):
+        store.issue_voter_codes(conn, round_id, 1)
+    with pytest.raises(store.StoreError, match="voting has closed"):
+        store.revoke_voter_code(conn, round_id, code)
+
+
+def test_a_revoked_code_is_refused_like_an_unknown_one_and_its_earlier_ballot_counts(conn):
+    round_id = open_round(conn)
+    kept, lost, never_used = store.issue_voter_codes(conn, round_id, 3)
+    earlier = store.submit_ballot(
+        conn, round_id, allocation=BALANCED, project_scores={"A": 1}, code=lost
+    )
+    store.revoke_voter_code(conn, round_id, lost.lower().replace("-", " "), actor="alice")
+    store.revoke_voter_code(conn, round_id, never_used)
+
+    assert store.voter_code_status(conn, round_id, lost) == "unknown"
+    assert store.voter_code_status(conn, round_id, kept) == "valid"
+    with pytest.raises(store.BallotRejected) as revoked:
+        store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={}, code=lost)
+    with pytest.raises(store.BallotRejected) as unknown:
+        store.submit_ballot(
+            conn, round_id, allocation=BALANCED, project_scores={}, code="ZZZZ-ZZZZ"
+        )
+    assert [(p.field, p.message("en")) for p in revoked.value.problems] == [
+        (p.field, p.message("en")) for p in unknown.value.problems
+    ]
+    csv_text = f"code,channel,projects,parks,libraries\n{lost},paper,B,6000,4000\n"
+    with pytest.raises(store.CsvImportError) as refused:
+        store.import_ballots_csv(conn, round_id, csv_text)
+    assert refused.value.line == 2 and refused.value.field == "code"
+    # the ballot cast before the revocation stays counted
+    assert [b.receipt for b in store.current_ballots(conn, round_id)] == [earlier.receipt]
+
+    revocation = [e.details for e in store.audit_log(conn, round_id) if e.kind == "codes_revoked"]
+    assert revocation[0]["actor"] == "alice" and revocation[0]["count"] == 1
+    assert store.verify_audit_log(conn) == []
+
+
+def test_revoking_an_unknown_or_already_revoked_code_is_refused_and_changes_nothing(conn):
+    round_id = open_round(conn)
+    code = store.issue_voter_codes(conn, round_id, 1)[0]
+    with pytest.raises(store.StoreError, match="has no voter code ZZZZ-ZZZZ"):
+        store.revoke_voter_code(conn, round_id, "zzzz zzzz")
+    with pytest.raises(store.StoreError, match="type the voter code"):
+        store.revoke_voter_code(conn, round_id, " - ")
+    store.revoke_voter_code(conn, round_id, code)
+    entries = len(store.audit_log(conn))
+    with pytest.raises(store.StoreError, match="already revoked"):
+        store.revoke_voter_code(conn, round_id, code)
+    assert len(store.audit_log(conn)) == entries
+    with pytest.raises(store.StoreError, match="no round"):
+        store.revoke_voter_code(conn, "no-such-round", code)
+
+
+def test_adding_a_revoked_code_again_keeps_it_revoked(conn):
+    round_id = open_round(conn)
+    store.add_voter_codes(conn, round_id, ["DEMO-0001"])
+    store.revoke_voter_code(conn, round_id, "DEMO-0001")
+    store.add_voter_codes(conn, round_id, ["DEMO-0001"])
+    assert store.voter_code_status(conn, round_id, "DEMO-0001") == "unknown"
+    assert store.verify_audit_log(conn) == []
+
+
+def test_codes_are_counted_by_area_issued_revoked_and_used(conn):
+    round_id = open_round(conn)
+    store.replace_areas(conn, round_id, AREAS)
+    north = store.issue_voter_codes(conn, round_id, 4, area="north")
+    plain = store.issue_voter_codes(conn, round_id, 2)
+    for code in (north[0], north[1], north[1], plain[0]):  # north[1] votes twice: used once
+        store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={}, code=code)
+    store.revoke_voter_code(conn, round_id, north[0])  # used, then revoked
+    store.revoke_voter_code(conn, round_id, north[3])
+    counts = store.voter_code_counts(conn, round_id)
+    assert counts == [
+        store.VoterCodeCounts("north", issued=4, revoked=2, used=2),
+        store.VoterCodeCounts("south", issued=0, revoked=0, used=0),
+        store.VoterCodeCounts(None, issued=2, revoked=0, used=1),
+    ]
+    store.replace_areas(conn, round_id, AREAS[1:])  # north dropped: its codes still listed
+    assert [c.area for c in store.voter_code_counts(conn, round_id)] == ["south", "north", None]
+
+
+def test_rows_without_area_or_revocation_digest_as_before_those_columns(conn):
+    """A database logged before areas and revocations existed still verifies: such rows
+    read exactly as the digest read them then."""
+    round_id = open_round(conn)
+    store.issue_voter_codes(conn, round_id, 3)
+    rows = raw_rows(
+        conn,
+        "SELECT code_hash, issued_at FROM voter_codes WHERE round_id = ? ORDER BY 1",
+        [round_id],
+    )
+    before = "".join(f"{code_hash} {issued_at.isoformat()}\n" for code_hash, issued_at in rows)
+    cursor = conn.cursor()
+    record = codes_module.code_records(cursor, round_id)[round_id]
+    cursor.close()
+    assert record == {"count": 3, "digest": hashlib.sha256(before.encode()).hexdigest()}

@@ -99,6 +99,16 @@ ROUND = "test-ward"
             f"voter codes of round {ROUND}: the stored codes differ from what was logged",
         ),
         (
+            "UPDATE voter_codes SET revoked_at = issued_at"
+            " WHERE code_hash = (SELECT min(code_hash) FROM voter_codes)",
+            f"voter codes of round {ROUND}: the stored codes differ from what was logged",
+        ),
+        (
+            "UPDATE voter_codes SET area = 'north'"
+            " WHERE code_hash = (SELECT min(code_hash) FROM voter_codes)",
+            f"voter codes of round {ROUND}: the stored codes differ from what was logged",
+        ),
+        (
             "UPDATE ballots SET area = 'Elsewhere' WHERE id = (SELECT min(id) FROM ballots)",
             "its row in ballots differs from what was logged",
         ),
@@ -128,6 +138,31 @@ def test_a_direct_edit_of_a_deciding_table_is_named(conn, voted, sql, named):
     assert store.verify_audit_log(conn, key=KEY) == []
     _sql(conn, sql)
     problems = store.verify_audit_log(conn, key=KEY)
+    assert any(named in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE voter_codes SET revoked_at = NULL WHERE revoked_at IS NOT NULL AND area IS NULL",
+        "UPDATE voter_codes SET revoked_at = revoked_at + INTERVAL 1 SECOND"
+        " WHERE revoked_at IS NOT NULL AND area IS NULL",
+        "UPDATE voter_codes SET revoked_at = NULL WHERE area = 'north'",
+        "UPDATE voter_codes SET area = NULL WHERE area = 'north' AND revoked_at IS NULL",
+        "UPDATE voter_codes SET area = 'north' || chr(10) WHERE area = 'north'",
+    ],
+)
+def test_a_revocation_or_area_changed_behind_the_apps_back_is_named(conn, voted, sql):
+    """Codes issued for an area and revoked through the store verify; clearing or moving a
+    revocation, or changing a code's area, directly in the table does not."""
+    store.replace_areas(conn, ROUND, [{"id": "north", "name": "North", "population": 900}])
+    issued = store.issue_voter_codes(conn, ROUND, 3, area="north", actor="alice")
+    store.revoke_voter_code(conn, ROUND, issued[0], actor="alice")
+    store.revoke_voter_code(conn, ROUND, "CODE-004")
+    assert store.verify_audit_log(conn, key=KEY) == []
+    _sql(conn, sql)
+    problems = store.verify_audit_log(conn, key=KEY)
+    named = f"voter codes of round {ROUND}: the stored codes differ from what was logged"
     assert any(named in problem for problem in problems), problems
 
 
