@@ -36,6 +36,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import chain
+from operator import attrgetter, mul
 from typing import Any, Literal, TypeVar
 
 import duckdb
@@ -47,6 +49,10 @@ from budgeting.store.models import CHANNELS
 
 K = 10
 """The smallest group shown: a group of fewer than K ballots is suppressed."""
+
+_ZERO = Fraction(0)
+_numerator = attrgetter("numerator")
+_denominator = attrgetter("denominator")
 
 Dimension = Literal["area", "age_band", "channel"]
 KeyT = TypeVar("KeyT", bound=Hashable)
@@ -385,8 +391,9 @@ def compare_selection(
 
 
 class _GroupFigures:
-    """Each ballot's amounts as integers over one common denominator (so a group's sums
-    are exact and fast) and its chosen projects: the per-group figures come from these."""
+    """Each service's amounts, ballot by ballot, as integers over one common denominator
+    (so a group's sums are exact, and summed at C speed) and each ballot's chosen projects:
+    the per-group figures come from these."""
 
     def __init__(
         self,
@@ -395,35 +402,27 @@ class _GroupFigures:
         chosen: Sequence[frozenset[str]],
     ) -> None:
         self.service_ids = [s.id for s in services]
-        denominators = {amount.denominator for b in ballots for amount in b.allocation.values()}
+        allocations = [b.allocation for b in ballots]
+        amounts = [[a.get(sid, _ZERO) for a in allocations] for sid in self.service_ids]
+        denominators = set(map(_denominator, chain.from_iterable(amounts)))
         self.scale = math.lcm(*denominators) if denominators else 1
-        scale = self.scale
-        self.vectors = [
-            tuple(
-                amount.numerator * (scale // amount.denominator)
-                for amount in (Fraction(b.allocation.get(sid, 0)) for sid in self.service_ids)
-            )
-            for b in ballots
+        self.columns = [
+            list(map(mul, map(_numerator, column), map(self.scale.__floordiv__, column_dens)))
+            for column, column_dens in ((c, map(_denominator, c)) for c in amounts)
         ]
         self.chosen = chosen
 
     def mean_allocation(self, members: Sequence[int]) -> dict[str, Fraction]:
-        vectors = self.vectors
-        sums = [sum(column) for column in zip(*(vectors[i] for i in members), strict=True)]
-        if not sums:
-            sums = [0] * len(self.service_ids)
+        """The members' mean amount per service id (members: ballot indices, not empty)."""
         denominator = self.scale * len(members)
         return {
-            sid: Fraction(total, denominator)
-            for sid, total in zip(self.service_ids, sums, strict=True)
+            sid: Fraction(sum(map(column.__getitem__, members)), denominator)
+            for sid, column in zip(self.service_ids, self.columns, strict=True)
         }
 
     def project_support(self, members: Sequence[int]) -> dict[str, int]:
-        support: Counter[str] = Counter()
-        chosen = self.chosen
-        for i in members:
-            support.update(chosen[i])
-        return dict(support)
+        """How many of the members chose each project id."""
+        return dict(Counter(chain.from_iterable(map(self.chosen.__getitem__, members))))
 
 
 def _stated(value: str | None) -> str | None:
@@ -500,7 +499,7 @@ def _breakdown(
                 label=label,
                 suppressed=False,
                 ballots=len(group),
-                mean_allocation=figures.mean_allocation(group) if group else {},
+                mean_allocation=figures.mean_allocation(group) if group else None,
                 project_support=figures.project_support(group),
                 population=people,
             )
