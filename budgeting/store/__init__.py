@@ -39,7 +39,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     create_round(conn, **fields) -> str                      # returns round id; audited
     get_round(conn, round_id) -> Round | None
     list_rounds(conn) -> list[Round]
-    update_round(conn, round_id, **changes) -> None          # audited
+    update_round(conn, round_id, **changes) -> None          # audited; the settings in
+        # SETTLED_BY_BALLOTS (budgets, format, rules, code mode) are refused once ballots exist
     replace_services(conn, round_id, services) / list_services(conn, round_id)
     replace_projects(conn, round_id, projects) / list_projects(conn, round_id)
         (Service/Project instances or mappings; refused once the round has ballots)
@@ -49,7 +50,10 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
     import_ballots_csv(conn, round_id, text, hasher=None) -> int  # paper/recorded, same rules
-    parse_services_csv(text) / parse_projects_csv(text) -> (rows as dicts, problems)
+    import_areas_csv(conn, round_id, text) / import_projects_pb(conn, round_id, text) -> int
+        # areas (id, name, population); projects from a pabulib file's PROJECTS section
+    parse_services_csv(text) / parse_projects_csv(text) / parse_areas_csv(text)
+        / parse_projects_pb(text) -> (rows as dicts, problems)
         # the importers' reading step alone: nothing written
     BALLOT_FIELDS: the ballots CSV's columns before one column per service id
     parse_amount(text) -> Fraction                           # "£12,500.50" -> pounds
@@ -120,10 +124,14 @@ from budgeting.store.codes import (
 from budgeting.store.connection import connect, database_path, schema_version
 from budgeting.store.csv_import import (
     BALLOT_FIELDS,
+    import_areas_csv,
     import_ballots_csv,
     import_projects_csv,
+    import_projects_pb,
     import_services_csv,
+    parse_areas_csv,
     parse_projects_csv,
+    parse_projects_pb,
     parse_services_csv,
 )
 from budgeting.store.integrity import AuditReport, audit_report, verify_audit_log
@@ -151,6 +159,7 @@ from budgeting.store.queries import (
     projector_snapshot,
 )
 from budgeting.store.rounds import (
+    SETTLED_BY_BALLOTS,
     create_round,
     get_round,
     list_areas,
@@ -166,6 +175,7 @@ from budgeting.store.rounds import (
 __all__ = [
     "BALLOT_FIELDS",
     "MAX_CODES_PER_ISSUE",
+    "SETTLED_BY_BALLOTS",
     "Area",
     "AttemptDelay",
     "AuditEntry",
@@ -201,8 +211,10 @@ __all__ = [
     "database_path",
     "display_code",
     "get_round",
+    "import_areas_csv",
     "import_ballots_csv",
     "import_projects_csv",
+    "import_projects_pb",
     "import_services_csv",
     "issue_voter_codes",
     "latest_ballot",
@@ -211,7 +223,9 @@ __all__ = [
     "list_rounds",
     "list_services",
     "parse_amount",
+    "parse_areas_csv",
     "parse_projects_csv",
+    "parse_projects_pb",
     "parse_services_csv",
     "projector_snapshot",
     "record_failure",

@@ -186,7 +186,8 @@ def audit_log(
 ) -> list[AuditEntry]:
     """Every entry (or one round's, or one kind's) in the order they were appended; with
     ``newest``, only that many of the latest."""
-    conditions, params = ["true"], []
+    conditions: list[str] = ["true"]
+    params: list[Any] = []
     if round_id is not None:
         conditions.append("round_id = ?")
         params.append(round_id)

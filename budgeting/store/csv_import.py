@@ -1,4 +1,5 @@
-"""Importing services and projects from CSV: every problem reported, nothing half-written.
+"""Importing services, projects and areas from CSV, and projects from a pabulib ``.pb``
+file: every problem reported, nothing half-written.
 
 Services CSV, one service per line, header row first (column order free):
 
@@ -7,6 +8,14 @@ Services CSV, one service per line, header row first (column order free):
 Projects CSV:
 
     id,name,description,cost,area,category
+
+Areas CSV (population: how many residents live there, a whole number):
+
+    id,name,population
+
+A pabulib ``.pb`` file (pabulib.org format) gives projects from its PROJECTS section:
+``project_id``, ``cost``, and ``name``, ``category`` and ``area`` (or ``district``) when
+present; a project without a name is named by its id. Problems name the file's line.
 
 Ballots CSV (recorded or paper ballots), one ballot per line, one column per service id:
 
@@ -34,6 +43,7 @@ from typing import Any
 
 import duckdb
 
+from budgeting.engine.pabulib import PabulibError, parse_pb
 from budgeting.i18n import format_money
 from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker, write_ballots
 from budgeting.store.codes import CodeHasher, known_code_hashes
@@ -44,6 +54,7 @@ from budgeting.store.rounds import (
     ID_PATTERN,
     get_round,
     list_services,
+    replace_areas,
     replace_projects,
     replace_services,
 )
@@ -62,6 +73,8 @@ SERVICE_AMOUNTS = ("current_spend", "floor", "ceiling")
 PROJECT_COLUMNS = ("id", "name", "description", "cost", "area", "category")
 PROJECT_REQUIRED = ("id", "name", "cost")
 PROJECT_AMOUNTS = ("cost",)
+AREA_COLUMNS = ("id", "name", "population")
+AREA_REQUIRED = ("id", "name", "population")
 
 
 def _read_rows(
@@ -196,6 +209,84 @@ def parse_projects_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem
     return _parse_rows(
         text, PROJECT_COLUMNS, PROJECT_REQUIRED, PROJECT_AMOUNTS, "project", _check_project
     )
+
+
+def _check_area(line: int, row: dict[str, Any], problems: list[CsvProblem]) -> None:
+    raw = row["population"].replace(",", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        problems.append(
+            CsvProblem(line, "population", f"{row['population']!r} is not a whole number")
+        )
+        return
+    row["population"] = int(raw)
+
+
+def parse_areas_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
+    """Areas read from CSV text, and every problem found (line, field, what)."""
+    return _parse_rows(text, AREA_COLUMNS, AREA_REQUIRED, (), "area", _check_area)
+
+
+def import_areas_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+    """Replace a round's areas with those in the CSV text; the number imported.
+
+    Raises ``CsvImportError`` listing every problem, and then writes nothing.
+    """
+    rows, problems = parse_areas_csv(text)
+    if problems:
+        raise CsvImportError(problems)
+    replace_areas(conn, round_id, rows, source="csv")
+    return len(rows)
+
+
+def parse_projects_pb(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
+    """Projects read from a pabulib file's PROJECTS section, and every problem found: a
+    file that is not valid pabulib is one problem naming its line."""
+    try:
+        pbfile = parse_pb(text)
+        pbfile.to_profile()  # every check pabulib files get: costs, ids, counts, votes
+    except PabulibError as error:
+        return [], [CsvProblem(error.line, error.section or "file", error.reason)]
+    problems: list[CsvProblem] = []
+    rows = []
+    for line, project in zip(pbfile.project_lines, pbfile.projects, strict=True):
+        project_id = project["project_id"].strip()
+        if not ID_PATTERN.match(project_id):
+            problems.append(
+                CsvProblem(line, "project_id", f"{project_id!r}: use letters, digits, '-' or '_'")
+            )
+            continue
+        try:
+            cost = parse_amount(project["cost"])
+        except ValueError:
+            problems.append(
+                CsvProblem(line, "cost", f"{project['cost']!r} is not an amount in whole pence")
+            )
+            continue
+        row: dict[str, Any] = {
+            "id": project_id,
+            "name": (project.get("name") or "").strip() or project_id,
+            "description": "",
+            "cost": cost,
+            "area": (project.get("area") or project.get("district") or "").strip(),
+            "category": (project.get("category") or "").strip(),
+        }
+        _check_project(line, row, problems)
+        rows.append(row)
+    if not rows and not problems:
+        problems.append(CsvProblem(None, "PROJECTS", "the file lists no projects"))
+    return rows, problems
+
+
+def import_projects_pb(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+    """Replace a round's projects with those of a pabulib file; the number imported.
+
+    Raises ``CsvImportError`` listing every problem, and then writes nothing.
+    """
+    rows, problems = parse_projects_pb(text)
+    if problems:
+        raise CsvImportError(problems)
+    replace_projects(conn, round_id, rows, source="pabulib")
+    return len(rows)
 
 
 def import_services_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:

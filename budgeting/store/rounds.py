@@ -44,6 +44,21 @@ from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, from_minor, to_m
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ROUND_FIELDS = tuple(f.name for f in fields(Round) if f.name != "id")
 _MONEY_FIELDS = ("service_budget", "project_budget", "allocation_tolerance")
+SETTLED_BY_BALLOTS = (
+    "service_budget",
+    "project_budget",
+    "currency_symbol",
+    "ballot_format",
+    "max_approvals",
+    "max_points",
+    "selection_rule",
+    "allocation_rule",
+    "completion",
+    "code_mode",
+    "allocation_tolerance",
+)
+"""Settings that decide what a ballot means or how it counts: fixed once a ballot is cast,
+like the services and projects, so no ballot is read under rules it was not cast under."""
 SERVICE_TABLE_COLUMNS = (
     "round_id",
     "id",
@@ -238,6 +253,13 @@ def update_round(
             raise StoreError(f"no round with id {round_id!r}")
         before = _round_from_row(rows[0])
         after = _checked_round(replace(before, **changes))
+        settled = [
+            name
+            for name in SETTLED_BY_BALLOTS
+            if name in changes and getattr(after, name) != getattr(before, name)
+        ]
+        if settled:
+            _require_no_ballots(cursor, round_id, ", ".join(settled), verb="changed")
         moved = status_change_problem(before.status, after.status)
         if moved is not None:
             raise StoreError(moved)
@@ -297,10 +319,12 @@ def _require_round(cursor: duckdb.DuckDBPyConnection, round_id: str) -> None:
         raise StoreError(f"no round with id {round_id!r}")
 
 
-def _require_no_ballots(cursor: duckdb.DuckDBPyConnection, round_id: str, what: str) -> None:
+def _require_no_ballots(
+    cursor: duckdb.DuckDBPyConnection, round_id: str, what: str, *, verb: str = "replaced"
+) -> None:
     count = cursor.execute("SELECT count(*) FROM ballots WHERE round_id = ?", [round_id]).fetchall()
     if count[0][0]:
-        raise StoreError(f"{what} cannot be replaced once ballots have been cast")
+        raise StoreError(f"{what} cannot be {verb} once ballots have been cast")
 
 
 def _as_mapping(item: Service | Project | Area | Mapping[str, Any]) -> dict[str, Any]:

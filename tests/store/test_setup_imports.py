@@ -1,0 +1,113 @@
+"""Setting a round up: areas with their population, projects from a pabulib file, and the
+settings that are fixed once a ballot is cast."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from budgeting import store
+from tests.conftest import PABULIB_DIR
+from tests.store.conftest import BALANCED, open_round, raw_rows
+
+AREAS_CSV = 'id,name,population\nnorth,North ward,"12,400"\nsouth,South ward,9800\n'
+SMALL_PB = """META
+key;value
+description;Small test
+num_projects;2
+num_votes;1
+budget;5000
+vote_type;approval
+PROJECTS
+project_id;cost;name;district
+p1;3000;Play area;North
+p2;1500.50;;South
+VOTES
+voter_id;vote
+1;p1
+"""
+
+
+def draft(conn) -> str:
+    return store.create_round(conn, name="Setup test", service_budget=1000, project_budget=5000)
+
+
+def test_areas_are_imported_with_their_population_and_can_change_while_voting(conn):
+    round_id = open_round(conn, code_mode="open")
+    store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={"A": 1})
+    assert store.import_areas_csv(conn, round_id, AREAS_CSV) == 2
+    assert store.list_areas(conn, round_id) == [
+        store.Area("north", round_id, "North ward", 12400),
+        store.Area("south", round_id, "South ward", 9800),
+    ]
+    assert store.verify_audit_log(conn) == []
+    cursor = conn.cursor()
+    cursor.execute("UPDATE areas SET population = 1 WHERE id = 'north'")
+    cursor.close()
+    assert any("area north" in problem for problem in store.verify_audit_log(conn))
+
+
+def test_a_bad_areas_file_is_refused_whole_with_every_line_named(conn):
+    round_id = draft(conn)
+    store.import_areas_csv(conn, round_id, AREAS_CSV)
+    bad = "id,name,population\nnorth,North,many\nsouth,,10\neast,East,-4\n"
+    with pytest.raises(store.CsvImportError) as refused:
+        store.import_areas_csv(conn, round_id, bad)
+    found = {(p.line, p.field) for p in refused.value.problems}
+    assert found == {(2, "population"), (3, "name"), (4, "population")}
+    assert [a.id for a in store.list_areas(conn, round_id)] == ["north", "south"]
+
+
+def test_projects_come_from_a_pabulib_file(conn):
+    round_id = draft(conn)
+    assert store.import_projects_pb(conn, round_id, SMALL_PB) == 2
+    projects = store.list_projects(conn, round_id)
+    assert [(p.id, p.name, p.cost, p.area) for p in projects] == [
+        ("p1", "Play area", Fraction(3000), "North"),
+        ("p2", "p2", Fraction(3001, 2), "South"),  # no name: named by its id
+    ]
+    assert store.audit_log(conn, round_id)[-1].details["source"] == "pabulib"
+
+
+def test_a_real_city_file_gives_every_project(conn):
+    path = PABULIB_DIR / "Netherlands_Assen_2024.pb"
+    round_id = draft(conn)
+    count = store.import_projects_pb(conn, round_id, path.read_text(encoding="utf-8"))
+    assert count == len(store.list_projects(conn, round_id)) > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (SMALL_PB.replace("p2;1500.50", "p1;1500.50"), 11, "appears twice"),
+        (SMALL_PB.replace("p2;1500.50", "p2;15x"), 11, "not a number"),
+        (SMALL_PB.replace("p2;1500.50", "p 2;1500.50").replace("1;p1", "1;p 2"), 11, "p 2"),
+        (SMALL_PB.replace("p2;1500.50", "p2;1500.505"), 11, "whole pence"),
+        ("not a pabulib file", 1, ""),
+    ],
+)
+def test_a_bad_pabulib_file_is_refused_naming_the_line(conn, text, line, words):
+    round_id = draft(conn)
+    with pytest.raises(store.CsvImportError) as refused:
+        store.import_projects_pb(conn, round_id, text)
+    assert any(p.line == line and words in str(p) for p in refused.value.problems)
+    assert store.list_projects(conn, round_id) == []
+
+
+def test_settings_that_decide_the_count_are_fixed_once_a_ballot_is_cast(conn):
+    round_id = open_round(conn, code_mode="open")
+    store.update_round(conn, round_id, project_budget=Fraction(9000))  # no ballot yet
+    store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={"A": 1})
+    for change in (
+        {"project_budget": Fraction(7000)},
+        {"selection_rule": "greedy"},
+        {"ballot_format": "knapsack"},
+        {"code_mode": "codes"},
+    ):
+        with pytest.raises(store.StoreError, match="cannot be changed once ballots"):
+            store.update_round(conn, round_id, **change)
+    store.update_round(conn, round_id, name="Test ward 2027", project_budget=Fraction(9000))
+    assert raw_rows(conn, "SELECT name, project_budget_minor FROM rounds") == [
+        ("Test ward 2027", 900_000)
+    ]
