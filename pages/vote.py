@@ -25,11 +25,14 @@ def money(amount) -> str:
 
 def voter_code_step() -> str | None:
     """The voter code field; the code once the store recognises it, else None."""
-    st.text_input(t("vote.code.label"), key=ballot_form.CODE_KEY, max_chars=40)
+    ballot_form.prefill_code()  # from a printed slip's QR code
+    st.text_input(
+        t("vote.code.label"), key=ballot_form.CODE_KEY, max_chars=ballot_form.CODE_MAX_CHARS
+    )
     st.caption(t("vote.code.help"))
-    st.button(t("vote.code.continue"), key="use_code")
+    pressed = st.button(t("vote.code.continue"), key="use_code")
     code = (st.session_state.get(ballot_form.CODE_KEY) or "").strip()
-    if not code:
+    if not code or ballot_form.code_waits_for_check(code, pressed):
         st.caption(t("vote.code.hint"))
         return None
     status, wait = ballot_form.check_code(conn, voting_round.id, code)

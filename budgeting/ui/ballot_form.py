@@ -4,6 +4,10 @@ revision, keeping sliders and number inputs in step, and submitting through the 
 Widget keys are part of the product's test contract: ``alloc_<service_id>`` for each
 service's slider, ``amount_<service_id>`` for its number input, ``project_<project_id>``
 for each project, ``voter_code`` and ``submit_ballot``.
+
+A printed slip's QR code opens the ballot with ``?code=`` in the address: the code field is
+filled from it (``prefill_code``), and the code is checked only once the resident presses
+the check button, as a typed code is.
 """
 
 from __future__ import annotations
@@ -27,6 +31,37 @@ PROBLEMS_KEY = "ballot_problems"
 RECEIPT_KEY = "ballot_receipt"
 ATTEMPT_KEY = "ballot_attempted"
 CODE_CHECKED_KEY = "voter_code_checked"
+PREFILLED_KEY = "voter_code_prefilled"
+CODE_QUERY = "code"
+CODE_MAX_CHARS = 40
+
+
+def prefill_code() -> None:
+    """Fill the code field from ``?code=`` (a slip's QR code), before the field is drawn.
+
+    The code is then taken out of the address, so it does not stay in a shared browser's
+    history or a bookmark. Nothing is checked yet: ``code_waits_for_check`` holds the code
+    until the resident presses the check button (or changes the code), so opening the link
+    neither uses up a guess nor votes on anyone's behalf."""
+    if CODE_QUERY not in st.query_params:
+        return
+    code = st.query_params[CODE_QUERY].strip()[:CODE_MAX_CHARS]
+    del st.query_params[CODE_QUERY]
+    if code:
+        st.session_state[CODE_KEY] = code
+        st.session_state[PREFILLED_KEY] = code
+
+
+def code_waits_for_check(code: str, pressed: bool) -> bool:
+    """Whether ``code`` is the one filled in from the address and the resident has not yet
+    pressed the check button (``pressed``) nor changed it: then it is not checked yet."""
+    prefilled = st.session_state.get(PREFILLED_KEY)
+    if prefilled is None:
+        return False
+    if pressed or code != prefilled:
+        st.session_state.pop(PREFILLED_KEY, None)
+        return False
+    return True
 
 
 def check_code(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> tuple[str, timedelta]:
