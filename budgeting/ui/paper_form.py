@@ -1,0 +1,222 @@
+"""Entering paper ballots by keyboard, one at a time: reading the officer's typing (amounts,
+project ids), sending the ballot through the store exactly as a web ballot is checked, and
+clearing the form for the next one.
+
+Widget keys: ``paper_amount_<service id>``, ``paper_projects``, ``paper_code``,
+``paper_area``, ``paper_age`` and ``paper_submit``. Problems are kept by where the page
+shows them (``service:<id>``, ``allocation``, ``projects``, ``code``, ``ballot``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+from budgeting import store
+from budgeting.i18n import text
+from budgeting.store.validation import ballot_problems
+from budgeting.ui import ballot_form
+
+PROJECTS_KEY = "paper_projects"
+CODE_KEY = "paper_code"
+AREA_KEY = "paper_area"
+AGE_KEY = "paper_age"
+SUBMIT_KEY = "paper_submit"
+PROBLEMS_KEY = "paper_problems"
+RECEIPT_KEY = "paper_receipt"
+
+AGE_BANDS = ("0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
+"""The age bands a paper ballot may give, as stored (``None``: not given)."""
+
+_AROUND_SCORE = re.compile(r"\s*[=:]\s*")
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def amount_key(service_id: str) -> str:
+    return f"paper_amount_{service_id}"
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    """A problem with what was typed, found before the ballot reaches the store."""
+
+    field: str
+    key: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def message(self, language: str = "en") -> str:
+        """The problem in words, from the message catalogue."""
+        return text(self.key, language, **self.params)
+
+
+def parse_amounts(
+    services: Sequence[store.Service], typed: dict[str, str]
+) -> tuple[dict[str, Fraction], list[FormProblem]]:
+    """Each service's typed amount in pounds (``12,500``, ``£12,500.50``); a blank or
+    unreadable amount is a problem next to its service."""
+    amounts: dict[str, Fraction] = {}
+    problems: list[FormProblem] = []
+    for service in services:
+        raw = (typed.get(service.id) or "").strip()
+        if not raw:
+            problems.append(
+                FormProblem(service.id, "officer.paper.amount_missing", {"service": service.name})
+            )
+            continue
+        try:
+            amounts[service.id] = store.parse_amount(raw)
+        except ValueError:
+            problems.append(
+                FormProblem(
+                    service.id, "officer.paper.amount_bad", {"service": service.name, "typed": raw}
+                )
+            )
+    return amounts, problems
+
+
+def parse_choices(
+    typed: str, ballot_format: str, projects: Sequence[store.Project]
+) -> tuple[dict[str, int], list[FormProblem]]:
+    """The project choices typed as ids: ``P01, P07`` (approval and knapsack ballots) or
+    ``P01=3, P07=2`` (points; ``P01:3`` works too). Ids are matched whatever their case.
+    Unknown ids, ids given twice and malformed points are problems of the ``projects``
+    field; zero points are dropped, as on the web ballot."""
+    by_upper = {project.id.upper(): project.id for project in projects}
+    scores: dict[str, int] = {}
+    seen: set[str] = set()
+    problems: list[FormProblem] = []
+
+    def problem(key: str, **params: Any) -> None:
+        problems.append(FormProblem("projects", key, params))
+
+    for item in _SEPARATORS.split(_AROUND_SCORE.sub("=", typed.strip())):
+        if not item:
+            continue
+        name, equals, points = item.partition("=")
+        project_id = by_upper.get(name.upper())
+        if project_id is None:
+            problem("officer.paper.project_unknown", project=name)
+            continue
+        if project_id in seen:
+            problem("officer.paper.project_twice", project=project_id)
+            continue
+        seen.add(project_id)
+        if ballot_format != "points":
+            if equals:
+                problem("officer.paper.ids_only", item=item)
+                continue
+            scores[project_id] = 1
+            continue
+        if not equals or not re.fullmatch(r"-?\d+", points):
+            problem("officer.paper.points_needed", project=project_id)
+            continue
+        scores[project_id] = int(points)
+    return {pid: score for pid, score in scores.items() if score != 0}, problems
+
+
+def problems_by_place(
+    problems: Sequence[store.models.Problem],
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> dict[str, list[store.models.Problem]]:
+    """Problems grouped by the field they are shown next to: as on the web ballot, except
+    that every project's problem belongs to the one ``projects`` field and the code's to
+    the ``code`` field."""
+    places: dict[str, list[store.models.Problem]] = {}
+    for problem in problems:
+        if problem.field == "code":
+            place = "code"
+        else:
+            place = next(iter(ballot_form.problems_by_place([problem], services, projects)))
+            if place.startswith("project:"):
+                place = "projects"
+        places.setdefault(place, []).append(problem)
+    return places
+
+
+def submit(
+    conn: duckdb.DuckDBPyConnection,
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> None:
+    """The form's submit callback: check what was typed, then store the ballot as paper
+    through ``store.submit_ballot`` (the web ballot's checks). Stored: the receipt is kept
+    to show and the form is cleared for the next ballot. Refused: nothing is stored, the
+    problems are kept by field and the typing stays for the officer to correct."""
+    state = st.session_state
+    amounts, problems = parse_amounts(
+        services, {s.id: state.get(amount_key(s.id), "") for s in services}
+    )
+    scores, choice_problems = parse_choices(
+        state.get(PROJECTS_KEY, ""), voting_round.ballot_format, projects
+    )
+    problems += choice_problems
+    state.pop(RECEIPT_KEY, None)
+    if problems:
+        # Also every problem the rest of the ballot has, so all are corrected in one go.
+        # (A total is not judged while an amount is unreadable: it would be wrong.)
+        unread = {problem.field for problem in problems}
+        amounts_unread = any(s.id in unread for s in services)
+        state[PROBLEMS_KEY] = [
+            *problems,
+            *(
+                problem
+                for problem in ballot_problems(voting_round, services, projects, amounts, scores)
+                if problem.field not in unread
+                and not (amounts_unread and _about_allocation(problem))
+            ),
+        ]
+        return
+    try:
+        stored = store.submit_ballot(
+            conn,
+            voting_round.id,
+            allocation=amounts,
+            project_scores=scores,
+            channel="paper",
+            code=(state.get(CODE_KEY) or "").strip() or None,
+            area=state.get(AREA_KEY),
+            age_band=state.get(AGE_KEY),
+        )
+    except store.BallotRejected as rejected:
+        state[PROBLEMS_KEY] = rejected.problems
+        return
+    state.pop(PROBLEMS_KEY, None)
+    state[RECEIPT_KEY] = stored.receipt
+    clear(services)
+
+
+def _about_allocation(problem: store.models.Problem) -> bool:
+    return str(getattr(problem, "key", "")).startswith(
+        ("validation.allocation.", "validation.amount.")
+    )
+
+
+def clear(services: Sequence[store.Service]) -> None:
+    """Empty every field for the next ballot."""
+    state = st.session_state
+    for service in services:
+        state[amount_key(service.id)] = ""
+    state[PROJECTS_KEY] = ""
+    state[CODE_KEY] = ""
+    state[AREA_KEY] = None
+    state[AGE_KEY] = None
+
+
+def current_problems() -> list[store.models.Problem]:
+    """The problems of the ballot last sent (none once one was stored)."""
+    problems: list[store.models.Problem] = st.session_state.get(PROBLEMS_KEY, [])
+    return problems
+
+
+def template_csv(service_ids: Sequence[str]) -> str:
+    """The ballots CSV's header line: the fixed columns, then one column per service."""
+    return ",".join([*store.BALLOT_FIELDS, *service_ids]) + "\n"

@@ -1,0 +1,194 @@
+"""Paper ballots (/officer-paper) through AppTest: one ballot typed in and stored as paper
+with its area and age band; a bad one refused field by field with nothing stored; a CSV
+batch stored whole or not at all, its problems listed by line."""
+
+from __future__ import annotations
+
+import pytest
+
+from budgeting import store
+from budgeting.demo import DEMO_ROUND_ID
+from budgeting.ui import auth, paper_form
+from tests.app.test_officer_codes import downloads  # noqa: F401  (fixture)
+from tests.app.test_officer_page import DEMO_MODE, sign_in
+
+ROUND = {"round": DEMO_ROUND_ID}
+AREAS = [
+    {"id": "north", "name": "North ward", "population": 1200},
+    {"id": "south", "name": "South ward", "population": 800},
+]
+
+
+@pytest.fixture
+def allocation(conn) -> dict[str, int]:
+    """A balanced allocation of the demo round (one resident's), in whole pounds."""
+    return {
+        sid: int(v) for sid, v in store.current_ballots(conn, DEMO_ROUND_ID)[0].allocation.items()
+    }
+
+
+def paper_page(open_page):
+    app = open_page("pages/officer_paper.py", secrets=DEMO_MODE, **ROUND)
+    return sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
+
+
+def fill(app, amounts: dict[str, str], projects: str, *, code="", area=None, age=None):
+    for service_id, amount in amounts.items():
+        app.text_input(key=paper_form.amount_key(service_id)).input(amount)
+    app.text_input(key="paper_projects").input(projects)
+    if code:
+        app.text_input(key="paper_code").input(code)
+    if area is not None:
+        app.selectbox(key="paper_area").select(area)
+    if age is not None:
+        app.selectbox(key="paper_age").select(age)
+    return app.button(key="paper_submit").click().run()
+
+
+def paper_ballots(conn) -> list[store.StoredBallot]:
+    return [b for b in store.current_ballots(conn, DEMO_ROUND_ID) if b.channel == "paper"]
+
+
+def errors(app) -> list[str]:
+    return [e.value for e in app.error]
+
+
+def test_a_paper_ballot_is_stored_as_paper_with_its_area_and_age_band(open_page, conn, allocation):
+    store.replace_areas(conn, DEMO_ROUND_ID, AREAS)
+    before = paper_ballots(conn)
+    app = paper_page(open_page)
+    assert not app.exception
+    amounts = {sid: f"{amount:,}" for sid, amount in allocation.items()}
+    app = fill(app, amounts, "p01, P04", area="north", age="65-74")
+    assert not app.exception and not errors(app)
+    (stored,) = [b for b in paper_ballots(conn) if b not in before]
+    assert (stored.channel, stored.area, stored.age_band) == ("paper", "north", "65-74")
+    assert stored.allocation == allocation and stored.project_scores == {"P01": 1, "P04": 1}
+    assert any(stored.receipt in s.value for s in app.success)
+    # the form is clear for the next ballot
+    assert all(t.value == "" for t in app.text_input if t.key.startswith("paper_"))
+    assert app.selectbox(key="paper_area").value is None
+    assert app.selectbox(key="paper_age").value is None
+    snapshot = store.projector_snapshot(conn, DEMO_ROUND_ID)
+    assert snapshot.paper_count == len(before) + 1
+
+
+def test_a_paper_ballot_with_a_voter_code_counts_for_that_code(open_page, conn, allocation):
+    code = store.issue_voter_codes(conn, DEMO_ROUND_ID, 1)[0]
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    app = fill(paper_page(open_page), amounts, "P02", code=code.lower())
+    assert not errors(app)
+    stored = store.latest_ballot(conn, DEMO_ROUND_ID, code)
+    assert stored.channel == "paper" and stored.project_scores == {"P02": 1}
+
+
+def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
+    open_page, conn, allocation
+):
+    before = len(paper_ballots(conn))
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    amounts["parks"] = str(allocation["parks"] + 50_000)  # £50,000 over budget
+    app = fill(paper_page(open_page), amounts, "P01, P99", code="NOPE-NOPE")
+    assert not app.exception
+    shown = errors(app)
+    assert any("not stored" in e for e in shown)
+    assert any("“P99” is not the id of a project" in e for e in shown)
+    assert any("£50,000 more than the budget" in e for e in shown)
+    assert len(paper_ballots(conn)) == before
+    # what was typed stays, to be corrected
+    assert app.text_input(key="paper_projects").value == "P01, P99"
+    assert app.text_input(key=paper_form.amount_key("parks")).value == amounts["parks"]
+
+    # corrected, the store still refuses the unknown code, next to the code field
+    app.text_input(key=paper_form.amount_key("parks")).input(str(allocation["parks"]))
+    app.text_input(key="paper_projects").input("P01")
+    app.button(key="paper_submit").click().run()
+    assert any("do not recognise this voter code" in e for e in errors(app))
+    assert len(paper_ballots(conn)) == before
+
+
+def test_unreadable_amounts_and_points_are_named(open_page, allocation):
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    amounts["parks"], amounts["youth"] = "lots", ""
+    app = fill(paper_page(open_page), amounts, "P01=2")
+    shown = errors(app)
+    assert any("“lots” is not an amount for Parks" in e for e in shown)
+    assert any("Type the amount for Youth" in e for e in shown)
+    assert any("takes project ids only" in e for e in shown)
+    assert not any("more than the budget" in e or "left" in e for e in shown)
+
+
+def test_points_are_typed_as_id_equals_points():
+    projects = [store.Project(pid, "r", pid, "", 100, "", "") for pid in ("P01", "P02", "P07")]
+    scores, problems = paper_form.parse_choices("p01 = 3, P07:2 P02=0", "points", projects)
+    assert scores == {"P01": 3, "P07": 2} and problems == []
+    scores, problems = paper_form.parse_choices("P01, P01 P08 P02=x", "points", projects)
+    assert [p.key for p in problems] == [
+        "officer.paper.points_needed",
+        "officer.paper.project_twice",
+        "officer.paper.project_unknown",
+        "officer.paper.points_needed",
+    ]
+    assert paper_form.parse_choices("", "approval", projects) == ({}, [])
+
+
+def ballots_csv(conn, lines: list[str]) -> bytes:
+    services = [s.id for s in store.list_services(conn, DEMO_ROUND_ID)]
+    header = ",".join([*store.BALLOT_FIELDS, *services])
+    return ("\n".join([header, *lines]) + "\n").encode()
+
+
+def line(allocation: dict[str, int], projects: str, *, area="", age="") -> str:
+    return ",".join(["", "paper", area, age, "", projects, *map(str, allocation.values())])
+
+
+def test_a_csv_batch_is_imported_whole(open_page, conn, allocation):
+    before = len(paper_ballots(conn))
+    app = paper_page(open_page)
+    content = ballots_csv(
+        conn, [line(allocation, "P01 P02", area="north", age="18-24"), line(allocation, "P03")]
+    )
+    app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
+    app.button(key="paper_import").click().run()
+    assert not app.exception
+    assert any("2 paper ballots imported" in s.value for s in app.success)
+    added = paper_ballots(conn)[before:]
+    assert [(b.area, b.age_band, b.project_scores) for b in added] == [
+        ("north", "18-24", {"P01": 1, "P02": 1}),
+        (None, None, {"P03": 1}),
+    ]
+
+
+def test_a_bad_csv_batch_stores_nothing_and_lists_every_problem_by_line(
+    open_page, conn, allocation
+):
+    before = len(paper_ballots(conn))
+    over = {**allocation, "parks": allocation["parks"] + 50_000}
+    content = ballots_csv(
+        conn, [line(allocation, "P01"), line(over, "P01"), line(allocation, "P99 P01")]
+    )
+    app = paper_page(open_page)
+    app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
+    app.button(key="paper_import").click().run()
+    assert not app.exception
+    (shown,) = [e for e in errors(app) if "Nothing was imported" in e]
+    assert "2 problem(s)" in shown
+    assert "line 3" in shown and "line 4" in shown and "P99" in shown
+    assert "line 2" not in shown
+    assert len(paper_ballots(conn)) == before
+
+
+def test_the_expected_columns_and_a_template_are_offered(open_page, conn, downloads):  # noqa: F811
+    app = paper_page(open_page)
+    services = [s.id for s in store.list_services(conn, DEMO_ROUND_ID)]
+    header = ",".join([*store.BALLOT_FIELDS, *services])
+    assert header in [c.value for c in app.code]
+    assert downloads[f"{DEMO_ROUND_ID}-paper-ballots.csv"].decode() == header + "\n"
+
+
+def test_no_paper_ballots_once_voting_has_closed(open_page, conn):
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    app = paper_page(open_page)
+    assert not app.exception
+    assert any("only while the round is open" in i.value for i in app.info)
+    assert not [t for t in app.text_input if t.key.startswith("paper_")]
