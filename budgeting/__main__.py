@@ -43,7 +43,6 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from budgeting.engine.allocation import AllocationProfile
-from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import MAX_WHOLE_DIGITS, PabulibError, PBFile, read_pb
 from budgeting.engine.registry import (
     RuleFamilyError,
@@ -186,8 +185,13 @@ def _select_command(args: argparse.Namespace) -> str:
             }
         )
     result = chosen.run(profile, **options)
-    recorded = _recorded_selection(pbfile)
-    payload = _selection_payload(result, options, profile, pbfile, recorded)
+    payload = publish.selection_payload(
+        result,
+        options,
+        profile,
+        meta_rule=pbfile.meta.get("rule"),
+        recorded=_recorded_selection(pbfile),
+    )
     if args.json:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     return _selection_table(payload)
@@ -202,25 +206,6 @@ def _recorded_selection(pbfile: PBFile) -> list[str] | None:
     if "selected" not in pbfile.project_columns:
         return None
     return [row["project_id"] for row in pbfile.projects if row["selected"].strip() == "1"]
-
-
-def _selection_payload(
-    result: SelectionResult,
-    options: dict[str, Any],
-    profile: ProjectProfile,
-    pbfile: PBFile,
-    recorded: list[str] | None,
-) -> dict[str, Any]:
-    return {
-        **publish.selection_data(result),
-        "options": publish.plain(options),
-        "vote_type": profile.vote_type,
-        "projects": len(profile.projects),
-        "voters": len(profile.ballots),
-        "meta_rule": pbfile.meta.get("rule"),
-        "recorded_selected": recorded,
-        "matches_recorded": None if recorded is None else set(recorded) == set(result.selected),
-    }
 
 
 def _selection_table(payload: dict[str, Any]) -> str:
@@ -371,7 +356,7 @@ def _results_command(args: argparse.Namespace) -> str:
     )
     if args.json:
         return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    allocation, selection = payload["allocation"], payload["selection"]
+    allocation, selection = payload["allocation"], payload
     lines = [
         f"Round: {payload['name']} ({payload['round']}, {payload['status']}), "
         f"{payload['ballots']} ballots",

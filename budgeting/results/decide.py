@@ -29,7 +29,7 @@ from budgeting.engine.registry import (
     selection_rule,
 )
 from budgeting.engine.ties import tie_order_key
-from budgeting.results.publish import allocation_data, selection_data
+from budgeting.results.publish import allocation_data, selection_payload
 
 
 @dataclass(frozen=True)
@@ -158,19 +158,27 @@ def _stored_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> store.Round
 
 
 def decision_data(decision: Decision) -> dict[str, Any]:
-    """The decided round as JSON-ready data: what a council publishes."""
+    """The decided round as JSON-ready data: what a council publishes. The selection has
+    the keys ``select --json`` prints for a ``.pb`` file (``publish.selection_payload``),
+    with ``meta_rule`` the name the round's ``.pb`` export writes; the round, its ballot
+    count and the service split are added."""
     voting_round = decision.voting_round
+    chosen = selection_rule(voting_round.selection_rule)
+    options = selection_options(voting_round, chosen)
     return {
+        **selection_payload(
+            decision.selection,
+            options,
+            decision.profile,
+            meta_rule=pabulib_rule_name(chosen.id, options),
+            recorded=None,
+        ),
         "round": voting_round.id,
         "name": voting_round.name,
         "status": voting_round.status,
         "currency": voting_round.currency_symbol,
         "ballots": decision.ballots,
         "allocation": allocation_data(decision.allocation),
-        "selection": {
-            **selection_data(decision.selection),
-            "options": selection_options(voting_round, selection_rule(voting_round.selection_rule)),
-        },
     }
 
 

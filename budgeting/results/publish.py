@@ -3,12 +3,13 @@ publishes. Standard library only, so replaying a pabulib file needs no database.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from fractions import Fraction
 from typing import Any
 
 from budgeting.engine.allocation import AllocationResult
-from budgeting.engine.model import SelectionResult
+from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.steps import SelectionStep
 
 
@@ -43,6 +44,30 @@ def selection_data(result: SelectionResult) -> dict[str, Any]:
         "budget": plain(result.budget),
         "steps": [step_data(step) for step in result.steps],
         "details": plain(result.details),
+    }
+
+
+def selection_payload(
+    result: SelectionResult,
+    options: Mapping[str, Any],
+    profile: ProjectProfile,
+    *,
+    meta_rule: str | None,
+    recorded: Sequence[str] | None,
+) -> dict[str, Any]:
+    """What ``select --json`` prints, and ``results --json`` too (the same keys, so a
+    published round and its replayed ``.pb`` file compare key by key): the selection, the
+    options it ran with, the election's size, and how it compares with a recorded
+    selection (``None`` when there is none)."""
+    return {
+        **selection_data(result),
+        "options": plain(dict(options)),
+        "vote_type": profile.vote_type,
+        "projects": len(profile.projects),
+        "voters": len(profile.ballots),
+        "meta_rule": meta_rule,
+        "recorded_selected": None if recorded is None else list(recorded),
+        "matches_recorded": None if recorded is None else set(recorded) == set(result.selected),
     }
 
 

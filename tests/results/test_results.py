@@ -78,8 +78,8 @@ def test_the_decision_is_published_as_plain_json(conn) -> None:
     again = json.loads(json.dumps(data))
     assert again["round"] == round_id and again["ballots"] == len(CHOICES)
     assert sum(again["allocation"]["amounts"].values()) == 10_000
-    steps = again["selection"]["steps"]
-    assert [step["project_id"] for step in steps] == again["selection"]["selected"]
+    steps = again["steps"]
+    assert [step["project_id"] for step in steps] == again["selected"]
     assert steps[0]["kind"] == "mes_round"
     assert {"share_per_point", "budget_left", "cost"} <= set(steps[0]["details"])
 
@@ -137,7 +137,7 @@ def test_the_command_line_prints_a_stored_rounds_results(tmp_path: Path) -> None
 
     as_json = run("results", "--round", round_id, "--json")
     assert as_json.returncode == 0, as_json.stderr
-    assert tuple(json.loads(as_json.stdout)["selection"]["selected"]) == expected
+    assert tuple(json.loads(as_json.stdout)["selected"]) == expected
     as_text = run("results", "--round", round_id)
     assert f"{len(expected)} funded" in as_text.stdout
     as_pb = run("export", "--round", round_id, "--format", "pb")
