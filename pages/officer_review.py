@@ -18,6 +18,7 @@ from budgeting.i18n import format_money
 from budgeting.results import review as review_figures
 from budgeting.ui import charts
 from budgeting.ui import officer as officer_ui
+from budgeting.ui.markdown import literal
 
 OWN_MARK = "★"
 CHART_PALETTE = charts.RESIDENT
@@ -118,6 +119,8 @@ def turnout_over_time(t, review: review_figures.Review) -> None:
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
+            "tickformat": ",d",
+            "showgrid": False,
         },
     )
     st.plotly_chart(figure, key="turnout_chart")
@@ -181,7 +184,11 @@ def allocation_rules(t, review: review_figures.Review) -> None:
     for outcome in compared.outcomes:
         if outcome.problem:
             st.warning(
-                t("officer.review.allocation_problem", rule=outcome.name, problem=outcome.problem)
+                t(
+                    "officer.review.allocation_problem",
+                    rule=outcome.name,
+                    problem=literal(outcome.problem),  # may name services from an import
+                )
             )
     figure = go.Figure(
         [
