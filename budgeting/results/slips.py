@@ -19,6 +19,7 @@ import io
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import segno
@@ -39,6 +40,7 @@ QR_SIZE = 38.0
 QR_BORDER = 4
 CODE_FONT_SIZE = 22
 NAME_LINES = 3
+NAME_WIDTH = SLIP_WIDTH - 2 * PADDING - QR_SIZE
 """A longer round name is cut short, ending in "...": the slip has room for three lines."""
 CSV_COLUMNS = ("code", "area", "ballot_address")
 
@@ -128,13 +130,14 @@ def slips_pdf(
     pdf.c_margin = 0
     pdf.set_title(text("slips.pdf_title", language, round=round_name))
     pdf.set_creator("Budget Together")
+    wrapped = _Wrapper(pdf)
     for index, slip in enumerate(slips):
         position = index % SLIPS_PER_PAGE
         if position == 0:
             pdf.add_page()
             _cut_lines(pdf)
         column, row = position % COLUMNS, position // COLUMNS
-        _slip(pdf, slip, column * SLIP_WIDTH, row * SLIP_HEIGHT, round_name, language)
+        _slip(pdf, wrapped, slip, column * SLIP_WIDTH, row * SLIP_HEIGHT, round_name, language)
     return bytes(pdf.output())
 
 
@@ -149,27 +152,49 @@ def _cut_lines(pdf: FPDF) -> None:
     pdf.set_dash_pattern()
 
 
-def _slip(pdf: FPDF, slip: Slip, x: float, y: float, round_name: str, language: str) -> None:
+def _slip(
+    pdf: FPDF,
+    wrapped: _Wrapper,
+    slip: Slip,
+    x: float,
+    y: float,
+    round_name: str,
+    language: str,
+) -> None:
     """One slip with its top left corner at (x, y): the words on the left, the QR code on
     the right. The code's text comes first and its QR code straight after it."""
-    text_width = SLIP_WIDTH - 2 * PADDING - QR_SIZE
     left, top = x + PADDING, y + PADDING
     pdf.set_text_color(0)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.set_xy(left, top)
-    name_lines = _fit_lines(pdf, pdf_text(round_name), text_width, NAME_LINES)
-    pdf.multi_cell(text_width, 5, "\n".join(name_lines), align="L")
+    for number, line in enumerate(wrapped(round_name, NAME_WIDTH, NAME_LINES)):
+        pdf.text(left, top + 4 + 5 * number, line)
     pdf.set_font("Helvetica", "", 9)
     pdf.text(left, top + 21, pdf_text(text("slips.your_code", language)))
     pdf.set_font("Courier", "B", CODE_FONT_SIZE)
     pdf.text(left, top + 30, slip.code)
     _qr(pdf, qr_matrix(slip.url), x + SLIP_WIDTH - PADDING - QR_SIZE, top)
     pdf.set_font("Helvetica", "", 9)
-    pdf.set_xy(left, top + QR_SIZE + 1)
     words = text("slips.how", language, address=_short(slip.url))
     if slip.area:
         words += "\n" + text("slips.area", language, area=slip.area)
-    pdf.multi_cell(SLIP_WIDTH - 2 * PADDING, 4.5, pdf_text(words), align="L")
+    for number, line in enumerate(wrapped(words, SLIP_WIDTH - 2 * PADDING, 6)):
+        pdf.text(left, top + QR_SIZE + 4 + 4.5 * number, line)
+
+
+class _Wrapper:
+    """Lines of text wrapped to a width in the font set now, each text wrapped once per
+    sheet: every slip of an issue has the same round name and the same instructions."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        self._pdf = pdf
+        self._lines: dict[tuple[Any, ...], list[str]] = {}
+
+    def __call__(self, words: str, width: float, most: int) -> list[str]:
+        pdf = self._pdf
+        key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, words, width, most)
+        if key not in self._lines:
+            self._lines[key] = _fit_lines(pdf, pdf_text(words), width, most)
+        return self._lines[key]
 
 
 def _fit_lines(pdf: FPDF, words: str, width: float, most: int) -> list[str]:
