@@ -29,9 +29,9 @@ PAGES = [
         for script, address, title_key, _ in officer.OFFICER_PAGES
     ),
 ]
-"""Every page is declared, officer pages included, so that an officer address opened by
-anyone reaches that page's sign-in gate (``budgeting.ui.officer``); the navigation itself
-is hidden, and officer pages are listed only in the signed-in officers' menu."""
+# Every page is declared, officer pages included, so that an officer address opened by anyone
+# reaches that page's sign-in gate (budgeting.ui.officer); the navigation itself is hidden,
+# and officer pages are listed only in the signed-in officers' menu.
 
 page = st.navigation(PAGES, position="hidden")
 auth.log_settings(auth.officer_settings())

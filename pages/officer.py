@@ -12,8 +12,8 @@ from budgeting.ui import state
 from budgeting.ui.markdown import literal
 
 PENDING_KEY = "pending_status_change"
+# Changes that ask for confirmation: the new status, and the status it moves from.
 CONFIRMED_CHANGES = {"closed": "open", "published": "closed"}
-"""Changes that ask for confirmation: the new status, and the status it moves from."""
 
 
 def attempt_delays(conn, t) -> None:

@@ -63,10 +63,12 @@ def join_panel(conn, voting_round: store.Round, t, count: int) -> None:
             st.code(export.recompute_command(pb_file), language="bash", wrap_lines=True)
 
 
-def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t) -> None:
+def live_charts(
+    conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t, language: str
+) -> None:
     """The aggregate allocation so far and the projects with the most support so far."""
-    services = store.list_services(conn, voting_round.id)
-    projects = store.list_projects(conn, voting_round.id)
+    services = store.list_services(conn, voting_round.id, language)
+    projects = store.list_projects(conn, voting_round.id, language)
     allocation_column, standings_column = st.columns(2, gap="large")
     with allocation_column, st.container(key="live_allocation"):
         heading(2, t("results.live_allocation"))
@@ -100,15 +102,16 @@ def live_charts(conn, voting_round: store.Round, snapshot: store.ProjectorSnapsh
 
 
 @st.cache_resource(ttl=600, show_spinner=False, max_entries=20)
-def decided(_conn, voting_round: store.Round, ballot_count: int) -> decide.Decision:
-    """The closed round's decision, computed once per round settings and ballot count (paper
-    ballots entered after close change the count and so recompute it)."""
-    return decide.decide_round(_conn, voting_round.id)
+def decided(_conn, voting_round: store.Round, ballot_count: int, language: str) -> decide.Decision:
+    """The closed round's decision, computed once per round settings, ballot count (paper
+    ballots entered after close change the count and so recompute it) and language of the
+    project names."""
+    return decide.decide_round(_conn, voting_round.id, language)
 
 
 def final_results(conn, voting_round: store.Round, ballot_count: int, t, language: str) -> None:
     """After close: the round's allocation and the winners, each with the rule's reason."""
-    decision = decided(conn, voting_round, ballot_count)
+    decision = decided(conn, voting_round, ballot_count, language)
     bars = [
         charts.AllocationBar(s.name, decision.allocation.amounts[s.id]) for s in decision.services
     ]
@@ -163,11 +166,12 @@ def board(round_id: str, language: str) -> None:
                 heading(2, t("results.hidden"))
                 note(t("results.hidden_why"))
         else:
-            live_charts(conn, voting_round, snapshot, t)
+            live_charts(conn, voting_round, snapshot, t, language)
 
 
 layout.projector_style()
 projector_language = state.language()
+state.mark_language(projector_language)
 requested = state.requested_round(state.connection())
 if requested is None:
     heading(1, state.translator(projector_language)("results.no_round"))

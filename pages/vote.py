@@ -229,8 +229,8 @@ if voting_round.code_mode == "codes":
 else:
     st.write(t("vote.open_round"))
 
-services = store.list_services(conn, voting_round.id)
-projects = store.list_projects(conn, voting_round.id)
+services = store.list_services(conn, voting_round.id, language)
+projects = store.list_projects(conn, voting_round.id, language)
 previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
 if previous is not None and ballot_form.RECEIPT_KEY not in st.session_state:
     st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")

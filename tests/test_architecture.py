@@ -46,3 +46,16 @@ def test_pages_hold_no_sql_and_no_rules() -> None:
         }
         assert not forbidden, f"{page.name} imports {sorted(forbidden)}"
         assert "execute(" not in page.read_text(encoding="utf-8"), f"{page.name} runs SQL"
+
+
+def test_page_scripts_hold_no_bare_strings() -> None:
+    """Streamlit's "magic" shows any bare expression in a page script on the page, so a
+    string meant as a comment (an attribute docstring, say) would appear to every visitor.
+    Only the module docstring may stand alone."""
+    shown = [
+        f"{path.name}:{node.lineno}"
+        for path in PAGES
+        for node in ast.parse(path.read_text(encoding="utf-8")).body[1:]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    assert not shown

@@ -138,14 +138,17 @@ def decide(
     )
 
 
-def decide_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Decision:
+def decide_round(
+    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
+) -> Decision:
     """The stored round ``round_id`` decided over its current ballots (``StoreError`` when
-    there is no such round)."""
+    there is no such round); ``language``: the one its service and project names are in
+    (default: the round's default texts, as every export writes them)."""
     voting_round = _stored_round(conn, round_id)
     return decide(
         voting_round,
-        store.list_services(conn, round_id),
-        store.list_projects(conn, round_id),
+        store.list_services(conn, round_id, language),
+        store.list_projects(conn, round_id, language),
         store.current_ballots(conn, round_id),
     )
 

@@ -24,8 +24,10 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         allocation_tolerance: Fraction, hide_results_until_close: bool,
         status: "draft" | "open" | "closed" | "published", opens_at, closes_at
     Service (dataclass): id, round_id, name, description, unit_cost_text ("£40 buys ..."),
-        current_spend: Fraction, floor: Fraction, ceiling: Fraction, position: int
-    Project (dataclass): id, round_id, name, description, cost: Fraction, area, category
+        current_spend: Fraction, floor: Fraction, ceiling: Fraction, position: int,
+        translations: Translations (language -> field -> text, e.g. {"cy": {"name": ...}})
+    Project (dataclass): id, round_id, name, description, cost: Fraction, area, category,
+        translations
     Area (dataclass): id, round_id, name, population: int
     StoredBallot (dataclass): id, round_id, receipt, channel: "web"|"paper", submitted_at,
         code_hash, area, age_band, allocation: dict[service_id, Fraction],
@@ -41,8 +43,9 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     list_rounds(conn) -> list[Round]
     update_round(conn, round_id, **changes) -> None          # audited; the settings in
         # SETTLED_BY_BALLOTS (budgets, format, rules, code mode) are refused once ballots exist
-    replace_services(conn, round_id, services) / list_services(conn, round_id)
-    replace_projects(conn, round_id, projects) / list_projects(conn, round_id)
+    replace_services(conn, round_id, services) / list_services(conn, round_id, language=None)
+    replace_projects(conn, round_id, projects) / list_projects(conn, round_id, language=None)
+        (listed with language: texts in it where given, the default language's otherwise)
         (Service/Project instances or mappings; refused once the round has ballots)
     replace_areas(conn, round_id, areas) / list_areas(conn, round_id)
         (Area instances or mappings; allowed in every state: areas decide nothing)
@@ -50,6 +53,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         -> int (rows imported); raises CsvImportError(problems) listing every problem
         (each CsvProblem has line, field, message); nothing written then
     import_ballots_csv(conn, round_id, text, hasher=None) -> int  # paper/recorded, same rules
+    translated_columns(table) -> ("name_cy", ...)  # CSV columns with a text per language
+    csv_columns(table) -> every column of a services, projects or areas CSV file
     import_areas_csv(conn, round_id, text) / import_projects_pb(conn, round_id, text) -> int
         # areas (id, name, population); projects from a pabulib file's PROJECTS section
     parse_services_csv(text) / parse_projects_csv(text) / parse_areas_csv(text)
@@ -124,6 +129,7 @@ from budgeting.store.codes import (
 from budgeting.store.connection import connect, database_path, schema_version
 from budgeting.store.csv_import import (
     BALLOT_FIELDS,
+    csv_columns,
     import_areas_csv,
     import_ballots_csv,
     import_projects_csv,
@@ -133,6 +139,7 @@ from budgeting.store.csv_import import (
     parse_projects_csv,
     parse_projects_pb,
     parse_services_csv,
+    translated_columns,
 )
 from budgeting.store.integrity import AuditReport, audit_report, verify_audit_log
 from budgeting.store.models import (
@@ -149,6 +156,7 @@ from budgeting.store.models import (
     StoredBallot,
     StoreError,
     StoreProblem,
+    Translations,
 )
 from budgeting.store.money import parse_amount
 from budgeting.store.queries import (
@@ -194,6 +202,7 @@ __all__ = [
     "StoreError",
     "StoreProblem",
     "StoredBallot",
+    "Translations",
     "VoterCodeCounts",
     "add_voter_codes",
     "attempt_delays",
@@ -207,6 +216,7 @@ __all__ = [
     "code_hasher",
     "connect",
     "create_round",
+    "csv_columns",
     "current_ballots",
     "database_path",
     "display_code",
@@ -237,6 +247,7 @@ __all__ = [
     "schema_version",
     "submit_ballot",
     "submit_ballots",
+    "translated_columns",
     "update_round",
     "verify_audit_log",
     "voter_code_counts",

@@ -9,6 +9,10 @@ Projects CSV:
 
     id,name,description,cost,area,category
 
+Either may add a text per language for each text field, in a column named after the field
+and the language: ``name_cy``, ``description_cy`` (and ``unit_cost_text_cy`` for services).
+An empty cell falls back to the default language's text.
+
 Areas CSV (population: how many residents live there, a whole number):
 
     id,name,population
@@ -44,11 +48,11 @@ from typing import Any
 import duckdb
 
 from budgeting.engine.pabulib import PabulibError, parse_pb
-from budgeting.i18n import format_money
+from budgeting.i18n import DEFAULT_LANGUAGE, format_money, languages
 from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker, write_ballots
 from budgeting.store.codes import CodeHasher, known_code_hashes
 from budgeting.store.connection import read_cursor
-from budgeting.store.models import BallotRejected, CsvImportError, CsvProblem
+from budgeting.store.models import TRANSLATED_FIELDS, BallotRejected, CsvImportError, CsvProblem
 from budgeting.store.money import AmountTooLarge, parse_amount
 from budgeting.store.rounds import (
     ID_PATTERN,
@@ -74,6 +78,35 @@ PROJECT_COLUMNS = ("id", "name", "description", "cost", "area", "category")
 PROJECT_REQUIRED = ("id", "name", "cost")
 PROJECT_AMOUNTS = ("cost",)
 AREA_COLUMNS = ("id", "name", "population")
+
+
+def translated_columns(table: str) -> tuple[str, ...]:
+    """The extra columns giving a text per language: ``name_cy``, ``description_cy``, ...
+    for every language shipped besides the default (``budgeting.i18n``)."""
+    others = [code for code in languages() if code != DEFAULT_LANGUAGE]
+    return tuple(f"{name}_{code}" for code in others for name in TRANSLATED_FIELDS[table])
+
+
+def csv_columns(table: str) -> tuple[str, ...]:
+    """Every column a ``services``, ``projects`` or ``areas`` CSV file may have, in order."""
+    base = {"services": SERVICE_COLUMNS, "projects": PROJECT_COLUMNS, "areas": AREA_COLUMNS}
+    return base[table] + (translated_columns(table) if table in TRANSLATED_FIELDS else ())
+
+
+def _with_translations(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their ``<field>_<language>`` columns gathered into ``translations``."""
+    extra = translated_columns(table)
+    for row in rows:
+        texts: dict[str, dict[str, str]] = {}
+        for column in extra:
+            text = row.pop(column, "")
+            if text:
+                name, _, code = column.rpartition("_")
+                texts.setdefault(code, {})[name] = text
+        row["translations"] = texts
+    return rows
+
+
 AREA_REQUIRED = ("id", "name", "population")
 
 
@@ -199,16 +232,18 @@ def _check_project(line: int, row: dict[str, Any], problems: list[CsvProblem]) -
 
 def parse_services_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
     """Services read from CSV text, and every problem found (line, field, what)."""
-    return _parse_rows(
-        text, SERVICE_COLUMNS, SERVICE_REQUIRED, SERVICE_AMOUNTS, "service", _check_service
+    rows, problems = _parse_rows(
+        text, csv_columns("services"), SERVICE_REQUIRED, SERVICE_AMOUNTS, "service", _check_service
     )
+    return _with_translations("services", rows), problems
 
 
 def parse_projects_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
     """Projects read from CSV text, and every problem found (line, field, what)."""
-    return _parse_rows(
-        text, PROJECT_COLUMNS, PROJECT_REQUIRED, PROJECT_AMOUNTS, "project", _check_project
+    rows, problems = _parse_rows(
+        text, csv_columns("projects"), PROJECT_REQUIRED, PROJECT_AMOUNTS, "project", _check_project
     )
+    return _with_translations("projects", rows), problems
 
 
 def _check_area(line: int, row: dict[str, Any], problems: list[CsvProblem]) -> None:

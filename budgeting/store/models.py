@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -44,6 +45,15 @@ class Round:
     closes_at: datetime | None = None
 
 
+Translations = Mapping[str, Mapping[str, str]]
+"""Texts in languages other than the default: language code -> field -> text."""
+TRANSLATED_FIELDS = {
+    "services": ("name", "description", "unit_cost_text"),
+    "projects": ("name", "description"),
+}
+"""The fields of services and projects that may carry a text per language."""
+
+
 @dataclass(frozen=True)
 class Service:
     """A public service that receives a share of the service budget."""
@@ -57,6 +67,7 @@ class Service:
     floor: Fraction = Fraction(0)
     ceiling: Fraction = Fraction(0)
     position: int = 0
+    translations: Translations = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Project:
     cost: Fraction = Fraction(0)
     area: str = ""
     category: str = ""
+    translations: Translations = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ population, for turnout) are replaced and audited the same way, as ``areas_repla
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -26,18 +27,21 @@ from budgeting.engine.readiness import (
     round_problems,
     status_change_problem,
 )
+from budgeting.i18n import DEFAULT_LANGUAGE, languages
 from budgeting.store.audit import append_entry
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
 from budgeting.store.models import (
     BALLOT_FORMATS,
     CODE_MODES,
     ROUND_STATUSES,
+    TRANSLATED_FIELDS,
     Area,
     Project,
     Round,
     RoundNotReady,
     Service,
     StoreError,
+    Translations,
 )
 from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, from_minor, to_minor
 
@@ -69,6 +73,7 @@ SERVICE_TABLE_COLUMNS = (
     "floor_minor",
     "ceiling_minor",
     "position",
+    "translations",
 )
 PROJECT_TABLE_COLUMNS = (
     "round_id",
@@ -79,6 +84,7 @@ PROJECT_TABLE_COLUMNS = (
     "area",
     "category",
     "position",
+    "translations",
 )
 AREA_TABLE_COLUMNS = ("round_id", "id", "name", "population", "position")
 ITEM_TABLES = {
@@ -331,6 +337,45 @@ def _as_mapping(item: Service | Project | Area | Mapping[str, Any]) -> dict[str,
     return dict(item) if isinstance(item, Mapping) else asdict(item)
 
 
+def _translations_problems(what: str, table: str, translations: Any) -> list[str]:
+    """Problems with an item's texts per language: a mapping of language codes (other than
+    the default, English) to texts of the table's translated fields."""
+    if not isinstance(translations, Mapping):
+        return [f"{what}: translations must map a language to its texts"]
+    problems = []
+    known = set(languages()) - {DEFAULT_LANGUAGE}
+    for language, texts in translations.items():
+        if language not in known:
+            problems.append(f"{what}: no language {language!r} (known: {', '.join(sorted(known))})")
+        elif not isinstance(texts, Mapping) or not all(isinstance(v, str) for v in texts.values()):
+            problems.append(f"{what}: the {language} texts must be text")
+        elif set(texts) - set(TRANSLATED_FIELDS[table]):
+            unknown = ", ".join(sorted(set(texts) - set(TRANSLATED_FIELDS[table])))
+            problems.append(f"{what}: {unknown} cannot be translated")
+    return problems
+
+
+def _translations_text(translations: Translations) -> str:
+    """The column value: texts per language as canonical JSON, empty texts left out so
+    they fall back to the default language."""
+    kept = {
+        language: {name: text.strip() for name, text in sorted(texts.items()) if text.strip()}
+        for language, texts in sorted(translations.items())
+    }
+    return json.dumps({lang: texts for lang, texts in kept.items() if texts}, ensure_ascii=False)
+
+
+ItemT = TypeVar("ItemT", Service, Project)
+
+
+def in_language(item: ItemT, language: str | None) -> ItemT:
+    """``item`` with its texts in ``language`` where it has them, field by field; the
+    default language's text for every field it lacks (and for ``None``)."""
+    texts = item.translations.get(language or DEFAULT_LANGUAGE, {})
+    chosen: dict[str, Any] = {name: text for name, text in texts.items() if text}
+    return replace(item, **chosen) if chosen else item
+
+
 def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
     """Problems with a list of services (ids, names, floors and ceilings), in words."""
     problems, seen = [], set()
@@ -351,6 +396,9 @@ def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"service {sid!r}: amounts must be under {AMOUNT_LIMIT:,}")
         if floor > ceiling:
             problems.append(f"service {sid!r}: floor is above the ceiling")
+        problems += _translations_problems(
+            f"service {sid!r}", "services", service.get("translations", {})
+        )
     return problems
 
 
@@ -380,6 +428,7 @@ def replace_services(
                 to_minor(row.get("floor", 0)),
                 to_minor(row.get("ceiling", 0)),
                 position,
+                _translations_text(row.get("translations", {})),
             ]
             for position, row in enumerate(rows)
         ],
@@ -387,19 +436,34 @@ def replace_services(
     )
 
 
-def list_services(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Service]:
-    """A round's services in their display order."""
+def list_services(
+    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
+) -> list[Service]:
+    """A round's services in their display order; with ``language``, their texts in it
+    where they have them (``in_language``)."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
             "SELECT id, round_id, name, description, unit_cost_text, current_spend_minor,"
-            " floor_minor, ceiling_minor, position FROM services WHERE round_id = ?"
-            " ORDER BY position",
+            " floor_minor, ceiling_minor, position, translations FROM services"
+            " WHERE round_id = ? ORDER BY position",
             [round_id],
         ).fetchall()
-    return [
-        Service(sid, rid, name, desc, unit, from_minor(spend), from_minor(lo), from_minor(hi), pos)
-        for sid, rid, name, desc, unit, spend, lo, hi, pos in rows
+    services = [
+        Service(
+            sid,
+            rid,
+            name,
+            desc,
+            unit,
+            from_minor(spend),
+            from_minor(lo),
+            from_minor(hi),
+            pos,
+            json.loads(texts or "{}"),
+        )
+        for sid, rid, name, desc, unit, spend, lo, hi, pos, texts in rows
     ]
+    return [in_language(s, language) for s in services] if language else services
 
 
 def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -419,6 +483,9 @@ def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
             problems.append(f"project {pid!r}: cost must be more than zero")
         if cost >= AMOUNT_LIMIT:
             problems.append(f"project {pid!r}: cost must be under {AMOUNT_LIMIT:,}")
+        problems += _translations_problems(
+            f"project {pid!r}", "projects", project.get("translations", {})
+        )
     return problems
 
 
@@ -447,6 +514,7 @@ def replace_projects(
                 row.get("area", "").strip(),
                 row.get("category", "").strip(),
                 position,
+                _translations_text(row.get("translations", {})),
             ]
             for position, row in enumerate(rows)
         ],
@@ -556,15 +624,19 @@ def _replace_round_items(
         append_entry(cursor, round_id, f"{table}_replaced", {**audit_details, "rows": rows})
 
 
-def list_projects(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Project]:
-    """A round's projects in their display order."""
+def list_projects(
+    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
+) -> list[Project]:
+    """A round's projects in their display order; with ``language``, their texts in it
+    where they have them (``in_language``)."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
-            "SELECT id, round_id, name, description, cost_minor, area, category FROM projects"
-            " WHERE round_id = ? ORDER BY position",
+            "SELECT id, round_id, name, description, cost_minor, area, category, translations"
+            " FROM projects WHERE round_id = ? ORDER BY position",
             [round_id],
         ).fetchall()
-    return [
-        Project(pid, rid, name, desc, from_minor(cost), area, category)
-        for pid, rid, name, desc, cost, area, category in rows
+    projects = [
+        Project(pid, rid, name, desc, from_minor(cost), area, category, json.loads(texts or "{}"))
+        for pid, rid, name, desc, cost, area, category, texts in rows
     ]
+    return [in_language(p, language) for p in projects] if language else projects

@@ -49,6 +49,15 @@ def amount_text(amount: Fraction) -> str:
     return str(pence // 100) if pence % 100 == 0 else f"{pence // 100}.{pence % 100:02d}"
 
 
+def _texts_per_language(table: str, translations: store.Translations) -> dict[str, str]:
+    """An item's texts per language as the ``name_cy``-style columns its CSV file has."""
+    columns = {}
+    for column in store.translated_columns(table):
+        name, _, language = column.rpartition("_")
+        columns[column] = translations.get(language, {}).get(name, "")
+    return columns
+
+
 def _service_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[str, str]]:
     return [
         {
@@ -59,6 +68,7 @@ def _service_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[s
             "current_spend": amount_text(s.current_spend),
             "floor": amount_text(s.floor),
             "ceiling": amount_text(s.ceiling),
+            **_texts_per_language("services", s.translations),
         }
         for s in store.list_services(conn, round_id)
     ]
@@ -73,6 +83,7 @@ def _project_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[s
             "cost": amount_text(p.cost),
             "area": p.area,
             "category": p.category,
+            **_texts_per_language("projects", p.translations),
         }
         for p in store.list_projects(conn, round_id)
     ]
@@ -88,19 +99,19 @@ def _area_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[str,
 TABLES = (
     ItemTable(
         "services",
-        ("id", "name", "description", "unit_cost_text", "current_spend", "floor", "ceiling"),
+        store.csv_columns("services"),
         _service_rows,
         store.import_services_csv,
         fixed_by_ballots=True,
     ),
     ItemTable(
         "projects",
-        ("id", "name", "description", "cost", "area", "category"),
+        store.csv_columns("projects"),
         _project_rows,
         store.import_projects_csv,
         fixed_by_ballots=True,
     ),
-    ItemTable("areas", ("id", "name", "population"), _area_rows, store.import_areas_csv, False),
+    ItemTable("areas", store.csv_columns("areas"), _area_rows, store.import_areas_csv, False),
 )
 
 

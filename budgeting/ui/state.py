@@ -4,6 +4,7 @@ client address that failed attempts are counted under) and when."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -138,7 +139,18 @@ def language_switch() -> str:
         st.query_params.pop(LANGUAGE_KEY, None)
     else:
         st.query_params[LANGUAGE_KEY] = chosen
+    mark_language(chosen)
     return chosen
+
+
+def mark_language(language_code: str) -> None:
+    """Set ``<html lang>`` to the language the page is shown in, so screen readers speak
+    it in the right voice and browsers do not offer to translate it (WCAG 3.1.1). Streamlit
+    writes ``lang="en"`` whatever the page says; this one line of script corrects it."""
+    st.html(
+        f"<script>document.documentElement.lang = {json.dumps(language_code)};</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def translator(language_code: str) -> Callable[..., str]:

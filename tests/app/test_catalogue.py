@@ -34,6 +34,14 @@ def test_every_language_has_every_page_text_with_the_same_placeholders(language)
         assert placeholders(other[key]) == placeholders(template), key
 
 
+def all_messages(language: str) -> dict[str, str]:
+    """Every file of a language's catalogue, merged as the app merges them."""
+    messages: dict[str, str] = {}
+    for path in sorted((CATALOGUE / language).glob("*.json")):
+        messages.update(json.loads(path.read_text(encoding="utf-8")))
+    return messages
+
+
 def test_every_text_the_pages_use_exists():
     sources = [*ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("budgeting/ui").glob("*.py")]
     used = {key for path in sources for key in LITERAL_KEY.findall(path.read_text("utf-8"))}
@@ -41,7 +49,7 @@ def test_every_text_the_pages_use_exists():
     built = {f"officer.status.{status}" for status in ROUND_STATUSES} | {
         f"results.live_standings.{ballot_format}" for ballot_format in BALLOT_FORMATS
     }
-    english = {**ui_messages("en")}
+    english = all_messages("en")
     missing = sorted(key for key in used | built if key not in english)
     assert not missing
 

@@ -340,3 +340,19 @@ def test_a_draft_round_says_voting_has_not_opened_yet(open_page, conn):
     app = open_page("pages/vote.py", round=draft_round(conn))
     assert "has not opened yet" in _notices(app)
     assert "has closed" not in _notices(app)
+
+
+def test_service_names_follow_the_language_and_fall_back_to_english(open_page):
+    """The demo gives every service a Welsh name (``name_cy``) but keeps descriptions and
+    project names in English only: each field falls back on its own."""
+    welsh = "\n".join(s.label for s in enter_code(open_page, lang="cy").slider)
+    assert "Parciau a mannau gwyrdd" in welsh and "Parks and green spaces" not in welsh
+    english = "\n".join(s.label for s in enter_code(open_page).slider)
+    assert "Parks and green spaces" in english and "Parciau" not in english
+    projects = enter_code(open_page, lang="cy").checkbox
+    assert any("Riverside Park play area" in c.label for c in projects)
+
+
+def test_the_page_says_which_language_it_is_in(open_page):
+    html = "\n".join(h.proto.body for h in enter_code(open_page, lang="cy").get("html"))
+    assert 'document.documentElement.lang = "cy"' in html

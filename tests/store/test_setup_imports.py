@@ -111,3 +111,35 @@ def test_settings_that_decide_the_count_are_fixed_once_a_ballot_is_cast(conn):
     assert raw_rows(conn, "SELECT name, project_budget_minor FROM rounds") == [
         ("Test ward 2027", 900_000)
     ]
+
+
+def test_texts_per_language_fall_back_field_by_field(conn):
+    round_id = draft(conn)
+    welsh = (
+        "id,name,description,cost,name_cy,description_cy\n"
+        "A,Play area,New swings,6000,Ardal chwarae,\n"
+        "B,Trees,Street trees,3000,,Coed stryd\n"
+    )
+    store.import_projects_csv(conn, round_id, welsh)
+    shown = store.list_projects(conn, round_id, "cy")
+    assert [(p.name, p.description) for p in shown] == [
+        ("Ardal chwarae", "New swings"),
+        ("Trees", "Coed stryd"),
+    ]
+    assert [p.name for p in store.list_projects(conn, round_id)] == ["Play area", "Trees"]
+    assert [p.name for p in store.list_projects(conn, round_id, "en")] == ["Play area", "Trees"]
+    assert store.list_projects(conn, round_id)[0].translations == {"cy": {"name": "Ardal chwarae"}}
+    assert store.verify_audit_log(conn) == []
+
+
+def test_a_language_we_do_not_ship_is_an_unknown_column(conn):
+    round_id = draft(conn)
+    with pytest.raises(store.CsvImportError) as refused:
+        store.import_projects_csv(conn, round_id, "id,name,cost,name_fr\nA,Play,10,Jeux\n")
+    assert [(p.line, p.field) for p in refused.value.problems] == [(1, "name_fr")]
+    with pytest.raises(store.StoreError, match="no language 'fr'"):
+        store.replace_projects(
+            conn,
+            round_id,
+            [{"id": "A", "name": "Play", "cost": 10, "translations": {"fr": {"name": "Jeux"}}}],
+        )

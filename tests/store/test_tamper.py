@@ -79,13 +79,17 @@ ROUND = "test-ward"
             f"service parks of round {ROUND}: ceiling differs from what was logged",
         ),
         (
+            """UPDATE projects SET translations = '{"cy": {"name": "X"}}' WHERE id = 'B'""",
+            f"project B of round {ROUND}: translations differs from what was logged",
+        ),
+        (
             "UPDATE projects SET cost_minor = 100 WHERE id = 'B'",
             f"project B of round {ROUND}: cost differs from what was logged",
         ),
         ("DELETE FROM projects WHERE id = 'C'", f"project C of round {ROUND}: logged but missing"),
         (
             "INSERT INTO projects SELECT round_id, 'D', name, description, cost_minor, area,"
-            " category, 9 FROM projects WHERE id = 'A'",
+            " category, 9, translations FROM projects WHERE id = 'A'",
             f"project D of round {ROUND}: stored but never logged",
         ),
         (
