@@ -30,7 +30,7 @@ DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEMO_ROUND_ID = "riverside-2027"
 DEMO_SEED = 2027
 SYNTHETIC_VOTERS = 300
-AGE_BANDS = ("16-24", "25-34", "35-49", "50-64", "65+")
+AGE_BANDS = store.AGE_BANDS[1:]  # the synthetic residents are 16 or over
 _AGE_WEIGHTS = (12, 20, 28, 22, 18)
 
 # What each kind of resident tends to favour: service weights and project categories.

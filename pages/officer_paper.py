@@ -85,7 +85,7 @@ def ballot_entry(conn, t, voting_round: store.Round, services, projects, areas) 
         )
         st.selectbox(
             t("officer.paper.age"),
-            [None, *paper_form.AGE_BANDS],
+            [None, *store.AGE_BANDS],
             format_func=lambda band: t(f"officer.paper.age.{band or 'none'}"),
             key=paper_form.AGE_KEY,
         )
@@ -104,7 +104,7 @@ def csv_import(conn, t, voting_round: store.Round, services) -> None:
     service_ids = [s.id for s in services]
     st.write(t("officer.paper.import.columns"))
     st.code(paper_form.template_csv(service_ids).strip(), language=None)
-    st.caption(t("officer.paper.import.help", bands=", ".join(paper_form.AGE_BANDS)))
+    st.caption(t("officer.paper.import.help", bands=", ".join(store.AGE_BANDS)))
     st.download_button(
         t("officer.paper.import.template"),
         paper_form.template_csv(service_ids),

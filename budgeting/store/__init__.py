@@ -74,6 +74,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     display_code(code) -> str                                # "abcd efgh" -> "ABCD-EFGH"
     submit_ballot(conn, round_id, *, allocation, project_scores, channel="web",
         code=None, area=None, age_band=None, submitted_at=None) -> StoredBallot
+        # area: one of the round's areas by id or name, stored as its id (free text when the
+        # round lists none); age_band: one of AGE_BANDS or None
         # committed before returning; supersedes the code's previous ballot in the same
         # transaction; raises BallotRejected(problems) when the engine's validation fails,
         # the round is unknown or not open, or the code is unknown / missing
@@ -143,6 +145,7 @@ from budgeting.store.csv_import import (
 )
 from budgeting.store.integrity import AuditReport, audit_report, verify_audit_log
 from budgeting.store.models import (
+    AGE_BANDS,
     Area,
     AuditEntry,
     BallotRejected,
@@ -181,6 +184,7 @@ from budgeting.store.rounds import (
 )
 
 __all__ = [
+    "AGE_BANDS",
     "BALLOT_FIELDS",
     "MAX_CODES_PER_ISSUE",
     "SETTLED_BY_BALLOTS",

@@ -21,7 +21,9 @@ from budgeting.store.codes import CODE_ALPHABET, CodeHasher, checked_hasher, kno
 from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
 from budgeting.store.integrity import ballot_content, ballot_digest, ballot_parts
 from budgeting.store.models import (
+    AGE_BANDS,
     CHANNELS,
+    Area,
     BallotRejected,
     Channel,
     Problem,
@@ -33,7 +35,7 @@ from budgeting.store.models import (
 )
 from budgeting.store.money import from_minor, to_minor
 from budgeting.store.queries import BALLOT_COLUMNS
-from budgeting.store.rounds import get_round, list_projects, list_services
+from budgeting.store.rounds import get_round, list_areas, list_projects, list_services
 from budgeting.store.validation import parse_ballot
 
 RECEIPT_LENGTH = 8
@@ -78,6 +80,21 @@ class BallotChecker:
     services: list[Service]
     projects: list[Project]
     code_hash: CodeHasher
+    areas: list[Area]
+
+    def area_id(self, area: str | None) -> str | None:
+        """The round's area a ballot names, by id or name (case and spacing ignored), as its
+        id; the text as given when the round lists no areas; ``None`` for none. Raises
+        ``LookupError`` for an area the round does not have."""
+        if not area or not area.strip():
+            return None
+        if not self.areas:
+            return area.strip()
+        wanted = " ".join(area.split()).casefold()
+        for known in self.areas:
+            if wanted in (known.id.casefold(), " ".join(known.name.split()).casefold()):
+                return known.id
+        raise LookupError(area)
 
     def prepare(self, ballot: BallotInput) -> PreparedBallot:
         """Validate one ballot and convert it for storage; ``BallotRejected`` when invalid.
@@ -95,6 +112,14 @@ class BallotChecker:
             self.round_, self.services, self.projects, ballot.allocation, ballot.project_scores
         )
         problems.extend(ballot_problems)
+        try:
+            area = self.area_id(ballot.area)
+        except LookupError:
+            known = ", ".join(a.name for a in self.areas)
+            problems.append(StoreProblem("area", "store.area_unknown", {"known": known}))
+        if ballot.age_band and ballot.age_band not in AGE_BANDS:
+            bands = ", ".join(AGE_BANDS)
+            problems.append(StoreProblem("age_band", "store.age_band_unknown", {"bands": bands}))
         if problems:
             raise BallotRejected(problems)
         return PreparedBallot(
@@ -102,7 +127,7 @@ class BallotChecker:
             scores=scores,
             channel=cast(Channel, ballot.channel),  # one of CHANNELS: checked above
             code_hash=code_hash,
-            area=ballot.area or None,
+            area=area,
             age_band=ballot.age_band or None,
             submitted_at=_naive_utc(ballot.submitted_at),
         )
@@ -121,7 +146,11 @@ def ballot_checker(
     with read_cursor(conn) as cursor:
         hash_of = checked_hasher(cursor, round_id, hasher)
     return BallotChecker(
-        round_, list_services(conn, round_id), list_projects(conn, round_id), hash_of
+        round_,
+        list_services(conn, round_id),
+        list_projects(conn, round_id),
+        hash_of,
+        list_areas(conn, round_id),
     )
 
 

@@ -20,6 +20,9 @@ BALLOT_FORMATS = ("approval", "knapsack", "points")
 ROUND_STATUSES = ("draft", "open", "closed", "published")
 CODE_MODES = ("codes", "open")
 CHANNELS = ("web", "paper")
+AGE_BANDS = ("under-16", "16-24", "25-34", "35-49", "50-64", "65+")
+"""The age bands a ballot may give (none is also allowed), as stored and exported; the
+breakdowns on the officers' Review page group by them."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,6 @@ SUBMIT_KEY = "paper_submit"
 PROBLEMS_KEY = "paper_problems"
 RECEIPT_KEY = "paper_receipt"
 
-AGE_BANDS = ("0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
-"""The age bands a paper ballot may give, as stored (``None``: not given)."""
 
 _AROUND_SCORE = re.compile(r"\s*[=:]\s*")
 _SEPARATORS = re.compile(r"[,;\s]+")

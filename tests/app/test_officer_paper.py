@@ -59,10 +59,10 @@ def test_a_paper_ballot_is_stored_as_paper_with_its_area_and_age_band(open_page,
     app = paper_page(open_page)
     assert not app.exception
     amounts = {sid: f"{amount:,}" for sid, amount in allocation.items()}
-    app = fill(app, amounts, "p01, P04", area="north", age="65-74")
+    app = fill(app, amounts, "p01, P04", area="north", age="65+")
     assert not app.exception and not errors(app)
     (stored,) = [b for b in paper_ballots(conn) if b not in before]
-    assert (stored.channel, stored.area, stored.age_band) == ("paper", "north", "65-74")
+    assert (stored.channel, stored.area, stored.age_band) == ("paper", "north", "65+")
     assert stored.allocation == allocation and stored.project_scores == {"P01": 1, "P04": 1}
     assert any(stored.receipt in s.value for s in app.success)
     # the form is clear for the next ballot
@@ -143,10 +143,11 @@ def line(allocation: dict[str, int], projects: str, *, area="", age="") -> str:
 
 
 def test_a_csv_batch_is_imported_whole(open_page, conn, allocation):
+    store.replace_areas(conn, DEMO_ROUND_ID, AREAS)
     before = len(paper_ballots(conn))
     app = paper_page(open_page)
     content = ballots_csv(
-        conn, [line(allocation, "P01 P02", area="north", age="18-24"), line(allocation, "P03")]
+        conn, [line(allocation, "P01 P02", area="north", age="16-24"), line(allocation, "P03")]
     )
     app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
     app.button(key="paper_import").click().run()
@@ -154,7 +155,7 @@ def test_a_csv_batch_is_imported_whole(open_page, conn, allocation):
     assert any("2 paper ballots imported" in s.value for s in app.success)
     added = paper_ballots(conn)[before:]
     assert [(b.area, b.age_band, b.project_scores) for b in added] == [
-        ("north", "18-24", {"P01": 1, "P02": 1}),
+        ("north", "16-24", {"P01": 1, "P02": 1}),
         (None, None, {"P03": 1}),
     ]
 

@@ -236,7 +236,10 @@ def test_a_ballot_with_no_area_is_a_group_of_its_own_and_suppressed_when_small(c
     round_id = make_round(conn)
     vote(conn, round_id, [("north", "25-34", "web", 1, 500, ("A",))] * 20)
     vote(conn, round_id, [(None, None, "web", 1, 500, ("A",))] * 3)
+    areas = store.list_areas(conn, round_id)
+    store.replace_areas(conn, round_id, [])  # before the areas were set, or after a change
     vote(conn, round_id, [("Elsewhere", "25-34", "web", 1, 500, ("A",))] * 11)
+    store.replace_areas(conn, round_id, areas)
     by_area = {g.key: g for g in review_round(conn, round_id).by_area.groups}
     assert list(by_area) == ["north", "south", "east", "Elsewhere", None]
     # South and East have no ballot (0 < 10), nor does "not stated" have 10: together

@@ -143,3 +143,32 @@ def test_a_language_we_do_not_ship_is_an_unknown_column(conn):
             round_id,
             [{"id": "A", "name": "Play", "cost": 10, "translations": {"fr": {"name": "Jeux"}}}],
         )
+
+
+def test_a_ballot_names_its_area_by_id_or_name_and_gives_a_known_age_band(conn):
+    round_id = open_round(conn, code_mode="open")
+    store.import_areas_csv(conn, round_id, AREAS_CSV)
+    for named in ("north", "North ward", "  north   WARD "):
+        stored = store.submit_ballot(
+            conn, round_id, allocation=BALANCED, project_scores={}, area=named, age_band="65+"
+        )
+        assert (stored.area, stored.age_band) == ("north", "65+")
+    with pytest.raises(store.BallotRejected) as refused:
+        store.submit_ballot(
+            conn, round_id, allocation=BALANCED, project_scores={}, area="East", age_band="70"
+        )
+    words = {p.field: p.message() for p in refused.value.problems}
+    assert words == {
+        "area": "That area is not one of this round's areas: North ward, South ward.",
+        "age_band": "The age band must be one of "
+        "under-16, 16-24, 25-34, 35-49, 50-64, 65+, or none.",
+    }
+    assert store.ballot_count(conn, round_id) == 3
+
+
+def test_without_areas_a_ballot_keeps_the_area_it_gives(conn):
+    round_id = open_round(conn, code_mode="open")
+    stored = store.submit_ballot(
+        conn, round_id, allocation=BALANCED, project_scores={}, area="Dock"
+    )
+    assert stored.area == "Dock"
