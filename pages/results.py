@@ -14,7 +14,7 @@ import streamlit as st
 from budgeting import store
 from budgeting.i18n import format_money
 from budgeting.results import decide, export
-from budgeting.ui import charts, layout, outcome, qr, state
+from budgeting.ui import charts, layout, live, outcome, qr, state
 
 REFRESH = timedelta(seconds=3)
 CHART_HEIGHT = 780
@@ -66,14 +66,24 @@ def join_panel(conn, voting_round: store.Round, t, count: int) -> None:
 def live_charts(
     conn, voting_round: store.Round, snapshot: store.ProjectorSnapshot, t, language: str
 ) -> None:
-    """The aggregate allocation so far and the projects with the most support so far."""
-    services = store.list_services(conn, voting_round.id, language)
+    """If voting closed now: the service split and the funded projects under the round's own
+    rules, over the ballots so far (worked out in the background: ``budgeting.ui.live``)."""
+    view = live.live_decisions().latest(
+        conn, voting_round.id, snapshot.ballot_count, wait=live.FIRST_WAIT_SECONDS
+    )
+    if view is None:
+        heading(2, t("results.live_working"))
+        return
+    decision = view.decision
+    service_names = {s.id: s.name for s in store.list_services(conn, voting_round.id, language)}
     projects = store.list_projects(conn, voting_round.id, language)
+    funded = set(decision.selection.selected)
     allocation_column, standings_column = st.columns(2, gap="large")
     with allocation_column, st.container(key="live_allocation"):
         heading(2, t("results.live_allocation"))
         bars = [
-            charts.AllocationBar(s.name, snapshot.mean_allocation.get(s.id, 0)) for s in services
+            charts.AllocationBar(service_names.get(s.id, s.name), decision.allocation.amounts[s.id])
+            for s in decision.services
         ]
         st.plotly_chart(
             charts.allocation_figure(
@@ -84,18 +94,25 @@ def live_charts(
         )
     with standings_column, st.container(key="live_standings"):
         heading(2, t(f"results.live_standings.{voting_round.ballot_format}"))
-        ranked = decide.live_standings(projects, snapshot.project_totals)
+        support = {pid: int(tally.score) for pid, tally in decision.tallies.items()}
+        ranked = decide.live_standings(projects, support)
         page = charts.standings_page(
-            [charts.StandingBar(p.name, score) for p, score in ranked],
+            [charts.StandingBar(p.name, score, p.id in funded) for p, score in ranked],
             now=time.time(),
             seconds_per_page=outcome.SECONDS_PER_PAGE,
+        )
+        note(
+            t(
+                "results.live_funded",
+                funded=len(funded),
+                spent=format_money(decision.selection.cost, voting_round.currency_symbol),
+                ballots=f"{view.ballots:,}",
+            )
         )
         if page.count > 1:
             note(t("results.standings_range", first=page.first, last=page.last, total=page.total))
         st.plotly_chart(
-            charts.standings_figure(
-                page.bars, height=STANDINGS_HEIGHT if page.count > 1 else CHART_HEIGHT
-            ),
+            charts.standings_figure(page.bars, height=STANDINGS_HEIGHT),
             key="standings_chart",
             config={"staticPlot": True},
         )

@@ -4,14 +4,16 @@ decided outcome with the rule's explanation after close."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import time
 from fractions import Fraction
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.engine.registry import selection_rule
 from budgeting.results import decide
-from budgeting.ui import ballot, ballot_form, charts, outcome
+from budgeting.ui import ballot, ballot_form, charts, live, outcome
 
 ROUND = {"round": DEMO_ROUND_ID}
 
@@ -187,3 +189,45 @@ def test_published_results_offer_the_votes_and_the_command_that_recomputes_them(
     assert [c.value for c in app.code] == [
         f"python -m budgeting select {DEMO_ROUND_ID}-ballots.pb --rule recorded --json"
     ]
+
+
+def chart(app, key: str) -> dict:
+    (found,) = [c for c in app.get("plotly_chart") if c.key == key]
+    return json.loads(found.proto.spec)["data"][0]
+
+
+def test_the_live_view_is_the_rounds_own_rules_if_voting_closed_now(open_page, conn):
+    """Not an average: the round's allocation rule (independent markets) and selection rule
+    (equal shares) over the ballots so far, with the funded projects marked."""
+    app = open_page("pages/results.py", **ROUND)
+    assert not app.exception
+    expected = decide.decide_round(conn, DEMO_ROUND_ID)
+    allocation = chart(app, "allocation_chart")
+    services = [s.id for s in expected.services]
+    assert allocation["x"] == [float(expected.allocation.amounts[s]) for s in services]
+    mean = store.projector_snapshot(conn, DEMO_ROUND_ID).mean_allocation
+    assert allocation["x"] != [float(mean[s]) for s in services]
+    by_name = {p.name: p.id for p in expected.projects}
+    labels = [label.replace("<br>", " ") for label in chart(app, "standings_chart")["y"]]
+    for label in labels:
+        project_id = by_name[label.removeprefix("✓ ")]
+        assert label.startswith("✓ ") == (project_id in expected.selection.selected)
+    assert any(label.startswith("✓ ") for label in labels)
+    assert any("If voting closed now" in m.value for m in app.markdown)
+
+
+def test_live_decisions_are_worked_out_once_in_the_background(conn):
+    decisions = live.LiveDecisions()
+    count = store.ballot_count(conn, DEMO_ROUND_ID)
+    first = decisions.latest(conn, DEMO_ROUND_ID, count, wait=30)
+    assert first is not None and first.ballots == count
+    assert decisions.latest(conn, DEMO_ROUND_ID, count) is first  # nothing new to work out
+    store.submit_ballot(conn, DEMO_ROUND_ID, code="DEMO-0012", **a_valid_ballot(conn))
+    stale = decisions.latest(conn, DEMO_ROUND_ID, count + 1)  # returns at once, old result
+    assert stale is first
+    for _ in range(300):
+        newer = decisions.latest(conn, DEMO_ROUND_ID, count + 1)
+        if newer is not first:
+            break
+        time.sleep(0.1)
+    assert newer.ballots == count + 1
