@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -497,3 +497,144 @@ def _describe(value: object) -> str:
     if len(description) > _DESCRIPTION_LENGTH:
         return description[: _DESCRIPTION_LENGTH - 1] + "…"
     return description
+
+
+BalanceBlock = Literal["kept_over_budget", "others_at_floors", "others_at_ceilings"]
+
+
+@dataclass(frozen=True)
+class Balancing:
+    """What balancing an allocation ballot does (``balance_allocation``).
+
+    ``kept`` are the services left exactly as they are, ``spread_over`` the ones that take
+    the difference, in the settings' order; ``difference`` is the budget minus the ballot's
+    total before balancing (positive: money left; negative: over budget). ``amounts`` is the
+    whole ballot afterwards. When the kept services leave the others a sum they cannot
+    reach, ``blocked`` says why and ``gap`` by how much: ``kept_over_budget`` (the kept
+    services alone add up to ``gap`` more than the budget), ``others_at_floors`` (even at
+    their floors the others need ``gap`` more than is left) or ``others_at_ceilings`` (even
+    at their ceilings they leave ``gap`` unspent); ``amounts`` then keeps the kept services
+    and only brings the others within their floors and ceilings.
+    """
+
+    amounts: dict[str, Fraction]
+    kept: tuple[str, ...]
+    spread_over: tuple[str, ...]
+    difference: Fraction
+    kept_total: Fraction
+    blocked: BalanceBlock | None = None
+    gap: Fraction = Fraction(0)
+
+
+def balance_allocation(
+    amounts: Mapping[str, Fraction | int],
+    services: Sequence[ServiceSettings],
+    budget: Fraction,
+    keep: Collection[str] = (),
+    unit: Fraction = Fraction(1),
+) -> Balancing:
+    """The "Balance" helper of an allocation ballot: keep the services in ``keep`` (the
+    ones the resident has changed) and spread the difference to ``budget`` over the others.
+
+    The others keep their proportions above their floors: each gets its floor plus one
+    common factor times what it had above its floor; a service that would pass its ceiling
+    is fixed at it and the factor is worked out again for the rest. When none of them has
+    anything above its floor, the room up to each ceiling is used as the proportions (and
+    equal parts among services without a ceiling). When ``keep`` names every service there
+    are no others, so every service takes part. A missing amount counts as the service's
+    floor. Results are whole multiples of ``unit`` (the widgets' smallest step) adding up to
+    the budget exactly: each is rounded down and the units lost go to the largest
+    remainders that still have room below their ceiling.
+    """
+    current = {s.id: Fraction(amounts.get(s.id, s.floor)) for s in services}
+    kept = tuple(s.id for s in services if s.id in keep)
+    if len(kept) == len(services):
+        kept = ()
+    others = [s for s in services if s.id not in kept]
+    kept_total = sum((current[service_id] for service_id in kept), Fraction(0))
+    target = budget - kept_total
+    clipped = {s.id: _within(s, current[s.id]) for s in others}
+    result = Balancing(
+        amounts={**current, **clipped},
+        kept=kept,
+        spread_over=tuple(s.id for s in others),
+        difference=budget - sum(current.values(), Fraction(0)),
+        kept_total=kept_total,
+    )
+    floors = sum((s.floor for s in others), Fraction(0))
+    ceilings = [s.ceiling for s in others]
+    if target < 0:
+        return dataclasses.replace(result, blocked="kept_over_budget", gap=-target)
+    if floors > target:
+        return dataclasses.replace(result, blocked="others_at_floors", gap=floors - target)
+    if None not in ceilings and sum((c for c in ceilings if c is not None), Fraction(0)) < target:
+        room = target - sum((c for c in ceilings if c is not None), Fraction(0))
+        return dataclasses.replace(result, blocked="others_at_ceilings", gap=room)
+    weights = {s.id: clipped[s.id] - s.floor for s in others}
+    spread = _round_to_unit(_fill_to(others, weights, target), others, target, unit)
+    return dataclasses.replace(result, amounts={**current, **spread})
+
+
+def _within(service: ServiceSettings, amount: Fraction) -> Fraction:
+    """``amount`` brought within the service's floor and ceiling."""
+    amount = max(amount, service.floor)
+    return amount if service.ceiling is None else min(amount, service.ceiling)
+
+
+def _fill_to(
+    services: Sequence[ServiceSettings], weights: Mapping[str, Fraction], target: Fraction
+) -> dict[str, Fraction]:
+    """Floors plus ``factor * weight`` adding up to ``target``, services that would pass
+    their ceiling fixed at it and the factor recomputed for the rest (at most one pass per
+    service). When the services left all weigh nothing, the room up to their ceilings is
+    their weight (equal weights when one has no ceiling)."""
+    at_ceiling: dict[str, Fraction] = {}
+    while True:
+        free = [s for s in services if s.id not in at_ceiling]
+        room = target - sum(at_ceiling.values(), Fraction(0))
+        room -= sum((s.floor for s in free), Fraction(0))
+        free_weights = {s.id: weights[s.id] for s in free}
+        if not any(free_weights.values()):
+            unbounded = any(s.ceiling is None for s in free)
+            free_weights = {
+                s.id: Fraction(1) if unbounded or s.ceiling is None else s.ceiling - s.floor
+                for s in free
+            }
+        weight_total = sum(free_weights.values(), Fraction(0))
+        factor = room / weight_total if weight_total else Fraction(0)
+        overflowing = {
+            s.id: s.ceiling
+            for s in free
+            if s.ceiling is not None and s.floor + factor * free_weights[s.id] > s.ceiling
+        }
+        if not overflowing:
+            break
+        at_ceiling.update(overflowing)
+    return {
+        s.id: at_ceiling[s.id] if s.id in at_ceiling else s.floor + factor * free_weights[s.id]
+        for s in services
+    }
+
+
+def _round_to_unit(
+    exact: Mapping[str, Fraction],
+    services: Sequence[ServiceSettings],
+    target: Fraction,
+    unit: Fraction,
+) -> dict[str, Fraction]:
+    """Whole multiples of ``unit`` adding up to ``target`` (rounded to the nearest unit):
+    each rounded down, then one unit more for the largest remainders with room left."""
+    units = {service_id: math.floor(value / unit) for service_id, value in exact.items()}
+    shortfall = math.floor(target / unit + Fraction(1, 2)) - sum(units.values())
+    ceilings = {s.id: s.ceiling for s in services}
+    by_remainder = sorted(
+        exact, key=lambda service_id: units[service_id] * unit - exact[service_id]
+    )
+    for service_id in by_remainder:
+        if shortfall <= 0:
+            break
+        ceiling = ceilings[service_id]
+        if ceiling is None or (units[service_id] + 1) * unit <= ceiling:
+            units[service_id] += 1
+            shortfall -= 1
+    return {service_id: count * unit for service_id, count in units.items()}

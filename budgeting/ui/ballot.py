@@ -1,16 +1,18 @@
 """The resident ballot's arithmetic, kept out of the page so it can be tested directly.
 
-Amounts on the ballot are whole pounds (the widgets' unit). Validation itself belongs to
-the engine; these functions only prepare a sensible starting point and help the resident
-reach a balanced allocation.
+Amounts on the ballot are whole pounds (the widgets' unit). Validation and the balancing
+arithmetic belong to the engine (``budgeting.engine.ballots``); these functions prepare a
+sensible starting point and put the engine's balancing in the ballot's whole pounds.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+from budgeting.engine import ballots as engine_ballots
 
 SLIDER_POSITIONS = 200
 
@@ -51,70 +53,27 @@ def balance(
     amounts: Mapping[str, int | Fraction],
     services: Sequence[ServiceLimits],
     budget: Fraction,
+    keep: Collection[str] = (),
 ) -> dict[str, int]:
-    """Scale every service's amount above its floor by one common factor so the total is
-    ``budget``, never going below a floor or above a ceiling.
-
-    The resident's proportions above the floors are kept. When nothing is above its floor
-    the room up to each ceiling is used as the proportions. When the floors alone exceed the
-    budget, or the ceilings cannot reach it, the amounts are only clipped to their bounds
-    (the engine then explains why the ballot cannot balance). Whole pounds, using the
-    largest-remainder method so the rounded amounts still add up.
-    """
-    clipped = {
-        s.id: min(max(Fraction(amounts.get(s.id, s.floor)), s.floor), s.ceiling) for s in services
-    }
-    floors_total = sum((s.floor for s in services), Fraction(0))
-    ceilings_total = sum((s.ceiling for s in services), Fraction(0))
-    if not floors_total <= budget <= ceilings_total:
-        return {service_id: whole_pounds(value) for service_id, value in clipped.items()}
-    weights = {s.id: clipped[s.id] - s.floor for s in services}
-    exact = _fill_to_budget(services, weights, budget)
-    return _round_keeping_total(exact, services, budget)
-
-
-def _fill_to_budget(
-    services: Sequence[ServiceLimits], weights: Mapping[str, Fraction], budget: Fraction
-) -> dict[str, Fraction]:
-    """Floors plus ``factor * weight``, with services that would pass their ceiling fixed at
-    it and the factor recomputed for the rest (at most one pass per service). When the
-    services left all weigh nothing, the room up to their ceilings is their weight."""
-    at_ceiling: set[str] = set()
-    while True:
-        free = [s for s in services if s.id not in at_ceiling]
-        fixed_total = sum((s.ceiling for s in services if s.id in at_ceiling), Fraction(0))
-        room = budget - fixed_total - sum((s.floor for s in free), Fraction(0))
-        free_weights = {s.id: weights[s.id] for s in free}
-        if not any(free_weights.values()):
-            free_weights = {s.id: s.ceiling - s.floor for s in free}
-        weight_total = sum(free_weights.values(), Fraction(0))
-        factor = room / weight_total if weight_total else Fraction(0)
-        overflowing = {s.id for s in free if s.floor + factor * free_weights[s.id] > s.ceiling}
-        if not overflowing:
-            break
-        at_ceiling |= overflowing
+    """The ballot after "Balance", in whole pounds: ``balancing`` carried out."""
     return {
-        s.id: s.ceiling if s.id in at_ceiling else s.floor + factor * free_weights[s.id]
-        for s in services
+        service_id: whole_pounds(amount)
+        for service_id, amount in balancing(amounts, services, budget, keep).amounts.items()
     }
 
 
-def _round_keeping_total(
-    exact: Mapping[str, Fraction], services: Sequence[ServiceLimits], budget: Fraction
-) -> dict[str, int]:
-    """Round down to whole pounds, then hand the pounds lost in rounding to the services
-    with the largest remainders that still have room below their ceiling."""
-    rounded = {service_id: math.floor(value) for service_id, value in exact.items()}
-    shortfall = whole_pounds(budget) - sum(rounded.values())
-    ceilings = {s.id: s.ceiling for s in services}
-    by_remainder = sorted(exact, key=lambda service_id: rounded[service_id] - exact[service_id])
-    for service_id in by_remainder:
-        if shortfall <= 0:
-            break
-        if rounded[service_id] + 1 <= ceilings[service_id]:
-            rounded[service_id] += 1
-            shortfall -= 1
-    return rounded
+def balancing(
+    amounts: Mapping[str, int | Fraction],
+    services: Sequence[ServiceLimits],
+    budget: Fraction,
+    keep: Collection[str] = (),
+) -> engine_ballots.Balancing:
+    """What "Balance" would do: the engine's ``balance_allocation`` in whole pounds, keeping
+    the services in ``keep`` (those the resident has changed) and spreading the difference
+    over the others. When the others cannot take it, the result says why
+    (``Balancing.blocked``) and only brings them within their floors and ceilings."""
+    settings = [engine_ballots.ServiceSettings(s.id, s.id, s.floor, s.ceiling) for s in services]
+    return engine_ballots.balance_allocation(amounts, settings, budget, keep, unit=Fraction(1))
 
 
 def starting_allocation(services: Sequence[ServiceLimits], budget: Fraction) -> dict[str, int]:
