@@ -146,14 +146,10 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
         )
     with winners_column, st.container(key="winners"):
         page = outcome.explanation_page(decision, language)
-        heading(
-            2,
-            t(
-                "results.winners",
-                funded=len(decision.selection.selected),
-                spent=format_money(decision.selection.cost, voting_round.currency_symbol),
-            ),
-        )
+        heading(2, outcome.summary(decision, language))
+        in_brief = outcome.rule_in_brief(decision, language)
+        if in_brief:
+            note(in_brief)
         items = "".join(
             f'<li>{escape(line.headline)}<br><span class="why">{escape(line.reason)}</span></li>'
             for line in page.lines
@@ -161,6 +157,15 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
         st.markdown(f'<ul class="projector-list">{items}</ul>', unsafe_allow_html=True)
         if page.count > 1:
             note(t("results.page", page=page.number, pages=page.count))
+        figures = [line for line in page.lines if line.detail != line.reason]
+        if figures:
+            with st.expander(t("results.details")):
+                details = "".join(
+                    f"<li>{escape(line.headline)}<br>"
+                    f'<span class="why">{escape(line.detail)}</span></li>'
+                    for line in figures
+                )
+                st.markdown(f'<ul class="projector-list">{details}</ul>', unsafe_allow_html=True)
 
 
 @st.fragment(run_every=REFRESH)

@@ -44,8 +44,9 @@ class LiveDecisions:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._views: dict[str, LiveView] = {}
-        self._working: dict[str, Future[None]] = {}
+        # Keyed by connection too: one server has one database, but tests run many.
+        self._views: dict[tuple[duckdb.DuckDBPyConnection, str], LiveView] = {}
+        self._working: dict[tuple[duckdb.DuckDBPyConnection, str], Future[None]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-decision")
 
     def latest(
@@ -59,16 +60,17 @@ class LiveDecisions:
         """The last finished decision of the round (``None`` before the first), starting
         the next one when ``ballot_count`` differs from the count it was made over. With
         ``wait``, and no decision yet, wait up to that many seconds for the first."""
+        key = (conn, round_id)
         with self._lock:
-            view = self._views.get(round_id)
-            running = self._working.get(round_id)
+            view = self._views.get(key)
+            running = self._working.get(key)
             if running is None and (view is None or view.ballots != ballot_count):
-                running = self._working[round_id] = self._pool.submit(self._decide, conn, round_id)
+                running = self._working[key] = self._pool.submit(self._decide, conn, round_id)
         if view is None and running is not None and wait > 0:
             with contextlib.suppress(FutureTimeout):
                 running.result(timeout=wait)
             with self._lock:
-                view = self._views.get(round_id)
+                view = self._views.get(key)
         return view
 
     def _decide(self, conn: duckdb.DuckDBPyConnection, round_id: str) -> None:
@@ -79,8 +81,8 @@ class LiveDecisions:
             decision = None
         with self._lock:
             if decision is not None:
-                self._views[round_id] = LiveView(decision.ballots, decision)
-            self._working.pop(round_id, None)
+                self._views[conn, round_id] = LiveView(decision.ballots, decision)
+            self._working.pop((conn, round_id), None)
 
 
 @st.cache_resource(show_spinner=False)

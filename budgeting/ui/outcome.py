@@ -22,14 +22,22 @@ LINES_PER_PAGE = 7
 SECONDS_PER_PAGE = 12
 
 
+PLAIN_KINDS = ("mes_round",)
+"""Steps whose rule's figures (round numbers, price per point) get a plain sentence first;
+the figures stay one tap away. Other rules' reasons are plain already."""
+
+
 @dataclass(frozen=True)
 class ExplanationLine:
-    """One project's line on the projector: what happened and why, in words."""
+    """One project's line on the projector: what happened and why in plain words, and the
+    rule's own figures for whoever wants them (``detail``; the same as ``reason`` when the
+    reason already is the rule's figures in words)."""
 
     project_id: str
     funded: bool
     headline: str
     reason: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,9 @@ def _reason(
     position: int,
     project: store.Project,
     language: str,
-) -> str:
-    """The catalogue sentence for one explanation step (``results.why.<kind>``)."""
+) -> tuple[str, str]:
+    """The plain sentence and the rule's figures for one explanation step
+    (``results.plain.<kind>`` and ``results.why.<kind>``)."""
     voting_round = decision.voting_round
     support = decision.tallies[project.id]
     params: dict[str, Any] = {
@@ -77,7 +86,10 @@ def _reason(
     if isinstance(step, EqualSharesStep):
         key += "_ran_out" if step.ran_out else ""
         key += "_points" if voting_round.ballot_format == "points" else ""
-    return text(key, language, **params)
+    detail = text(key, language, **params)
+    if kind in PLAIN_KINDS:
+        return text(key.replace("results.why.", "results.plain.", 1), language, **params), detail
+    return detail, detail
 
 
 def explanation_lines(decision: Decision, language: str) -> list[ExplanationLine]:
@@ -111,9 +123,44 @@ def explanation_lines(decision: Decision, language: str) -> list[ExplanationLine
             name=project.name,
             cost=_money(project.cost, decision.voting_round),
         )
-        reason = _reason(decision, step, kind, mes_rounds, project, language)
-        lines.append(ExplanationLine(project_id, funded, headline, reason))
+        reason, detail = _reason(decision, step, kind, mes_rounds, project, language)
+        lines.append(ExplanationLine(project_id, funded, headline, reason, detail))
     return lines
+
+
+def summary(decision: Decision, language: str) -> str:
+    """The budget, what was spent on how many projects, and what is left over."""
+    voting_round, selection = decision.voting_round, decision.selection
+    return text(
+        "results.summary",
+        language,
+        budget=_money(selection.budget, voting_round),
+        spent=_money(selection.cost, voting_round),
+        funded=len(selection.selected),
+        left=_money(selection.budget - selection.cost, voting_round),
+    )
+
+
+def rule_in_brief(decision: Decision, language: str) -> str | None:
+    """For equal shares, the idea in one or two plain sentences: everyone's equal share of
+    the budget, and the larger share the completion settled on when it raised them
+    (equalshares.net, "Completion"); ``None`` for rules whose lines say it all."""
+    selection, voting_round = decision.selection, decision.voting_round
+    voters = len(decision.profile.ballots)
+    if selection.rule != "mes" or not voters:
+        return None
+    share = selection.budget / voters
+    words = text(
+        "results.mes_intro",
+        language,
+        voters=f"{voters:,}",
+        budget=_money(selection.budget, voting_round),
+        share=_money(share, voting_round),
+    )
+    raised = selection.details.get("per_voter_budget")
+    if isinstance(raised, Fraction) and raised > share:
+        words += " " + text("results.mes_raised", language, share=_money(raised, voting_round))
+    return words
 
 
 def explanation_page(

@@ -9,6 +9,8 @@ import re
 import time
 from fractions import Fraction
 
+import pytest
+
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.engine.registry import selection_rule
@@ -16,6 +18,12 @@ from budgeting.results import decide
 from budgeting.ui import ballot, ballot_form, charts, live, outcome
 
 ROUND = {"round": DEMO_ROUND_ID}
+
+
+@pytest.fixture(autouse=True)
+def live_view_in_time(monkeypatch):
+    """The first view of a round waits for its live decision however busy the machine."""
+    monkeypatch.setattr(live, "FIRST_WAIT_SECONDS", 120)
 
 
 def shown_count(app) -> int:
@@ -72,15 +80,37 @@ def test_hidden_results_stay_hidden_but_the_count_shows(open_page, conn):
         assert service.name not in page
 
 
-def test_after_close_the_winners_and_the_rules_reasons(open_page, conn):
+def test_after_close_the_winners_and_the_rules_reasons(open_page, conn, monkeypatch):
+    monkeypatch.setattr(outcome, "SECONDS_PER_PAGE", 10**12)  # the first page, whatever the time
     store.update_round(conn, DEMO_ROUND_ID, status="closed", hide_results_until_close=True)
     app = open_page("pages/results.py", **ROUND)
     assert not app.exception
     decided = decide.decide_round(conn, DEMO_ROUND_ID)
     page = html(app)
-    assert f"{len(decided.selection.selected)} projects funded" in page
-    assert "Round 1 of equal shares" in page or "Page " in page
     assert len(app.get("plotly_chart")) == 1  # the decided service split
+    cost = int(decided.selection.cost)
+    assert (
+        f"Budget £300,000: £{cost:,.0f} spent on {len(decided.selection.selected)} projects,"
+        f" £{300_000 - cost:,.0f} left over." in page
+    )
+    voters = len(decided.profile.ballots)
+    assert (
+        f"Each of the {voters} people who chose projects had an equal share of the £300,000:"
+        f" £{300_000 / voters:,.0f} each." in page
+    )
+    assert "every share was raised to £1,800" in page  # add1 raised the shares
+    # Plain words on the page; the rule's round-by-round figures one tap away.
+    lines = outcome.explanation_lines(decided, "en")
+    listed = next(m.value for m in app.markdown if 'class="projector-list"' in m.value)
+    reasons = re.findall(r'<span class="why">([^<]*)</span>', listed)
+    plain = {line.reason for line in lines}
+    figures = {line.detail for line in lines} - plain
+    assert reasons and all(reason.replace("&#x27;", "'") in plain for reason in reasons)
+    assert any(reason.startswith("The ") and "paid" in reason for reason in plain)
+    assert all(figure.startswith("Round ") for figure in figures)
+    (details,) = app.expander
+    assert details.label == "The rule's figures, round by round"
+    assert "Round " in "".join(m.value for m in details.markdown)
 
 
 def test_explanations_cover_every_project_with_the_rules_numbers(conn):
