@@ -1,5 +1,6 @@
-"""Resident ballot (/vote, ``?round=ID``): voter code, service allocation, project vote,
-review, submit, receipt; revisable until the round closes (the latest ballot counts)."""
+"""Resident ballot (/vote, ``?round=ID``), one step per screen: voter code, service
+allocation, project vote, review and send, receipt; revisable until the round closes (the
+latest ballot counts)."""
 
 from collections.abc import Sequence
 from html import escape
@@ -8,7 +9,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.i18n import format_money
-from budgeting.ui import ballot, ballot_form, layout, state
+from budgeting.ui import ballot, ballot_form, ballot_steps, layout, state
 from budgeting.ui.markdown import literal
 
 
@@ -23,27 +24,74 @@ def money(amount) -> str:
     return format_money(amount, voting_round.currency_symbol)
 
 
-def voter_code_step() -> str | None:
-    """The voter code field; the code once the store recognises it, else None."""
-    ballot_form.prefill_code()  # from a printed slip's QR code
+def voter_code_step(entry: ballot_form.CodeEntry) -> None:
+    """The voter code field, Continue, and what the store said about the code."""
+    st.header(t("vote.code.heading"), anchor=False)
     st.text_input(
-        t("vote.code.label"), key=ballot_form.CODE_KEY, max_chars=ballot_form.CODE_MAX_CHARS
+        t("vote.code.label"),
+        key=ballot_form.CODE_KEY,
+        max_chars=ballot_form.CODE_MAX_CHARS,
+        on_change=ballot_form.code_pressed,
     )
     st.caption(t("vote.code.help"))
-    pressed = st.button(t("vote.code.continue"), key="use_code")
-    code = (st.session_state.get(ballot_form.CODE_KEY) or "").strip()
-    if not code or ballot_form.code_waits_for_check(code, pressed):
+    st.button(
+        t("vote.code.continue"),
+        key="use_code",
+        type="primary",
+        width="stretch",
+        on_click=ballot_form.code_pressed,
+    )
+    if entry.status is None:
         st.caption(t("vote.code.hint"))
-        return None
-    status, wait = ballot_form.check_code(conn, voting_round.id, code)
-    if status == "unknown":
+    if entry.status == "unknown":
         st.error(t("vote.code.unknown"), icon=":material/error:")
-    if wait:
-        st.error(t("vote.code.wait", wait=state.wait_text(wait)), icon=":material/timer:")
-    if status != "valid":
-        return None
-    st.success(t("vote.code.accepted"), icon=":material/check_circle:")
-    return code
+    if entry.wait:
+        st.error(t("vote.code.wait", wait=state.wait_text(entry.wait)), icon=":material/timer:")
+    if entry.code is not None:
+        st.success(t("vote.code.accepted"), icon=":material/check_circle:")
+
+
+def progress(step: str) -> None:
+    """Where the resident is, in words: "Step 2 of 4: Services"."""
+    with st.container(key="ballot_progress"):
+        if step == ballot_steps.RECEIPT:
+            words = t("vote.step.done")
+        else:
+            words = t(
+                "vote.step.progress",
+                number=steps.index(step) + 1,
+                total=len(steps),
+                name=t(f"vote.step.{step}"),
+            )
+        st.markdown(f"**{words}**")
+
+
+def step_buttons(step: str) -> None:
+    """Next and Back. Next is refused while the step has a problem: the reasons are then
+    shown right above it."""
+    before, after = ballot_steps.neighbours(steps, step)
+    with st.container(key="step_nav"):
+        refused = ballot_steps.was_refused(step) and ballot_form.step_problems(problems, step)
+        if refused:
+            st.error(t("vote.step.refused", name=t(f"vote.step.{after}")), icon=":material/block:")
+            show_problems(refused)
+        if after is not None:
+            st.button(
+                t("vote.step.next", name=t(f"vote.step.{after}")),
+                key=ballot_steps.NEXT_KEY,
+                type="primary",
+                width="stretch",
+                on_click=ballot_form.next_step,
+                args=(step, after, voting_round, services, projects),
+            )
+        if before is not None:
+            st.button(
+                t("vote.step.back", name=t(f"vote.step.{before}")),
+                key=ballot_steps.BACK_KEY,
+                width="stretch",
+                on_click=ballot_steps.go,
+                args=(before,),
+            )
 
 
 def remaining_indicator(budget, tolerance) -> None:
@@ -84,6 +132,38 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     )
 
 
+def balance_button(budget) -> None:
+    """Balance, saying on the button what it will do: keep the services the resident has
+    changed and spread the money left (or take the money over) over the others. When the
+    others cannot take it, the button is off and the reason is shown under it."""
+    plan = ballot_form.balancing(services, budget)
+    if plan.difference == 0 and plan.blocked is None:
+        return
+    count = len(plan.spread_over)
+    direction = "spread" if plan.difference > 0 else "take"
+    scope = "all" if not plan.kept else "one" if count == 1 else "others"
+    first = next((s.name for s in services if s.id in plan.spread_over), "")
+    label = t(
+        f"vote.allocation.balance_{direction}_{scope}",
+        amount=money(abs(plan.difference)),
+        count=count,
+        service=literal(first),
+    )
+    st.button(
+        label,
+        key="balance_allocation",
+        width="stretch",
+        disabled=plan.blocked is not None,
+        on_click=ballot_form.balance_allocation,
+        args=(services, budget),
+    )
+    if plan.blocked is not None:
+        st.error(
+            t(f"vote.allocation.balance_{plan.blocked}", gap=money(plan.gap)),
+            icon=":material/block:",
+        )
+
+
 def allocation_section() -> None:
     budget = voting_round.service_budget
     step = ballot.slider_step(budget)
@@ -91,19 +171,13 @@ def allocation_section() -> None:
     st.write(t("vote.allocation.intro", budget=money(budget)))
     with st.container(key="left_to_allocate"):
         remaining_indicator(budget, voting_round.allocation_tolerance)
-        st.button(
-            t("vote.allocation.balance", budget=money(budget)),
-            key="balance_allocation",
-            help=t("vote.allocation.balance_help"),
-            on_click=ballot_form.balance_allocation,
-            args=(services, budget),
-        )
-        show_problems(problems.get("allocation", []))
+        balance_button(budget)
+    changed = ballot_form.touched()
     for service, limits in zip(services, ballot_form.limits_of(services), strict=True):
         with st.container(border=True, key=f"service_{service.id}"):
             st.subheader(literal(service.name), anchor=False)
-            st.write(literal(service.description))
             facts = [
+                literal(service.description),
                 literal(service.unit_cost_text),
                 t("vote.allocation.spend_now", amount=money(service.current_spend)),
                 t("vote.allocation.floor", amount=money(limits.floor)),
@@ -114,6 +188,8 @@ def allocation_section() -> None:
                 amount_widgets(service, limits, step)
             else:
                 st.write(t("vote.allocation.fixed", amount=money(limits.floor)))
+            if service.id in changed:
+                st.caption(t("vote.allocation.changed"))
             show_problems(problems.get(f"service:{service.id}", []))
 
 
@@ -124,10 +200,15 @@ def project_counter(scores: dict[str, int]) -> None:
         st.write(t("vote.projects.approval_intro", limit=limit))
         counter = t("vote.projects.approval_count", chosen=len(scores), limit=limit)
     elif voting_round.ballot_format == "knapsack":
-        budget = money(voting_round.project_budget)
+        budget = voting_round.project_budget
         cost = ballot.chosen_cost({p.id: p.cost for p in projects}, scores)
-        st.write(t("vote.projects.knapsack_intro", budget=budget))
-        counter = t("vote.projects.knapsack_total", chosen=money(cost), budget=budget)
+        st.write(t("vote.projects.knapsack_intro", budget=money(budget)))
+        counter = t(
+            "vote.projects.knapsack_left",
+            chosen=money(cost),
+            budget=money(budget),
+            left=money(budget - cost),
+        )
     else:
         points = voting_round.max_points
         st.write(t("vote.projects.points_intro", points=points))
@@ -139,25 +220,44 @@ def projects_section() -> None:
     st.header(t("vote.projects.heading"), anchor=False)
     with st.container(key="project_counter"):
         project_counter(ballot_form.current_scores(projects))
-        show_problems(problems.get("projects", []))
+    refused = ballot_form.refusal()
     for project in projects:
         names = {"name": literal(project.name), "cost": money(project.cost)}
         key = ballot_form.project_key(project.id)
-        if voting_round.ballot_format == "points":
-            # No minimum or maximum: out-of-range points are refused in words, not clamped.
-            st.number_input(t("vote.projects.points_label", **names), step=1, key=key)
-        else:
-            st.checkbox(t("vote.projects.label", **names), key=key)
-        st.caption(" · ".join(literal(part) for part in (project.area, project.category) if part))
-        st.caption(literal(project.description))
-        show_problems(problems.get(f"project:{project.id}", []))
+        callback = {
+            "on_change": ballot_form.choice_changed,
+            "args": (project.id, voting_round, projects),
+        }
+        with st.container(key=f"choice_{project.id}"):
+            if voting_round.ballot_format == "points":
+                # No minimum or maximum: negative points are refused in words, not clamped.
+                st.number_input(
+                    t("vote.projects.points_label", **names), step=1, key=key, **callback
+                )
+            else:
+                st.checkbox(t("vote.projects.label", **names), key=key, **callback)
+            if refused is not None and refused.project_id == project.id:
+                params = {
+                    name: money(value) if name in refused.money else value
+                    for name, value in refused.params.items()
+                }
+                st.warning(t(refused.key, **params), icon=":material/block:")
+            details = [project.area, project.category, project.description]
+            st.caption(" · ".join(literal(part) for part in details if part))
+            show_problems(problems.get(f"project:{project.id}", []))
 
 
 def review_section() -> None:
+    """Exactly what will be stored: read from the same values ``submit`` sends."""
     allocation = ballot_form.current_allocation(services)
     scores = ballot_form.current_scores(projects)
+    receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
     st.header(t("vote.review.heading"), anchor=False)
-    st.markdown("\n".join(f"- {literal(s.name)}: **{money(allocation[s.id])}**" for s in services))
+    st.write(t("vote.review.sent") if receipt else t("vote.review.intro"))
+    lines = [f"- {literal(s.name)}: **{money(allocation[s.id])}**" for s in services]
+    total = money(sum(allocation.values()))
+    lines.append(f"- {t('vote.review.total')}: **{total}**")
+    st.markdown("\n".join(lines))
     chosen = [p for p in projects if p.id in scores]
     if voting_round.ballot_format == "points":
         lines = [
@@ -167,8 +267,7 @@ def review_section() -> None:
     else:
         lines = [f"- {literal(p.name)}" for p in chosen]
     st.markdown("\n".join(lines) if lines else t("vote.review.no_projects"))
-    show_problems(problems.get("ballot", []))
-    receipt = st.session_state.get(ballot_form.RECEIPT_KEY)
+    all_problems = ballot_form.step_problems(problems, ballot_steps.REVIEW)
     out_of_range = ballot_form.field_problems(voting_round, services, projects)
     st.button(
         t("vote.submit"),
@@ -181,13 +280,11 @@ def review_section() -> None:
         # is sent while a value is outside its range.
         disabled=bool(receipt or out_of_range),
     )
-    if out_of_range and not receipt and ballot_form.PROBLEMS_KEY not in st.session_state:
-        st.error(t("vote.review.fix_first", count=len(out_of_range)), icon=":material/error:")
-    elif any(problems.values()):
-        st.error(
-            t("vote.review.not_sent", count=sum(map(len, problems.values()))),
-            icon=":material/error:",
-        )
+    if all_problems and not receipt:
+        sent = ballot_form.PROBLEMS_KEY in st.session_state
+        words = "vote.review.not_sent" if sent else "vote.review.fix_first"
+        st.error(t(words, count=len(all_problems)), icon=":material/error:")
+        show_problems(all_problems)
     if receipt:
         with st.container(key="receipt"):
             st.success(t("vote.receipt.heading"), icon=":material/check_circle:")
@@ -220,27 +317,42 @@ if voting_round.status != "open":
     )
     st.stop()
 
+steps = ballot_steps.steps_for(voting_round)
 code = None
 if voting_round.code_mode == "codes":
-    code = voter_code_step()
+    entry = ballot_form.entered_code(conn, voting_round.id)
+    code = entry.code
     if code is None:
         ballot_form.forget_ballot()
-        st.stop()
-else:
-    st.write(t("vote.open_round"))
+        ballot_steps.go(ballot_steps.CODE)
+    elif entry.pressed and ballot_steps.current(steps) == ballot_steps.CODE:
+        ballot_steps.go(ballot_steps.SERVICES)  # a good code sent: on to the ballot
+shown = ballot_steps.current(steps)
+ballot_steps.scroll_to_top()
+progress(shown)
+if shown == ballot_steps.CODE:
+    voter_code_step(entry)
+    st.stop()
 
 services = store.list_services(conn, voting_round.id, language)
 projects = store.list_projects(conn, voting_round.id, language)
 previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
-if previous is not None and ballot_form.RECEIPT_KEY not in st.session_state:
-    st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")
 problems = ballot_form.problems_by_place(
-    ballot_form.visible_problems(voting_round, services, projects), services, projects
+    ballot_form.current_problems(voting_round, services, projects), services, projects
 )
 
-with st.container(key="allocation_section"):
-    allocation_section()
-with st.container(key="projects_section"):
-    projects_section()
-with st.container(key="review_section"):
-    review_section()
+if shown == ballot_steps.SERVICES:
+    if previous is not None:
+        st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")
+    elif code is None:
+        st.write(t("vote.open_round"))
+    with st.container(key="allocation_section"):
+        allocation_section()
+elif shown == ballot_steps.PROJECTS:
+    with st.container(key="projects_section"):
+        projects_section()
+else:
+    with st.container(key="review_section"):
+        review_section()
+if shown != ballot_steps.RECEIPT:
+    step_buttons(shown)

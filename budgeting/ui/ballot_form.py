@@ -3,7 +3,8 @@ revision, keeping sliders and number inputs in step, and submitting through the 
 
 Widget keys are part of the product's test contract: ``alloc_<service_id>`` for each
 service's slider, ``amount_<service_id>`` for its number input, ``project_<project_id>``
-for each project, ``voter_code`` and ``submit_ballot``.
+for each project, ``voter_code``, ``use_code`` and ``submit_ballot`` (and ``step_next``,
+``step_back`` from ``ballot_steps``).
 
 A printed slip's QR code opens the ballot with ``?code=`` in the address: the code field is
 filled from it (``prefill_code``), and the code is checked only once the resident presses
@@ -12,17 +13,20 @@ the check button, as a typed code is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
+from typing import Any
 
 import duckdb
 import streamlit as st
 
 from budgeting import store
+from budgeting.engine import ballots as engine_ballots
 from budgeting.store.codes import normalise_code
-from budgeting.store.validation import ballot_problems
-from budgeting.ui import ballot, state
+from budgeting.store.validation import ballot_problems, project_vote_settings
+from budgeting.ui import ballot, ballot_steps, state
 
 CODE_KEY = "voter_code"
 SUBMIT_KEY = "submit_ballot"
@@ -32,6 +36,10 @@ RECEIPT_KEY = "ballot_receipt"
 ATTEMPT_KEY = "ballot_attempted"
 CODE_CHECKED_KEY = "voter_code_checked"
 PREFILLED_KEY = "voter_code_prefilled"
+CODE_PRESSED_KEY = "voter_code_pressed"
+TOUCHED_KEY = "ballot_touched"
+ACCEPTED_KEY = "ballot_accepted_scores"
+REFUSAL_KEY = "ballot_refusal"
 CODE_QUERY = "code"
 CODE_MAX_CHARS = 40
 
@@ -62,6 +70,38 @@ def code_waits_for_check(code: str, pressed: bool) -> bool:
         st.session_state.pop(PREFILLED_KEY, None)
         return False
     return True
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    """The voter code field as the page starts: the code once the store recognises it
+    (else None), the answer (``"valid"``, ``"unknown"``, ``"wait"``, or None when nothing
+    was checked), how long to wait, and whether the resident has just sent it (pressed
+    Continue or changed the field)."""
+
+    code: str | None
+    status: str | None
+    wait: timedelta
+    pressed: bool
+
+
+def code_pressed() -> None:
+    """Continue was pressed, or the code in the field changed: check it now."""
+    st.session_state[CODE_PRESSED_KEY] = True
+
+
+def entered_code(conn: duckdb.DuckDBPyConnection, round_id: str) -> CodeEntry:
+    """Read and check the voter code before anything is drawn, so the page can choose
+    the step to show. The field's value is kept while other steps are shown."""
+    prefill_code()
+    if CODE_KEY in st.session_state:
+        st.session_state[CODE_KEY] = st.session_state[CODE_KEY]
+    code = (st.session_state.get(CODE_KEY) or "").strip()
+    pressed = bool(st.session_state.pop(CODE_PRESSED_KEY, False))
+    if not code or code_waits_for_check(code, pressed):
+        return CodeEntry(None, None, timedelta(0), pressed)
+    status, wait = check_code(conn, round_id, code)
+    return CodeEntry(code if status == "valid" else None, status, wait, pressed)
 
 
 def check_code(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> tuple[str, timedelta]:
@@ -150,7 +190,9 @@ def load_ballot(
         points = voting_round.ballot_format == "points"
         st.session_state[project_key(project.id)] = score if points else score > 0
     st.session_state[LOADED_KEY] = marker
-    for key in (PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY):
+    st.session_state[ACCEPTED_KEY] = {pid: int(score) for pid, score in scores.items() if score}
+    st.session_state[TOUCHED_KEY] = set()
+    for key in (PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY, REFUSAL_KEY):
         st.session_state.pop(key, None)
     return previous
 
@@ -158,7 +200,7 @@ def load_ballot(
 def forget_ballot() -> None:
     """Drop the loaded ballot (the code was cleared or changed), so the next code starts
     from its own latest ballot."""
-    for key in (LOADED_KEY, PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY):
+    for key in (LOADED_KEY, PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY, REFUSAL_KEY, TOUCHED_KEY):
         st.session_state.pop(key, None)
 
 
@@ -167,11 +209,13 @@ def finish() -> None:
     the ballot go; the stored ballot stays."""
     st.session_state[CODE_KEY] = ""
     forget_ballot()
+    ballot_steps.go(ballot_steps.CODE)
 
 
 def slider_moved(service_id: str) -> None:
-    """The slider moved: the number input shows the same amount."""
+    """The slider moved: the number input shows the same amount, and Balance keeps it."""
     st.session_state[amount_key(service_id)] = st.session_state[slider_key(service_id)]
+    _touch(service_id)
 
 
 def amount_typed(service_id: str, floor: int, ceiling: int) -> None:
@@ -181,6 +225,17 @@ def amount_typed(service_id: str, floor: int, ceiling: int) -> None:
     typed = st.session_state[amount_key(service_id)]
     if typed is not None:
         st.session_state[slider_key(service_id)] = min(max(int(typed), floor), ceiling)
+    _touch(service_id)
+
+
+def _touch(service_id: str) -> None:
+    st.session_state[TOUCHED_KEY] = {*st.session_state.get(TOUCHED_KEY, ()), service_id}
+
+
+def touched() -> Collection[str]:
+    """The services the resident has changed in this ballot (Balance keeps them)."""
+    changed: Collection[str] = st.session_state.get(TOUCHED_KEY, set())
+    return changed
 
 
 def current_allocation(services: Sequence[store.Service]) -> dict[str, int]:
@@ -200,12 +255,120 @@ def current_scores(projects: Sequence[store.Project]) -> dict[str, int]:
     return {project_id: score for project_id, score in scores.items() if score != 0}
 
 
+def balancing(services: Sequence[store.Service], budget: Fraction) -> engine_ballots.Balancing:
+    """What Balance would do now: keep the services the resident changed, spread the
+    difference over the others (the engine's arithmetic)."""
+    return ballot.balancing(current_allocation(services), limits_of(services), budget, touched())
+
+
 def balance_allocation(services: Sequence[store.Service], budget: Fraction) -> None:
-    """The "balance" helper: scale the resident's amounts to exactly the budget."""
-    limits = limits_of(services)
-    for service_id, amount in ballot.balance(current_allocation(services), limits, budget).items():
+    """The Balance button: carry out ``balancing``; when it cannot (the page says why and
+    disables the button), nothing changes."""
+    plan = balancing(services, budget)
+    if plan.blocked is not None:
+        return
+    for service_id in plan.spread_over:
+        amount = ballot.whole_pounds(plan.amounts[service_id])
         st.session_state[slider_key(service_id)] = amount
         st.session_state[amount_key(service_id)] = amount
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A choice not taken, and why: a catalogue key and its values (``money`` names the
+    amounts among them)."""
+
+    project_id: str
+    key: str
+    params: dict[str, Any]
+    money: tuple[str, ...] = ()
+
+
+LIMIT_PROBLEMS = frozenset(
+    {"validation.vote.too_many", "validation.vote.over_budget", "validation.points.too_many"}
+)
+
+
+def choice_changed(
+    project_id: str, voting_round: store.Round, projects: Sequence[store.Project]
+) -> None:
+    """A project was ticked, unticked or given points. A change that would take the vote
+    past the round's limit (the number of projects, the project budget, the points to
+    give), as the engine's validation judges it, is refused at once: the widget goes back
+    to the value last taken and the reason is kept for the page to show by the project.
+    Taking a choice away is never refused; a value that is a problem in itself (negative
+    points) is kept as typed and shown as a problem."""
+    key = project_key(project_id)
+    accepted: dict[str, int] = dict(st.session_state.get(ACCEPTED_KEY) or current_scores(projects))
+    before = accepted.get(project_id, 0)
+    value = st.session_state.get(key)
+    after = int(value or 0)
+    trial = {**accepted, project_id: after}
+    if after > before and _past_limit(voting_round, projects, trial):
+        points = voting_round.ballot_format == "points"
+        st.session_state[key] = before if points else before > 0
+        st.session_state[REFUSAL_KEY] = _refusal(
+            voting_round, projects, accepted, project_id, after
+        )
+        return
+    accepted[project_id] = after
+    st.session_state[ACCEPTED_KEY] = {pid: score for pid, score in accepted.items() if score}
+    st.session_state.pop(REFUSAL_KEY, None)
+
+
+def _past_limit(
+    voting_round: store.Round, projects: Sequence[store.Project], scores: dict[str, int]
+) -> bool:
+    """Whether the engine finds ``scores`` past one of the round's limits (negative points
+    left out: they are a problem of their own, shown by their project)."""
+    counted = {pid: score for pid, score in scores.items() if score > 0}
+    settings = project_vote_settings(voting_round, projects)
+    problems = engine_ballots.validate_project_vote(counted, settings)
+    return any(problem.key in LIMIT_PROBLEMS for problem in problems)
+
+
+def _refusal(
+    voting_round: store.Round,
+    projects: Sequence[store.Project],
+    accepted: dict[str, int],
+    project_id: str,
+    wanted: int,
+) -> Refusal:
+    chosen = {pid: score for pid, score in accepted.items() if score > 0}
+    if voting_round.ballot_format == "knapsack":
+        costs = {p.id: p.cost for p in projects}
+        left = voting_round.project_budget - ballot.chosen_cost(costs, chosen)
+        return Refusal(
+            project_id,
+            "vote.projects.refused_knapsack",
+            {"cost": costs[project_id], "left": left, "budget": voting_round.project_budget},
+            money=("cost", "left", "budget"),
+        )
+    if voting_round.ballot_format == "points":
+        limit = voting_round.max_points or 0
+        others = sum(score for pid, score in chosen.items() if pid != project_id)
+        return Refusal(
+            project_id,
+            "vote.projects.refused_points",
+            {
+                "points": wanted,
+                "total": others + wanted,
+                "limit": limit,
+                "most": max(limit - others, 0),
+                "kept": accepted.get(project_id, 0),
+            },
+        )
+    return Refusal(
+        project_id,
+        "vote.projects.refused_approval",
+        {"chosen": len(chosen), "limit": voting_round.max_approvals},
+    )
+
+
+def refusal() -> Refusal | None:
+    """The choice refused last, until the resident's next change is taken."""
+    refused: Refusal | None = st.session_state.get(REFUSAL_KEY)
+    return refused
 
 
 def submit(
@@ -241,25 +404,61 @@ def submit(
     else:
         st.session_state.pop(PROBLEMS_KEY, None)
         st.session_state[RECEIPT_KEY] = stored.receipt
+        ballot_steps.go(ballot_steps.RECEIPT)
 
 
-def visible_problems(
+def current_problems(
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
 ) -> list[store.models.Problem]:
-    """The problems to show. A value outside its range (an amount below its floor, above
-    its ceiling or below zero, points below zero) is shown next to its field at once.
-    The ballot as a whole is judged only from the first attempt to send: then the store's
-    reasons for rejecting it; once the resident changes anything, the ballot is checked
-    again on every change, so a fixed problem disappears at once."""
+    """Every problem with the ballot as the widgets hold it now (the engine's checks, run
+    on every change, so a fixed problem disappears at once); right after a refused send of
+    these same values, the store's reasons for refusing it."""
     allocation, scores = current_allocation(services), current_scores(projects)
-    if PROBLEMS_KEY not in st.session_state:
-        return field_problems(voting_round, services, projects)
-    if st.session_state.get(ATTEMPT_KEY) == (allocation, scores):
+    if PROBLEMS_KEY in st.session_state and st.session_state.get(ATTEMPT_KEY) == (
+        allocation,
+        scores,
+    ):
         stored: list[store.models.Problem] = st.session_state[PROBLEMS_KEY]
         return stored
     return ballot_problems(voting_round, services, projects, allocation, scores)
+
+
+STEP_PLACES = {
+    ballot_steps.SERVICES: ("service:", "allocation"),
+    ballot_steps.PROJECTS: ("project:", "projects"),
+}
+
+
+def step_problems(
+    places: dict[str, list[store.models.Problem]], step: str
+) -> list[store.models.Problem]:
+    """The problems that keep the resident on ``step`` (all of them on the review)."""
+    prefixes = STEP_PLACES.get(step)
+    return [
+        problem
+        for place, found in places.items()
+        if prefixes is None or place.startswith(prefixes)
+        for problem in found
+    ]
+
+
+def next_step(
+    step: str,
+    after: str,
+    voting_round: store.Round,
+    services: Sequence[store.Service],
+    projects: Sequence[store.Project],
+) -> None:
+    """Next: on to ``after`` unless ``step`` has a problem now; then stay, and the page
+    says why by the button."""
+    problems = current_problems(voting_round, services, projects)
+    if step_problems(problems_by_place(problems, services, projects), step):
+        ballot_steps.refuse(step)
+    else:
+        ballot_steps.go(after)
+        st.session_state.pop(REFUSAL_KEY, None)
 
 
 def field_problems(
