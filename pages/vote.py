@@ -107,6 +107,9 @@ def remaining_indicator(budget, tolerance) -> None:
     st.markdown(f'<p role="status">{status}</p>', unsafe_allow_html=True)
 
 
+AMOUNT_BOX_PX = 120
+
+
 def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: int) -> None:
     """A slider to drag and a number input for exact amounts, kept in step. The number
     input has no minimum or maximum, so the browser sends what was typed (a bounded one
@@ -119,6 +122,7 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
         max_value=ceiling,
         step=step,
         format=f"{voting_round.currency_symbol}%,d",
+        label_visibility="collapsed",
         key=ballot_form.slider_key(service.id),
         on_change=ballot_form.slider_moved,
         args=(service.id,),
@@ -126,6 +130,8 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     st.number_input(
         t("vote.allocation.amount_label", service=literal(service.name)),
         step=step,
+        label_visibility="collapsed",
+        width=AMOUNT_BOX_PX,
         key=ballot_form.amount_key(service.id),
         on_change=ballot_form.amount_typed,
         args=(service.id, floor, ceiling),
@@ -174,18 +180,22 @@ def allocation_section() -> None:
         balance_button(budget)
     changed = ballot_form.touched()
     for service, limits in zip(services, ballot_form.limits_of(services), strict=True):
-        with st.container(border=True, key=f"service_{service.id}"):
+        with st.container(key=f"service_{service.id}", gap="xsmall"):
             st.subheader(literal(service.name), anchor=False)
-            facts = [
-                literal(service.description),
-                literal(service.unit_cost_text),
-                t("vote.allocation.spend_now", amount=money(service.current_spend)),
-                t("vote.allocation.floor", amount=money(limits.floor)),
-                t("vote.allocation.ceiling", amount=money(limits.ceiling)),
-            ]
-            st.caption(" · ".join(fact for fact in facts if fact))
+            bounds = t(
+                "vote.allocation.bounds",
+                floor=money(limits.floor),
+                ceiling=money(limits.ceiling),
+                now=money(service.current_spend),
+            )
+            with st.expander(bounds):
+                about = [literal(service.description), literal(service.unit_cost_text)]
+                st.caption(" · ".join(part for part in about if part))
             if limits.floor < limits.ceiling:
-                amount_widgets(service, limits, step)
+                with st.container(
+                    horizontal=True, wrap=False, vertical_alignment="bottom", gap="small"
+                ):
+                    amount_widgets(service, limits, step)
             else:
                 st.write(t("vote.allocation.fixed", amount=money(limits.floor)))
             if service.id in changed:

@@ -44,6 +44,16 @@ RESIDENT_CSS = f"""
 .st-key-left_to_allocate, .st-key-project_counter {{
   background: #ffffff; border: 2px solid #0b3d91; border-radius: 0.5rem; padding: 0.5rem 0.75rem;
 }}
+/* The ballot's services, one compact block each so the step fits a phone screen or two:
+   the name, its bounds, a slider and the exact amount side by side (the slider does the
+   coarse moves, so the amount box needs no step buttons). */
+[class*="st-key-service_"] {{ border-top: 1px solid #8a8a8a; padding-top: 0.5rem; }}
+.st-key-allocation_section h2, .st-key-projects_section h2, .st-key-review_section h2 {{
+  font-size: 1.5rem; padding: 0.25rem 0;
+}}
+[class*="st-key-service_"] h3 {{ font-size: 1.2rem; padding: 0; }}
+[class*="st-key-service_"] .stNumberInput button {{ display: none; }}
+[class*="st-key-service_"] [data-testid="stExpander"] summary {{ min-height: {TOUCH_TARGET_PX}px; }}
 .st-key-receipt {{ border: 3px solid #0b6e2e; border-radius: 0.5rem; padding: 1rem; }}
 .st-key-receipt code {{ font-size: 1.6rem; letter-spacing: 0.1em; }}
 </style>

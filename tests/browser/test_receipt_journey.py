@@ -14,6 +14,7 @@ from tests.browser.test_journeys import (
     PHONE,
     SMALL_TOUCH_TARGETS,
     TOUCH_TARGETS,
+    next_step,
     no_horizontal_scroll,
     open_ballot,
     send_ballot,
@@ -30,6 +31,7 @@ def test_receipt_checked_on_a_phone_says_counted(
     context = browser.new_context(**PHONE, device_scale_factor=2)
     page = context.new_page()
     open_ballot(page, app_url, own_round, "DEMO-0014")
+    next_step(page, "Projects")
     page.locator(".stCheckbox label", has_text=PROJECT).click()
     expect(page.get_by_role("checkbox", name=re.compile(PROJECT))).to_be_checked()
     receipt = send_ballot(page).replace("-", "")
