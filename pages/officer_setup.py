@@ -16,8 +16,12 @@ from budgeting.ui import round_setup
 page = officer_ui.officer_page("officer.menu.setup")
 t, conn = page.t, page.conn
 saved = st.session_state.pop("setup_saved", None)
-if saved:
-    st.success(saved, icon=":material/check_circle:")
+# The notice has its own place on every run, shown or not: otherwise the tabs below would
+# move when it goes, and the browser would show the Settings tab again (say, right after
+# the officer chose a file to import on another tab).
+with st.container(key="setup_notice"):
+    if saved:
+        st.success(saved, icon=":material/check_circle:")
 with st.expander(t("officer.setup.new_round"), expanded=not store.list_rounds(conn)):
     round_setup.new_round_form(conn, t)
 voting_round = officer_ui.choose_round(conn, t)

@@ -256,6 +256,28 @@ def _completions() -> tuple[str, ...]:
     return ()
 
 
+SETTINGS_ROUND_KEY = "settings_round_id"
+"""The session key naming the round whose settings the settings form's widgets show."""
+
+
+def _shown_settings(voting_round: store.Round, completions: Sequence[str]) -> dict[str, Any]:
+    """What the settings form's widgets (by key) start from: the round's settings."""
+    return {
+        "setting_name": voting_round.name,
+        "setting_service_budget": amount_text(voting_round.service_budget),
+        "setting_project_budget": amount_text(voting_round.project_budget),
+        "setting_currency_symbol": voting_round.currency_symbol,
+        "setting_code_mode": voting_round.code_mode,
+        "setting_ballot_format": voting_round.ballot_format,
+        "setting_limit": str(voting_round.max_approvals or voting_round.max_points or ""),
+        "setting_selection_rule": voting_round.selection_rule,
+        "setting_completion": voting_round.completion
+        if voting_round.completion in completions
+        else completions[0],
+        "setting_allocation_rule": voting_round.allocation_rule,
+    }
+
+
 def settings_form(
     conn: duckdb.DuckDBPyConnection,
     t: Translate,
@@ -270,26 +292,33 @@ def settings_form(
     selection_names = _rule_names("selection")
     allocation_names = _rule_names("allocation")
     completions = _completions()
+    # A widget keeps what it shows by its key alone, in the browser too: when another round
+    # is picked (or one is created), the form is set to that round's settings through the
+    # session state, or it would show (and save) the previous round's. (Streamlit forgets
+    # the widgets' values on a page that does not show them: then they are set again.)
+    shown = _shown_settings(voting_round, completions)
+    if st.session_state.get(SETTINGS_ROUND_KEY) != voting_round.id or not all(
+        key in st.session_state for key in shown
+    ):
+        st.session_state.update(shown)
+        st.session_state[SETTINGS_ROUND_KEY] = voting_round.id
     with st.form(f"settings_{voting_round.id}"):
-        name = st.text_input(t("officer.setup.name"), voting_round.name, key="setting_name")
+        name = st.text_input(t("officer.setup.name"), key="setting_name")
         left, right = st.columns(2)
         typed = {
             "service_budget": left.text_input(
                 t("officer.setup.service_budget"),
-                amount_text(voting_round.service_budget),
                 disabled=fixed,
                 key="setting_service_budget",
             ),
             "project_budget": right.text_input(
                 t("officer.setup.project_budget"),
-                amount_text(voting_round.project_budget),
                 disabled=fixed,
                 key="setting_project_budget",
             ),
         }
         currency = left.text_input(
             t("officer.setup.currency_symbol"),
-            voting_round.currency_symbol,
             max_chars=3,
             disabled=fixed,
             key="setting_currency_symbol",
@@ -297,7 +326,6 @@ def settings_form(
         code_mode = right.selectbox(
             t("officer.setup.code_mode"),
             CODE_MODES,
-            index=CODE_MODES.index(voting_round.code_mode),
             format_func=lambda mode: t(f"officer.setup.code_mode.{mode}"),
             disabled=fixed,
             key="setting_code_mode",
@@ -305,14 +333,12 @@ def settings_form(
         ballot_format = left.selectbox(
             t("officer.setup.ballot_format"),
             BALLOT_FORMATS,
-            index=BALLOT_FORMATS.index(voting_round.ballot_format),
             format_func=lambda kind: t(f"officer.setup.ballot_format.{kind}"),
             disabled=fixed,
             key="setting_ballot_format",
         )
         limit = right.text_input(
             t("officer.setup.limit"),
-            str(voting_round.max_approvals or voting_round.max_points or ""),
             help=t("officer.setup.limit_help"),
             disabled=fixed,
             key="setting_limit",
@@ -320,7 +346,6 @@ def settings_form(
         selection = left.selectbox(
             t("officer.setup.selection_rule"),
             list(selection_names),
-            index=list(selection_names).index(voting_round.selection_rule),
             format_func=selection_names.__getitem__,
             disabled=fixed,
             key="setting_selection_rule",
@@ -328,9 +353,6 @@ def settings_form(
         completion = right.selectbox(
             t("officer.setup.completion"),
             completions,
-            index=completions.index(voting_round.completion)
-            if voting_round.completion in completions
-            else 0,
             help=t("officer.setup.completion_help"),
             disabled=fixed,
             key="setting_completion",
@@ -338,7 +360,6 @@ def settings_form(
         allocation = left.selectbox(
             t("officer.setup.allocation_rule"),
             list(allocation_names),
-            index=list(allocation_names).index(voting_round.allocation_rule),
             format_func=allocation_names.__getitem__,
             disabled=fixed,
             key="setting_allocation_rule",
@@ -416,6 +437,9 @@ def new_round_form(conn: duckdb.DuckDBPyConnection, t: Translate) -> None:
         st.error(literal(str(refused)), icon=":material/error:")
         return
     st.query_params["round"] = round_id
-    st.session_state.pop("round_id", None)  # the round picker follows the address
+    # The round picker shows the new round: set through the session state, which the browser
+    # follows too (forgetting the picker's value would leave the browser's old choice, sent
+    # back with the officer's next click).
+    st.session_state["round_id"] = round_id
     st.session_state["setup_saved"] = t("officer.setup.created", name=literal(name.strip()))
     st.rerun()
