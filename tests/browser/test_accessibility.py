@@ -1,0 +1,146 @@
+"""Accessibility: axe-core's WCAG 2 A and AA rules (2.0, 2.1 and 2.2) find no violation on
+the public pages and the officers' pages, in English and in Welsh, and each page says its
+language in ``<html lang>``.
+
+axe-core comes from the ``axe-playwright-python`` package (pinned in requirements.txt),
+which ships axe-core's ``axe.min.js``: nothing is downloaded when the tests run, and no
+node or npm is needed. The script is injected into the page and run there.
+
+Pages are listed in ``PAGES``; a new page is one more entry (the ballot, once its rewrite
+lands: one entry per step, whose ``prepare`` enters a voter code and goes to that step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.test_journeys import LOAD_TIMEOUT_MS, PHONE, PROJECTOR
+
+pytestmark = pytest.mark.browser
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+LANGUAGES = ("en", "cy")
+OFFICER = {"viewport": {"width": 1280, "height": 900}}
+
+EXCLUDED: dict[tuple[str, str], str] = {}
+"""Violations in Streamlit's own markup that the app cannot change: (rule id, the node's
+exact axe target selector) -> why. Nothing else is ever left out."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A page to check: its address (``{round}`` is the test's round), what shows it has
+    finished drawing, the browser it is seen in, and what is done on it first (an officer
+    signing in, say) before ``ready`` is waited for."""
+
+    name: str
+    address: str
+    ready: str
+    context: dict[str, Any] = field(default_factory=lambda: dict(PHONE))
+    prepare: Callable[[Page], None] | None = None
+
+
+def sign_in(page: Page) -> None:
+    page.locator(".st-key-officer_name input").fill("demo")
+    page.locator(".st-key-officer_password input").fill("demo-officer")
+    page.locator(".stMain [data-testid=stFormSubmitButton] button").click()
+    expect(page.locator(".st-key-sign_out")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+PAGES = [
+    Checked("home", "/?round={round}", ".stMain h3"),
+    Checked("receipt", "/receipt", ".st-key-check_receipt"),
+    Checked("projector", "/results?round={round}", ".st-key-live_standings", dict(PROJECTOR)),
+    Checked(
+        "officer-sign-in", "/officer?round={round}", ".stMain [data-testid=stForm]", dict(OFFICER)
+    ),
+    Checked(
+        "officer-controls",
+        "/officer?round={round}",
+        ".st-key-open_round",
+        dict(OFFICER),
+        prepare=sign_in,
+    ),
+]
+
+
+def with_language(address: str, language: str) -> str:
+    if language == "en":
+        return address
+    return address + ("&" if "?" in address else "?") + f"lang={language}"
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, less the excluded nodes."""
+    page.evaluate(AXE_SCRIPT)
+    results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
+    violations = []
+    for violation in results["violations"]:
+        nodes = [
+            node
+            for node in violation["nodes"]
+            if (violation["id"], " ".join(map(str, node["target"]))) not in EXCLUDED
+        ]
+        if nodes:
+            violations.append({**violation, "nodes": nodes})
+    return violations
+
+
+def report(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"  {' '.join(map(str, node['target']))}: {node['html'][:160]}")
+            lines.append(f"    {node['failureSummary']}".replace("\n", " "))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("checked", PAGES, ids=[checked.name for checked in PAGES])
+def test_accessibility_axe_finds_no_violation(
+    browser: Browser, app_url: str, own_round: str, checked: Checked, language: str
+):
+    context = browser.new_context(**checked.context)
+    page = context.new_page()
+    address = checked.address.format(round=own_round)
+    page.goto(f"{app_url}{with_language(address, language)}")
+    if checked.prepare is not None:
+        checked.prepare(page)
+    expect(page.locator(checked.ready).first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(
+        "(language) => document.documentElement.lang === language",
+        arg=language,
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    expect(page.locator("[data-testid=stStatusWidget]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
+    assert page.evaluate("document.documentElement.lang") == language
+    violations = axe_violations(page)
+    assert not violations, f"{checked.name} ({language}):\n{report(violations)}"
+    context.close()
+
+
+def test_axe_reports_a_violation_it_is_shown(browser: Browser, app_url: str):
+    """The check is not empty: an image without a text alternative put on a page is found."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{app_url}/receipt")
+    expect(page.locator(".st-key-check_receipt")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.evaluate(
+        """() => {
+        const image = document.createElement('img');
+        image.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+        document.querySelector('.stMain').append(image);
+        }"""
+    )
+    assert [violation["id"] for violation in axe_violations(page)] == ["image-alt"]
+    context.close()
