@@ -413,7 +413,7 @@ def _round_command(args: argparse.Namespace) -> str:
     from budgeting import store
 
     path = store.database_path(args.db)
-    if not Path(path).is_file():
+    if not store.is_postgres(path) and not Path(path).is_file():
         raise ValueError(f"there is no database file at {path}")
     conn = _writable(path)
     try:
