@@ -6,7 +6,7 @@ the one PostgreSQL database named by ``BUDGET_DB`` (DuckDB allows one process pe
 it is refused), and HAProxy in front of them on one address. HAProxy keeps each visitor on
 the process that holds their session: it sets a cookie on the first response and sends the
 websocket (and any download) with that cookie to the same process (HAProxy configuration
-manual, "cookie" and "timeout tunnel"). Ctrl-C stops them all.
+manual, "cookie" and "timeout tunnel"). Ctrl-C or SIGTERM stops them all.
 
 HAProxy comes from Debian's package (``apt-get install haproxy``); the command says so when
 it is missing.
@@ -90,6 +90,8 @@ def serve(processes: int, address: str, port: int, *, first_app_port: int = FIRS
         raise ValueError("HAProxy is not installed: apt-get install haproxy")
     app_ports = [first_app_port + n for n in range(processes)]
     started: list[subprocess.Popen[bytes]] = []
+    # Stopped by a service manager (SIGTERM) as by Ctrl-C: the processes below stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     folder = Path(tempfile.mkdtemp(prefix="budget-serve-"))
     try:
         for app_port in app_ports:

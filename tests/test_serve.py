@@ -85,5 +85,9 @@ def test_two_processes_answer_behind_one_address():
                 assert reply.status == 200
                 assert reply.headers.get("Set-Cookie") is None  # kept on app2, not moved
         finally:
-            serving.send_signal(2)
+            serving.terminate()  # as a service manager stops it: the app processes stop too
             serving.wait(timeout=60)
+        still_running = subprocess.run(
+            ["pgrep", "-f", "--", f"--server.port {first_app}"], capture_output=True, check=False
+        )
+        assert still_running.returncode == 1, "an app process outlived serve"
