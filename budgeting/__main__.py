@@ -12,6 +12,7 @@
     python -m budgeting round open|close|publish --round ID [--db FILE] [--officer NAME]
     python -m budgeting demo --db FILE
     python -m budgeting hash-password          (reads the password twice from standard input)
+    python -m budgeting serve [--processes N] [--address A] [--port P]   (BUDGET_DB=postgresql://)
 
 ``results`` decides a stored round by its own rules over its current ballots and prints the
 outcome; ``export`` writes the round's anonymised ballots (``budgeting.results.export``):
@@ -19,7 +20,8 @@ outcome; ``export`` writes the round's anonymised ballots (``budgeting.results.e
 recomputes, ``csv`` and ``parquet`` every ballot, ``results-csv`` the decided round. Both
 open the database read-only (stop the app first, or use a copy of the file). ``demo``
 creates the demo round with its ballots in a database file; ``hash-password`` prints the
-line an officer's password becomes in ``.streamlit/secrets.toml``.
+line an officer's password becomes in ``.streamlit/secrets.toml``; ``serve`` runs several
+app processes on one PostgreSQL database behind HAProxy (``budgeting.serve``).
 
 ``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
 its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison
@@ -100,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m budgeting", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(
         required=True,
-        metavar="{select,aggregate,rules,results,export,verify-audit,round,demo,hash-password}",
+        metavar="{select,aggregate,rules,results,export,verify-audit,round,demo,hash-password,serve}",
     )
 
     select = commands.add_parser("select", help="select projects from a pabulib .pb file")
@@ -161,6 +163,15 @@ def _parser() -> argparse.ArgumentParser:
 
     hashing = commands.add_parser("hash-password", help="an officer's password as a secrets hash")
     hashing.set_defaults(command=_hash_password_command)
+
+    serving = commands.add_parser("serve", help="several app processes behind one address")
+    serving.add_argument("--processes", type=int, default=2, help="app processes (default 2)")
+    serving.add_argument("--address", default="127.0.0.1", help="address to listen on")
+    serving.add_argument("--port", type=int, default=8500, help="port to listen on")
+    serving.add_argument(
+        "--first-app-port", type=int, default=8601, help="the first app process's port"
+    )
+    serving.set_defaults(command=_serve_command)
     return parser
 
 
@@ -413,7 +424,7 @@ def _round_command(args: argparse.Namespace) -> str:
     from budgeting import store
 
     path = store.database_path(args.db)
-    if not Path(path).is_file():
+    if not store.is_postgres(path) and not Path(path).is_file():
         raise ValueError(f"there is no database file at {path}")
     conn = _writable(path)
     try:
@@ -456,6 +467,14 @@ def _hash_password_command(args: argparse.Namespace) -> str:
     if first != second:
         raise ValueError("the two passwords differ; nothing printed")
     return hash_password(first) + "\n"
+
+
+def _serve_command(args: argparse.Namespace) -> str:
+    """Run app processes behind HAProxy until stopped (``budgeting.serve``)."""
+    from budgeting.serve import serve
+
+    serve(args.processes, args.address, args.port, first_app_port=args.first_app_port)
+    return ""
 
 
 def _writable(path: str | None) -> Any:

@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from budgeting import store
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -85,7 +83,7 @@ def demo_codes() -> list[str]:
 
 
 def load_demo_round(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     *,
     round_id: str = DEMO_ROUND_ID,
     hide_results_until_close: bool | None = None,
@@ -118,7 +116,7 @@ def load_demo_round(
     return round_id
 
 
-def ensure_demo_round(conn: duckdb.DuckDBPyConnection) -> str | None:
+def ensure_demo_round(conn: store.Connection) -> str | None:
     """On an empty database, create the demo round and return its id; otherwise do nothing.
 
     Returns the demo round's id when it exists, ``None`` when the database holds only

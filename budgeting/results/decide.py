@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import duckdb
-
 from budgeting import store
 from budgeting.engine.allocation import AllocationProfile, AllocationResult
 from budgeting.engine.greedy import Tally, tally
@@ -138,9 +136,7 @@ def decide(
     )
 
 
-def decide_round(
-    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
-) -> Decision:
+def decide_round(conn: store.Connection, round_id: str, language: str | None = None) -> Decision:
     """The stored round ``round_id`` decided over its current ballots (``StoreError`` when
     there is no such round); ``language``: the one its service and project names are in
     (default: the round's default texts, as every export writes them)."""
@@ -153,7 +149,7 @@ def decide_round(
     )
 
 
-def _stored_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> store.Round:
+def _stored_round(conn: store.Connection, round_id: str) -> store.Round:
     voting_round = store.get_round(conn, round_id)
     if voting_round is None:
         raise store.StoreError(f"there is no round '{round_id}'")
@@ -185,7 +181,7 @@ def decision_data(decision: Decision) -> dict[str, Any]:
     }
 
 
-def round_pb(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
+def round_pb(conn: store.Connection, round_id: str) -> str:
     """The round's project vote and winners as an anonymised pabulib ``.pb`` file.
 
     The format is pabulib's (META, PROJECTS, VOTES; pabulib.org). Voters carry the numbers

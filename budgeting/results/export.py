@@ -19,7 +19,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -71,9 +70,7 @@ def anonymised_ballots(
     return header, [[number, *row] for number, row in enumerate(rows, start=1)]
 
 
-def _round_ballots(
-    conn: duckdb.DuckDBPyConnection, round_id: str
-) -> tuple[list[str], list[list[Any]]]:
+def _round_ballots(conn: store.Connection, round_id: str) -> tuple[list[str], list[list[Any]]]:
     voting_round = store.get_round(conn, round_id)
     if voting_round is None:
         raise store.StoreError(f"there is no round '{round_id}'")
@@ -90,12 +87,12 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def ballots_csv(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
+def ballots_csv(conn: store.Connection, round_id: str) -> str:
     """The round's anonymised ballots as CSV."""
     return _csv_text(*_round_ballots(conn, round_id))
 
 
-def ballots_parquet(conn: duckdb.DuckDBPyConnection, round_id: str) -> bytes:
+def ballots_parquet(conn: store.Connection, round_id: str) -> bytes:
     """The round's anonymised ballots as Parquet, money as exact decimals (18 digits, 2
     places), the day as a date."""
     header, rows = _round_ballots(conn, round_id)
@@ -114,7 +111,7 @@ def ballots_parquet(conn: duckdb.DuckDBPyConnection, round_id: str) -> bytes:
     return out.getvalue()
 
 
-def results_csv(conn: duckdb.DuckDBPyConnection, round_id: str) -> str:
+def results_csv(conn: store.Connection, round_id: str) -> str:
     """The round decided by its own rules as CSV: each service's amount, then each
     project's cost, supporters and whether it is funded."""
     decision = decide_round(conn, round_id)
@@ -143,7 +140,7 @@ def recompute_command(pb_file: str) -> str:
     return f"python -m budgeting select {pb_file} --rule recorded --json"
 
 
-def ballots_file(conn: duckdb.DuckDBPyConnection, round_id: str, file_format: str) -> bytes:
+def ballots_file(conn: store.Connection, round_id: str, file_format: str) -> bytes:
     """The anonymised ballots in ``file_format`` (one of ``BALLOT_FORMATS``) as bytes."""
     if file_format == "csv":
         return ballots_csv(conn, round_id).encode("utf-8")

@@ -40,8 +40,6 @@ from itertools import chain
 from operator import attrgetter, mul
 from typing import Any, Literal, TypeVar
 
-import duckdb
-
 from budgeting import store
 from budgeting.engine.registry import allocation_rule, rules, selection_rule
 from budgeting.results.decide import allocation_profile, project_profile, selection_options
@@ -232,7 +230,7 @@ class Review:
         return (self.by_area, self.by_age_band, self.by_channel)
 
 
-def review_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Review:
+def review_round(conn: store.Connection, round_id: str) -> Review:
     """The review of the stored round ``round_id`` over its current ballots (``StoreError``
     when there is no such round)."""
     voting_round = store.get_round(conn, round_id)

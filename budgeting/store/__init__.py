@@ -1,8 +1,11 @@
-"""DuckDB storage: the only module with SQL.
+"""Storage: the only package with SQL. An embedded DuckDB file by default; PostgreSQL
+(``postgres``) when several app processes share one database. The same SQL, migrations and
+tests run on both.
 
 Modules, each importing only those listed before it (no cycles, no imports inside
-functions): ``models``, ``money``, ``validation`` and ``connection`` (opening, migrations,
-transactions); ``audit`` (appending to and reading the hash-chained log); ``codes`` and
+functions): ``models``, ``money``, ``validation``, ``postgres`` and ``connection``
+(opening, migrations, transactions; ``Connection`` and ``Cursor`` are what the store asks
+of either database); ``audit`` (appending to and reading the hash-chained log); ``codes`` and
 ``rounds``; ``queries`` (reading ballots back and the projector's aggregates);
 ``integrity`` (checking the log and what it vouches for); ``ballots`` (validating and
 writing ballots); ``csv_import``; ``attempts`` (failed sign-ins and voter codes, and the
@@ -13,9 +16,11 @@ Public API (every function takes an open connection first; each opens its own cu
 writes inside a transaction). Money is stored as integer minor units (pence) and returned
 as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``datetime``.
 
-    connect(path: str | None = None) -> duckdb.DuckDBPyConnection
-        BUDGET_DB env var, else data/budget.duckdb (":memory:" allowed); runs migrations.
+    connect(path: str | None = None) -> Connection
+        BUDGET_DB env var, else data/budget.duckdb (":memory:" allowed; a postgresql://
+        address opens PostgreSQL: budgeting.store.postgres); runs migrations.
     schema_version(conn) -> int
+    is_postgres(target) -> bool                              # a postgresql:// address?
 
     Round (dataclass): id: str, name: str, service_budget: Fraction, project_budget: Fraction,
         currency_symbol: str, ballot_format: "approval" | "knapsack" | "points",
@@ -128,7 +133,13 @@ from budgeting.store.codes import (
     voter_code_counts,
     voter_code_status,
 )
-from budgeting.store.connection import connect, database_path, schema_version
+from budgeting.store.connection import (
+    Connection,
+    Cursor,
+    connect,
+    database_path,
+    schema_version,
+)
 from budgeting.store.csv_import import (
     BALLOT_FIELDS,
     csv_columns,
@@ -162,6 +173,7 @@ from budgeting.store.models import (
     Translations,
 )
 from budgeting.store.money import parse_amount
+from budgeting.store.postgres import is_postgres
 from budgeting.store.queries import (
     ballot_by_receipt,
     ballot_count,
@@ -196,8 +208,10 @@ __all__ = [
     "BallotInput",
     "BallotRejected",
     "CodeHasher",
+    "Connection",
     "CsvImportError",
     "CsvProblem",
+    "Cursor",
     "Project",
     "ProjectorSnapshot",
     "Round",
@@ -230,6 +244,7 @@ __all__ = [
     "import_projects_csv",
     "import_projects_pb",
     "import_services_csv",
+    "is_postgres",
     "issue_voter_codes",
     "latest_ballot",
     "list_areas",

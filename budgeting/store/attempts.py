@@ -25,10 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
-
 from budgeting.store.audit import append_entry
-from budgeting.store.connection import read_cursor, utc_now, write_transaction
+from budgeting.store.connection import Connection, read_cursor, utc_now, write_transaction
 from budgeting.store.models import StoreError
 
 FREE_FAILURES = {
@@ -95,7 +93,7 @@ def _wait(blocked_until: datetime | None, now: datetime) -> timedelta:
 
 
 def attempt_wait(
-    conn: duckdb.DuckDBPyConnection, keys: Sequence[AttemptKey], *, now: datetime | None = None
+    conn: Connection, keys: Sequence[AttemptKey], *, now: datetime | None = None
 ) -> timedelta:
     """How long until an attempt under all of ``keys`` may be checked (zero: now)."""
     now = utc_now() if now is None else now
@@ -112,7 +110,7 @@ def attempt_wait(
 
 
 def record_failure(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     keys: Sequence[AttemptKey],
     *,
     round_id: str | None = None,
@@ -167,7 +165,7 @@ def record_failure(
     return wait
 
 
-def record_success(conn: duckdb.DuckDBPyConnection, keys: Sequence[AttemptKey]) -> None:
+def record_success(conn: Connection, keys: Sequence[AttemptKey]) -> None:
     """Forget the failures under ``keys`` (the officer signed in, the code was right)."""
     checked = _checked(keys)
     if not checked:
@@ -179,9 +177,7 @@ def record_success(conn: duckdb.DuckDBPyConnection, keys: Sequence[AttemptKey]) 
             )
 
 
-def attempt_delays(
-    conn: duckdb.DuckDBPyConnection, *, now: datetime | None = None
-) -> list[AttemptDelay]:
+def attempt_delays(conn: Connection, *, now: datetime | None = None) -> list[AttemptDelay]:
     """Every delay of the last ``FORGET_AFTER`` (a wait of seconds is over before an
     officer looks), latest first; ``blocked_until`` after ``now`` is still waiting."""
     now = utc_now() if now is None else now

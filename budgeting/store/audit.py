@@ -31,9 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from budgeting.store.connection import insert_rows, read_cursor, utc_now
+from budgeting.store.connection import Connection, Cursor, insert_rows, read_cursor, utc_now
 from budgeting.store.models import AuditEntry, StoreError
 
 GENESIS_HASH = "0" * 64
@@ -122,7 +120,7 @@ def entry_hash(
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _last_link(cursor: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+def _last_link(cursor: Cursor) -> tuple[int, str]:
     """(sequence number, hash) of the newest entry; (0, genesis) for an empty log.
 
     ``max`` is answered from column statistics and the hash by a primary-key lookup, which
@@ -137,7 +135,7 @@ def _last_link(cursor: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 
 def append_entries(
-    cursor: duckdb.DuckDBPyConnection,
+    cursor: Cursor,
     round_id: str | None,
     entries: list[tuple[str, dict[str, Any], datetime]],
 ) -> list[AuditEntry]:
@@ -163,13 +161,13 @@ def append_entries(
 
 
 def append_entry(
-    cursor: duckdb.DuckDBPyConnection, round_id: str | None, kind: str, details: dict[str, Any]
+    cursor: Cursor, round_id: str | None, kind: str, details: dict[str, Any]
 ) -> AuditEntry:
     """Append one entry, stamped now, inside the caller's write transaction."""
     return append_entries(cursor, round_id, [(kind, details, utc_now())])[0]
 
 
-def audit_head(conn: duckdb.DuckDBPyConnection) -> AuditHead | None:
+def audit_head(conn: Connection) -> AuditHead | None:
     """The newest entry's sequence number and hash (``None`` for an empty log): officers
     publish it with the results, and verification given it detects entries cut off the end."""
     with read_cursor(conn) as cursor:
@@ -178,7 +176,7 @@ def audit_head(conn: duckdb.DuckDBPyConnection) -> AuditHead | None:
 
 
 def audit_log(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str | None = None,
     *,
     kind: str | None = None,
@@ -209,7 +207,7 @@ def audit_log(
     ]
 
 
-def audit_kinds(conn: duckdb.DuckDBPyConnection, round_id: str | None = None) -> dict[str, int]:
+def audit_kinds(conn: Connection, round_id: str | None = None) -> dict[str, int]:
     """How many entries of each kind the log holds (for every round, or one)."""
     query = "SELECT kind, count(*) FROM audit_log"
     params: list[Any] = []

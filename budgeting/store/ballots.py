@@ -14,11 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import duckdb
-
 from budgeting.store.audit import append_entries
 from budgeting.store.codes import CODE_ALPHABET, CodeHasher, checked_hasher, known_code_hashes
-from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.connection import (
+    Connection,
+    Cursor,
+    insert_rows,
+    read_cursor,
+    utc_now,
+    write_transaction,
+)
 from budgeting.store.integrity import ballot_content, ballot_digest, ballot_parts
 from budgeting.store.models import (
     AGE_BANDS,
@@ -134,7 +139,7 @@ class BallotChecker:
 
 
 def ballot_checker(
-    conn: duckdb.DuckDBPyConnection, round_id: str, hasher: CodeHasher | None = None
+    conn: Connection, round_id: str, hasher: CodeHasher | None = None
 ) -> BallotChecker:
     """The checker for ballots of ``round_id``; ``BallotRejected`` when there is no such round.
 
@@ -161,7 +166,7 @@ def _naive_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _new_receipts(cursor: duckdb.DuckDBPyConnection, count: int) -> list[str]:
+def _new_receipts(cursor: Cursor, count: int) -> list[str]:
     """``count`` receipt codes not yet used by any ballot, in random order.
 
     Receipts are random (8 characters from a 31-letter alphabet, about 40 bits), so their
@@ -183,9 +188,7 @@ def _new_receipts(cursor: duckdb.DuckDBPyConnection, count: int) -> list[str]:
     return list(receipts)
 
 
-def _write(
-    cursor: duckdb.DuckDBPyConnection, round_id: str, prepared: list[PreparedBallot]
-) -> list[StoredBallot]:
+def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> list[StoredBallot]:
     """Write validated ballots inside the caller's transaction, superseding earlier ones."""
     status = cursor.execute("SELECT status FROM rounds WHERE id = ?", [round_id]).fetchall()
     if not status or status[0][0] != "open":
@@ -311,7 +314,7 @@ def _write(
 
 
 def write_ballots(
-    conn: duckdb.DuckDBPyConnection, round_id: str, prepared: list[PreparedBallot]
+    conn: Connection, round_id: str, prepared: list[PreparedBallot]
 ) -> list[StoredBallot]:
     """Store prepared ballots in one transaction (all or none), in order; see ``_write``."""
     if not prepared:
@@ -321,7 +324,7 @@ def write_ballots(
 
 
 def submit_ballot(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     *,
     allocation: Mapping[str, Any],
@@ -344,7 +347,7 @@ def submit_ballot(
 
 
 def submit_ballots(
-    conn: duckdb.DuckDBPyConnection, round_id: str, ballots: Iterable[BallotInput]
+    conn: Connection, round_id: str, ballots: Iterable[BallotInput]
 ) -> list[StoredBallot]:
     """Validate and store many ballots in one transaction (all or none), in order.
 

@@ -29,10 +29,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
-
 from budgeting.store.audit import append_entry
-from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.connection import (
+    Connection,
+    Cursor,
+    insert_rows,
+    read_cursor,
+    utc_now,
+    write_transaction,
+)
 from budgeting.store.models import StoreError
 
 # Unambiguous when read aloud or from paper: no 0/O, 1/I/L.
@@ -56,7 +61,7 @@ def hash_code(code: str, salt: str) -> str:
     return digest.hex()
 
 
-def round_salt(cursor: duckdb.DuckDBPyConnection, round_id: str) -> str:
+def round_salt(cursor: Cursor, round_id: str) -> str:
     """The round's code salt; ``StoreError`` when there is no such round."""
     rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
     if not rows:
@@ -97,7 +102,7 @@ class CodeHasher:
 
 
 def known_code_hashes(
-    cursor: duckdb.DuckDBPyConnection,
+    cursor: Cursor,
     round_id: str,
     code_hashes: Iterable[str],
     *,
@@ -119,9 +124,7 @@ def known_code_hashes(
     }
 
 
-def code_records(
-    cursor: duckdb.DuckDBPyConnection, round_id: str | None = None
-) -> dict[str, dict[str, Any]]:
+def code_records(cursor: Cursor, round_id: str | None = None) -> dict[str, dict[str, Any]]:
     """Each round's voter code rows (or one round's) as the log records them: how many,
     and a SHA-256 over every row in hash order (``code_line``)."""
     rows = cursor.execute(
@@ -158,7 +161,7 @@ NO_CODES = _codes_record([])
 
 
 def _store_code_hashes(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     hashes: list[str],
     source: str,
@@ -186,20 +189,20 @@ def _store_code_hashes(
         append_entry(cursor, round_id, "codes_issued", details)
 
 
-def _round_status(cursor: duckdb.DuckDBPyConnection, round_id: str) -> str:
+def _round_status(cursor: Cursor, round_id: str) -> str:
     rows = cursor.execute("SELECT status FROM rounds WHERE id = ?", [round_id]).fetchall()
     if not rows:
         raise StoreError(f"no round with id {round_id!r}")
     return str(rows[0][0])
 
 
-def _refuse_when_closed(cursor: duckdb.DuckDBPyConnection, round_id: str, doing: str) -> None:
+def _refuse_when_closed(cursor: Cursor, round_id: str, doing: str) -> None:
     if _round_status(cursor, round_id) in ("closed", "published"):
         raise StoreError(f"voting has closed in round {round_id!r}: no code can be {doing} now")
 
 
 def issue_voter_codes(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     count: int,
     *,
@@ -242,7 +245,7 @@ def issue_voter_codes(
 
 
 def revoke_voter_code(
-    conn: duckdb.DuckDBPyConnection, round_id: str, code: str, *, actor: str | None = None
+    conn: Connection, round_id: str, code: str, *, actor: str | None = None
 ) -> datetime:
     """Stop ``code`` from voting in the round (a lost or stolen slip); when it was revoked.
 
@@ -299,7 +302,7 @@ class VoterCodeCounts:
     used: int
 
 
-def voter_code_counts(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[VoterCodeCounts]:
+def voter_code_counts(conn: Connection, round_id: str) -> list[VoterCodeCounts]:
     """The round's codes counted by area: its areas in their order (each, even with no codes
     yet), then areas codes name that the round no longer lists, then codes with no area."""
     with read_cursor(conn) as cursor:
@@ -326,16 +329,14 @@ def voter_code_counts(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Vo
     return counts
 
 
-def code_hasher(conn: duckdb.DuckDBPyConnection, round_id: str) -> CodeHasher:
+def code_hasher(conn: Connection, round_id: str) -> CodeHasher:
     """A hasher for the round's codes, to share between operations on the same codes (adding
     them, then importing ballots that name them) so each is hashed once."""
     with read_cursor(conn) as cursor:
         return CodeHasher(round_salt(cursor, round_id))
 
 
-def checked_hasher(
-    cursor: duckdb.DuckDBPyConnection, round_id: str, hasher: CodeHasher | None
-) -> CodeHasher:
+def checked_hasher(cursor: Cursor, round_id: str, hasher: CodeHasher | None) -> CodeHasher:
     """``hasher`` when it hashes with the round's salt, a new one when ``None``;
     ``StoreError`` when it belongs to another round."""
     salt = round_salt(cursor, round_id)
@@ -347,7 +348,7 @@ def checked_hasher(
 
 
 def add_voter_codes(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     codes: Iterable[str],
     *,
@@ -365,7 +366,7 @@ def add_voter_codes(
         _store_code_hashes(conn, round_id, [h for h in hashes if h is not None], "added")
 
 
-def voter_code_status(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> str:
+def voter_code_status(conn: Connection, round_id: str, code: str) -> str:
     """``"valid"`` when the code belongs to the round and is not revoked, else ``"unknown"``
     (a revoked code is told apart from a mistyped one nowhere a resident could see it)."""
     if not normalise_code(code):

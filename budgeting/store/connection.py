@@ -1,9 +1,12 @@
 """Opening the database, running the numbered migrations, and transactions.
 
-One connection per process (the app caches it); every operation takes its own
-``conn.cursor()`` and fetches its results fully before the cursor is closed. Writes run in
-explicit transactions behind one process-wide lock, so concurrent writers from several
-threads are serialised instead of failing on DuckDB's optimistic write conflicts.
+The database is an embedded DuckDB file by default, or a PostgreSQL server when
+``BUDGET_DB`` is a ``postgresql://`` address (``budgeting.store.postgres``: several app
+processes share it). One connection per process (the app caches it); every operation takes
+its own ``conn.cursor()`` and fetches its results fully before the cursor is closed. Writes
+run in explicit transactions behind one process-wide lock, so concurrent writers from
+several threads are serialised instead of failing on DuckDB's optimistic write conflicts;
+on PostgreSQL an advisory lock does the same across processes.
 """
 
 from __future__ import annotations
@@ -15,12 +18,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from budgeting.store.models import StoreError
+from budgeting.store.postgres import PostgresConnection, PostgresCursor, is_postgres
+
+
+class Cursor(Protocol):
+    """What the store asks of a cursor: DuckDB's, or ``postgres.PostgresCursor``."""
+
+    def execute(self, query: str, parameters: Any = None, /) -> Cursor: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class Connection(Protocol):
+    """What the store asks of a connection: DuckDB's, or ``postgres.PostgresConnection``."""
+
+    def cursor(self) -> Cursor: ...
+
+    def close(self) -> None: ...
+
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "data" / "budget.duckdb"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -37,19 +60,32 @@ def database_path(path: str | None = None) -> str:
     return os.environ.get("BUDGET_DB") or str(DEFAULT_DB_PATH)
 
 
-def connect(path: str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (``":memory:"`` allowed) and bring its schema up to date.
+def connect(path: str | None = None, *, read_only: bool = False) -> Connection:
+    """Open the database (``":memory:"`` allowed, or a ``postgresql://`` address) and bring
+    its schema up to date.
 
     ``read_only`` opens an existing database file as it is, for reading (the command line's
     results): a missing file, a schema older than this program's, or a file another process
     holds (DuckDB allows one process per file while it writes) is a ``StoreError`` saying so.
+    A PostgreSQL database is shared by design: it is opened the same way either way.
     """
     target = database_path(path)
+    if is_postgres(target):
+        return _open_postgres(target)
     if read_only:
         return _open_for_reading(target)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(target)
+    migrate(conn)
+    return conn
+
+
+def _open_postgres(url: str) -> PostgresConnection:
+    try:
+        conn = PostgresConnection(url)
+    except Exception as error:  # psycopg's pool raises its own timeout when it cannot connect
+        raise StoreError(f"cannot connect to the PostgreSQL database ({error})") from None
     migrate(conn)
     return conn
 
@@ -81,7 +117,7 @@ def utc_now() -> datetime:
 
 
 @contextmanager
-def read_cursor(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def read_cursor(conn: Connection) -> Iterator[Cursor]:
     """A fresh cursor for one read operation, closed afterwards."""
     cursor = conn.cursor()
     try:
@@ -90,13 +126,24 @@ def read_cursor(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         cursor.close()
 
 
+def begin_snapshot(cursor: Cursor) -> None:
+    """Start a transaction that reads every table as of one moment (to be rolled back)."""
+    if isinstance(cursor, PostgresCursor):
+        cursor.begin_snapshot()
+    else:
+        cursor.execute("BEGIN TRANSACTION")  # DuckDB's transactions are snapshots
+
+
 @contextmanager
-def write_transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+def write_transaction(conn: Connection) -> Iterator[Cursor]:
     """A cursor inside BEGIN ... COMMIT; any exception rolls everything back."""
     with _WRITE_LOCK:
         cursor = conn.cursor()
         try:
-            cursor.execute("BEGIN TRANSACTION")
+            if isinstance(cursor, PostgresCursor):
+                cursor.begin_write()
+            else:
+                cursor.execute("BEGIN TRANSACTION")
             try:
                 yield cursor
             except BaseException:
@@ -118,7 +165,7 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return migrations
 
 
-def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(conn: Connection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; returns those applied."""
     with write_transaction(conn) as cursor:
         cursor.execute(
@@ -141,7 +188,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+def schema_version(conn: Connection) -> int:
     """The highest migration applied (0 for an empty database)."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
@@ -150,12 +197,13 @@ def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def insert_rows(
-    cursor: duckdb.DuckDBPyConnection,
+    cursor: Cursor,
     table: str,
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]] | list[list[Any]],
 ) -> None:
-    """Insert many rows quickly: one multi-row VALUES for a few, an Arrow scan for many.
+    """Insert many rows quickly: one multi-row VALUES for a few, an Arrow scan (PostgreSQL:
+    COPY) for many.
 
     ``table`` and ``columns`` are names from this package, never user input; the values
     are always passed as parameters or Arrow data.
@@ -171,6 +219,10 @@ def insert_rows(
             [value for row in rows for value in row],
         )
         return
+    if isinstance(cursor, PostgresCursor):
+        cursor.copy_rows(table, columns, rows)
+        return
+    assert isinstance(cursor, duckdb.DuckDBPyConnection)
     batch = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
     view = f"_incoming_{table}"
     cursor.register(view, batch)

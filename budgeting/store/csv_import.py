@@ -45,13 +45,11 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-import duckdb
-
 from budgeting.engine.pabulib import PabulibError, parse_pb
 from budgeting.i18n import DEFAULT_LANGUAGE, format_money, languages
 from budgeting.store.ballots import BallotInput, PreparedBallot, ballot_checker, write_ballots
 from budgeting.store.codes import CodeHasher, known_code_hashes
-from budgeting.store.connection import read_cursor
+from budgeting.store.connection import Connection, read_cursor
 from budgeting.store.models import TRANSLATED_FIELDS, BallotRejected, CsvImportError, CsvProblem
 from budgeting.store.money import AmountTooLarge, parse_amount
 from budgeting.store.rounds import (
@@ -261,7 +259,7 @@ def parse_areas_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
     return _parse_rows(text, AREA_COLUMNS, AREA_REQUIRED, (), "area", _check_area)
 
 
-def import_areas_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+def import_areas_csv(conn: Connection, round_id: str, text: str) -> int:
     """Replace a round's areas with those in the CSV text; the number imported.
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
@@ -312,7 +310,7 @@ def parse_projects_pb(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]
     return rows, problems
 
 
-def import_projects_pb(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+def import_projects_pb(conn: Connection, round_id: str, text: str) -> int:
     """Replace a round's projects with those of a pabulib file; the number imported.
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
@@ -324,7 +322,7 @@ def import_projects_pb(conn: duckdb.DuckDBPyConnection, round_id: str, text: str
     return len(rows)
 
 
-def import_services_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+def import_services_csv(conn: Connection, round_id: str, text: str) -> int:
     """Replace a round's services with those in the CSV text; the number imported.
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
@@ -349,7 +347,7 @@ def import_services_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: st
     return len(rows)
 
 
-def import_projects_csv(conn: duckdb.DuckDBPyConnection, round_id: str, text: str) -> int:
+def import_projects_csv(conn: Connection, round_id: str, text: str) -> int:
     """Replace a round's projects with those in the CSV text; the number imported.
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
@@ -421,7 +419,7 @@ def parse_ballots_csv(
 
 
 def import_ballots_csv(
-    conn: duckdb.DuckDBPyConnection, round_id: str, text: str, *, hasher: CodeHasher | None = None
+    conn: Connection, round_id: str, text: str, *, hasher: CodeHasher | None = None
 ) -> int:
     """Store every ballot in the CSV text in one transaction; the number stored.
 

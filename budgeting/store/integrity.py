@@ -40,8 +40,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from budgeting.store.audit import (
     GENESIS_HASH,
     KEY_ENV,
@@ -53,7 +51,7 @@ from budgeting.store.audit import (
     key_fingerprint,
 )
 from budgeting.store.codes import NO_CODES, code_records
-from budgeting.store.connection import read_cursor
+from budgeting.store.connection import Connection, Cursor, begin_snapshot, read_cursor
 from budgeting.store.rounds import ITEM_TABLES, item_records, round_records
 
 PART_DIGEST_LENGTH = 16
@@ -180,7 +178,7 @@ class _Logged:
 
 
 def audit_report(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     *,
     key: str | bytes | None = None,
     head: AuditHead | str | None = None,
@@ -197,7 +195,7 @@ def audit_report(
     notes: list[str] = []
     logged = _Logged()
     with read_cursor(conn) as cursor:
-        cursor.execute("BEGIN TRANSACTION")  # one snapshot: the log and the tables agree in time
+        begin_snapshot(cursor)  # one snapshot: the log and the tables agree in time
         try:
             rows = cursor.execute(
                 "SELECT seq, round_id, logged_at, kind, details, prev_hash, hash, key_id"
@@ -225,7 +223,7 @@ def audit_report(
 
 
 def verify_audit_log(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     *,
     key: str | bytes | None = None,
     head: AuditHead | str | None = None,
@@ -359,13 +357,11 @@ def _compare_rows(
             _compare_record(what, logged[row_id], stored[row_id], problems)
 
 
-def _check_rounds(cursor: duckdb.DuckDBPyConnection, logged: _Logged, problems: _Problems) -> None:
+def _check_rounds(cursor: Cursor, logged: _Logged, problems: _Problems) -> None:
     _compare_rows("round", "", logged.rounds, round_records(cursor), problems)
 
 
-def _check_items(
-    cursor: duckdb.DuckDBPyConnection, logged: _Logged, problems: _Problems, notes: list[str]
-) -> None:
+def _check_items(cursor: Cursor, logged: _Logged, problems: _Problems, notes: list[str]) -> None:
     for table in ITEM_TABLES:
         stored = item_records(cursor, table)
         singular = table.removesuffix("s")
@@ -381,9 +377,7 @@ def _check_items(
             _compare_rows(singular, where, rows, stored.get(round_id, {}), problems)
 
 
-def _check_codes(
-    cursor: duckdb.DuckDBPyConnection, logged: _Logged, problems: _Problems, notes: list[str]
-) -> None:
+def _check_codes(cursor: Cursor, logged: _Logged, problems: _Problems, notes: list[str]) -> None:
     stored = code_records(cursor)
     for round_id in sorted(logged.codes.keys() | stored.keys()):
         expected = logged.codes.get(round_id, NO_CODES)
@@ -408,9 +402,7 @@ def _check_codes(
             )
 
 
-def _stored_ballots(
-    cursor: duckdb.DuckDBPyConnection, problems: _Problems
-) -> dict[int, tuple[dict[str, Any], bool]]:
+def _stored_ballots(cursor: Cursor, problems: _Problems) -> dict[int, tuple[dict[str, Any], bool]]:
     """Every stored ballot's content and superseded flag, read in three scans; child rows
     that belong to no ballot, or name a service or project twice, are problems."""
     ballots = {
@@ -454,9 +446,7 @@ def _stored_ballots(
     return ballots
 
 
-def _check_ballots(
-    cursor: duckdb.DuckDBPyConnection, logged: _Logged, problems: _Problems, notes: list[str]
-) -> None:
+def _check_ballots(cursor: Cursor, logged: _Logged, problems: _Problems, notes: list[str]) -> None:
     stored = _stored_ballots(cursor, problems)
     unparted = 0
     for ballot_id in sorted(stored.keys() | logged.ballots.keys()):

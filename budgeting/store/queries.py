@@ -7,10 +7,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import duckdb
-
 from budgeting.store.codes import hash_code, normalise_code
-from budgeting.store.connection import read_cursor
+from budgeting.store.connection import Connection, Cursor, read_cursor
 from budgeting.store.models import ProjectorSnapshot, StoredBallot
 from budgeting.store.money import from_minor
 
@@ -27,9 +25,7 @@ BALLOT_COLUMNS = (
 )
 
 
-def load_ballots(
-    cursor: duckdb.DuckDBPyConnection, condition: str, params: list[Any]
-) -> list[StoredBallot]:
+def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[StoredBallot]:
     """Ballots matching ``condition`` (a fixed SQL fragment over ``b``), with their parts."""
     rows = cursor.execute(
         f"SELECT {', '.join('b.' + c for c in BALLOT_COLUMNS)} FROM ballots b"
@@ -68,7 +64,7 @@ def load_ballots(
     ]
 
 
-def latest_ballot(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> StoredBallot | None:
+def latest_ballot(conn: Connection, round_id: str, code: str) -> StoredBallot | None:
     """The ballot that currently counts for this voter code, if any."""
     if not normalise_code(code):
         return None
@@ -85,7 +81,7 @@ def latest_ballot(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> 
     return found[-1] if found else None
 
 
-def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBallot | None:
+def ballot_by_receipt(conn: Connection, receipt: str) -> StoredBallot | None:
     """The ballot with this receipt code (superseded or not), so residents can check it.
 
     The code is read as residents type it: any case, with spaces or hyphens (``abcd-2345``
@@ -98,7 +94,7 @@ def ballot_by_receipt(conn: duckdb.DuckDBPyConnection, receipt: str) -> StoredBa
     return found[0] if found else None
 
 
-def ballot_count(conn: duckdb.DuckDBPyConnection, round_id: str) -> int:
+def ballot_count(conn: Connection, round_id: str) -> int:
     """How many ballots currently count (superseded ones excluded)."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
@@ -107,13 +103,13 @@ def ballot_count(conn: duckdb.DuckDBPyConnection, round_id: str) -> int:
     return int(rows[0][0])
 
 
-def current_ballots(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[StoredBallot]:
+def current_ballots(conn: Connection, round_id: str) -> list[StoredBallot]:
     """Every ballot that currently counts, oldest first."""
     with read_cursor(conn) as cursor:
         return load_ballots(cursor, "b.round_id = ? AND NOT b.superseded", [round_id])
 
 
-def projector_snapshot(conn: duckdb.DuckDBPyConnection, round_id: str) -> ProjectorSnapshot:
+def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
     """Live figures over current ballots: count, mean allocation per service, project totals.
 
     Every service and project of the round appears (zero when nobody chose it). The mean

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, TypeVar
 
-import duckdb
-
 from budgeting.engine.ballots import ServiceSettings
 from budgeting.engine.readiness import (
     RoundPlan,
@@ -29,7 +27,14 @@ from budgeting.engine.readiness import (
 )
 from budgeting.i18n import DEFAULT_LANGUAGE, languages
 from budgeting.store.audit import append_entry
-from budgeting.store.connection import insert_rows, read_cursor, utc_now, write_transaction
+from budgeting.store.connection import (
+    Connection,
+    Cursor,
+    insert_rows,
+    read_cursor,
+    utc_now,
+    write_transaction,
+)
 from budgeting.store.models import (
     BALLOT_FORMATS,
     CODE_MODES,
@@ -156,7 +161,7 @@ def _slug(name: str) -> str:
     return slug or "round"
 
 
-def create_round(conn: duckdb.DuckDBPyConnection, **fields_: Any) -> str:
+def create_round(conn: Connection, **fields_: Any) -> str:
     """Create a round from ``Round`` fields (``id`` optional: made from the name); its id."""
     unknown = set(fields_) - {"id", *ROUND_FIELDS}
     if unknown:
@@ -188,9 +193,7 @@ def create_round(conn: duckdb.DuckDBPyConnection, **fields_: Any) -> str:
     return round_id
 
 
-def round_records(
-    cursor: duckdb.DuckDBPyConnection, round_id: str | None = None
-) -> dict[str, dict[str, Any]]:
+def round_records(cursor: Cursor, round_id: str | None = None) -> dict[str, dict[str, Any]]:
     """Each round's row (or one round's) as the log records it: every setting as
     ``_audit_settings`` writes it, a SHA-256 of the code salt and the creation time."""
     rows = cursor.execute(
@@ -223,7 +226,7 @@ def _round_from_row(row: tuple[Any, ...]) -> Round:
     return Round(**values)
 
 
-def get_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Round | None:
+def get_round(conn: Connection, round_id: str) -> Round | None:
     """The round, or ``None`` when there is no such round."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
@@ -232,7 +235,7 @@ def get_round(conn: duckdb.DuckDBPyConnection, round_id: str) -> Round | None:
     return _round_from_row(rows[0]) if rows else None
 
 
-def list_rounds(conn: duckdb.DuckDBPyConnection) -> list[Round]:
+def list_rounds(conn: Connection) -> list[Round]:
     """Every round, oldest first."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
@@ -242,7 +245,7 @@ def list_rounds(conn: duckdb.DuckDBPyConnection) -> list[Round]:
 
 
 def update_round(
-    conn: duckdb.DuckDBPyConnection, round_id: str, *, actor: str | None = None, **changes: Any
+    conn: Connection, round_id: str, *, actor: str | None = None, **changes: Any
 ) -> None:
     """Change round settings (e.g. ``status="closed"``); the change is audited, with the
     officer who made it when ``actor`` names them."""
@@ -289,7 +292,7 @@ def update_round(
         )
 
 
-def _require_ready(cursor: duckdb.DuckDBPyConnection, round_: Round) -> None:
+def _require_ready(cursor: Cursor, round_: Round) -> None:
     """``RoundNotReady`` unless the round's settings, services and projects can work
     (``budgeting.engine.readiness``): checked whenever a round opens or changes while open."""
     services = cursor.execute(
@@ -320,13 +323,13 @@ def _require_ready(cursor: duckdb.DuckDBPyConnection, round_: Round) -> None:
         raise RoundNotReady(problems)
 
 
-def _require_round(cursor: duckdb.DuckDBPyConnection, round_id: str) -> None:
+def _require_round(cursor: Cursor, round_id: str) -> None:
     if not cursor.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchall():
         raise StoreError(f"no round with id {round_id!r}")
 
 
 def _require_no_ballots(
-    cursor: duckdb.DuckDBPyConnection, round_id: str, what: str, *, verb: str = "replaced"
+    cursor: Cursor, round_id: str, what: str, *, verb: str = "replaced"
 ) -> None:
     count = cursor.execute("SELECT count(*) FROM ballots WHERE round_id = ?", [round_id]).fetchall()
     if count[0][0]:
@@ -403,7 +406,7 @@ def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def replace_services(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     services: Iterable[Service | Mapping[str, Any]],
     *,
@@ -436,9 +439,7 @@ def replace_services(
     )
 
 
-def list_services(
-    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
-) -> list[Service]:
+def list_services(conn: Connection, round_id: str, language: str | None = None) -> list[Service]:
     """A round's services in their display order; with ``language``, their texts in it
     where they have them (``in_language``)."""
     with read_cursor(conn) as cursor:
@@ -490,7 +491,7 @@ def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def replace_projects(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     projects: Iterable[Project | Mapping[str, Any]],
     *,
@@ -543,7 +544,7 @@ def check_areas(areas: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def replace_areas(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     areas: Iterable[Area | Mapping[str, Any]],
     *,
@@ -567,7 +568,7 @@ def replace_areas(
     )
 
 
-def list_areas(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Area]:
+def list_areas(conn: Connection, round_id: str) -> list[Area]:
     """A round's areas in their display order."""
     with read_cursor(conn) as cursor:
         rows = cursor.execute(
@@ -578,7 +579,7 @@ def list_areas(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[Area]:
 
 
 def item_records(
-    cursor: duckdb.DuckDBPyConnection, table: str, round_id: str | None = None
+    cursor: Cursor, table: str, round_id: str | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """An item table's rows (``services``, ``projects`` or ``areas``) as the log records them:
     round id -> item id -> column -> value (money in pence), for every round or one."""
@@ -602,7 +603,7 @@ def _refuse(problems: list[str]) -> None:
 
 
 def _replace_round_items(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     round_id: str,
     table: str,
     columns: tuple[str, ...],
@@ -624,9 +625,7 @@ def _replace_round_items(
         append_entry(cursor, round_id, f"{table}_replaced", {**audit_details, "rows": rows})
 
 
-def list_projects(
-    conn: duckdb.DuckDBPyConnection, round_id: str, language: str | None = None
-) -> list[Project]:
+def list_projects(conn: Connection, round_id: str, language: str | None = None) -> list[Project]:
     """A round's projects in their display order; with ``language``, their texts in it
     where they have them (``in_language``)."""
     with read_cursor(conn) as cursor:

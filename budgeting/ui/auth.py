@@ -26,7 +26,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import streamlit as st
 from streamlit import config
 
@@ -211,7 +210,7 @@ class SignInResult:
 
 
 def sign_in(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     name: str,
     password: str,
     officers: Mapping[str, str],

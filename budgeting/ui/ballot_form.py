@@ -19,7 +19,6 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
-import duckdb
 import streamlit as st
 
 from budgeting import store
@@ -90,7 +89,7 @@ def code_pressed() -> None:
     st.session_state[CODE_PRESSED_KEY] = True
 
 
-def entered_code(conn: duckdb.DuckDBPyConnection, round_id: str) -> CodeEntry:
+def entered_code(conn: store.Connection, round_id: str) -> CodeEntry:
     """Read and check the voter code before anything is drawn, so the page can choose
     the step to show. The field's value is kept while other steps are shown."""
     prefill_code()
@@ -104,7 +103,7 @@ def entered_code(conn: duckdb.DuckDBPyConnection, round_id: str) -> CodeEntry:
     return CodeEntry(code if status == "valid" else None, status, wait, pressed)
 
 
-def check_code(conn: duckdb.DuckDBPyConnection, round_id: str, code: str) -> tuple[str, timedelta]:
+def check_code(conn: store.Connection, round_id: str, code: str) -> tuple[str, timedelta]:
     """The code's status (``"valid"``, ``"unknown"``, or ``"wait"`` with how long).
 
     Guessing is slowed down per session and per client address (``store.record_failure``):
@@ -149,7 +148,7 @@ def limits_of(services: Sequence[store.Service]) -> list[ballot.ServiceLimits]:
 
 
 def load_ballot(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
@@ -372,7 +371,7 @@ def refusal() -> Refusal | None:
 
 
 def submit(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],

@@ -19,9 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-import duckdb
 import streamlit as st
 
+from budgeting import store
 from budgeting.results import decide
 
 FIRST_WAIT_SECONDS = 2.0
@@ -45,13 +45,13 @@ class LiveDecisions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Keyed by connection too: one server has one database, but tests run many.
-        self._views: dict[tuple[duckdb.DuckDBPyConnection, str], LiveView] = {}
-        self._working: dict[tuple[duckdb.DuckDBPyConnection, str], Future[None]] = {}
+        self._views: dict[tuple[store.Connection, str], LiveView] = {}
+        self._working: dict[tuple[store.Connection, str], Future[None]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-decision")
 
     def latest(
         self,
-        conn: duckdb.DuckDBPyConnection,
+        conn: store.Connection,
         round_id: str,
         ballot_count: int,
         *,
@@ -73,7 +73,7 @@ class LiveDecisions:
                 view = self._views.get(key)
         return view
 
-    def _decide(self, conn: duckdb.DuckDBPyConnection, round_id: str) -> None:
+    def _decide(self, conn: store.Connection, round_id: str) -> None:
         try:
             decision = decide.decide_round(conn, round_id)
         except Exception:  # a broken round must not stop the projector's other figures

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import duckdb
 import streamlit as st
 
 from budgeting import store
@@ -43,7 +42,7 @@ class OfficerPage:
     """What an officer page needs once the gate has let the officer in."""
 
     officer: str
-    conn: duckdb.DuckDBPyConnection
+    conn: store.Connection
     t: Callable[..., str]
     language: str
 
@@ -85,7 +84,7 @@ def _configuration_problems(t: Callable[..., str], settings: auth.OfficerSetting
 
 
 def _sign_in_form(
-    conn: duckdb.DuckDBPyConnection, t: Callable[..., str], officers: Mapping[str, str]
+    conn: store.Connection, t: Callable[..., str], officers: Mapping[str, str]
 ) -> None:
     with st.form("sign_in"):
         name = st.text_input(t("officer.name"), key="officer_name")
@@ -117,7 +116,7 @@ def _menu(t: Callable[..., str], officer: str) -> None:
             st.rerun()
 
 
-def choose_round(conn: duckdb.DuckDBPyConnection, t: Callable[..., str]) -> store.Round | None:
+def choose_round(conn: store.Connection, t: Callable[..., str]) -> store.Round | None:
     """The round the officer works on, picked from every round and kept in the address
     (``?round=``) so the menu and a reload keep it; ``None`` (said on the page) when there
     are no rounds."""

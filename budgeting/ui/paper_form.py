@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import duckdb
 import streamlit as st
 
 from budgeting import store
@@ -140,7 +139,7 @@ def problems_by_place(
 
 
 def submit(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],

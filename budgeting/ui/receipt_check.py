@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import duckdb
 import streamlit as st
 
 from budgeting import store
@@ -50,7 +49,7 @@ def local_time(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(LOCAL_TIME)
 
 
-def check_receipt(conn: duckdb.DuckDBPyConnection, typed: str) -> ReceiptAnswer | None:
+def check_receipt(conn: store.Connection, typed: str) -> ReceiptAnswer | None:
     """The answer for a receipt as typed; None when nothing that could be a code was typed."""
     wanted = normalise_code(typed)
     if not wanted:

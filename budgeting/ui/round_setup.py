@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -37,8 +36,8 @@ class ItemTable:
 
     name: str
     columns: tuple[str, ...]
-    rows: Callable[[duckdb.DuckDBPyConnection, str], list[dict[str, str]]]
-    import_csv: Callable[[duckdb.DuckDBPyConnection, str, str], int]
+    rows: Callable[[store.Connection, str], list[dict[str, str]]]
+    import_csv: Callable[[store.Connection, str, str], int]
     fixed_by_ballots: bool
 
 
@@ -58,7 +57,7 @@ def _texts_per_language(table: str, translations: store.Translations) -> dict[st
     return columns
 
 
-def _service_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[str, str]]:
+def _service_rows(conn: store.Connection, round_id: str) -> list[dict[str, str]]:
     return [
         {
             "id": s.id,
@@ -74,7 +73,7 @@ def _service_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[s
     ]
 
 
-def _project_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[str, str]]:
+def _project_rows(conn: store.Connection, round_id: str) -> list[dict[str, str]]:
     return [
         {
             "id": p.id,
@@ -89,7 +88,7 @@ def _project_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[s
     ]
 
 
-def _area_rows(conn: duckdb.DuckDBPyConnection, round_id: str) -> list[dict[str, str]]:
+def _area_rows(conn: store.Connection, round_id: str) -> list[dict[str, str]]:
     return [
         {"id": a.id, "name": a.name, "population": str(a.population)}
         for a in store.list_areas(conn, round_id)
@@ -146,7 +145,7 @@ def _forget_editor(round_id: str, table: ItemTable) -> None:
 
 
 def item_editor(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     t: Translate,
     voting_round: store.Round,
     table: ItemTable,
@@ -204,14 +203,14 @@ def item_editor(
 
 
 def _import(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     t: Translate,
     voting_round: store.Round,
     table: ItemTable,
     text: str,
     *,
     rows: bool,
-    importer: Callable[[duckdb.DuckDBPyConnection, str, str], int] | None = None,
+    importer: Callable[[store.Connection, str, str], int] | None = None,
 ) -> None:
     try:
         count = (importer or table.import_csv)(conn, voting_round.id, text)
@@ -279,7 +278,7 @@ def _shown_settings(voting_round: store.Round, completions: Sequence[str]) -> di
 
 
 def settings_form(
-    conn: duckdb.DuckDBPyConnection,
+    conn: store.Connection,
     t: Translate,
     voting_round: store.Round,
     officer: str,
@@ -405,7 +404,7 @@ def settings_form(
     st.rerun()
 
 
-def new_round_form(conn: duckdb.DuckDBPyConnection, t: Translate) -> None:
+def new_round_form(conn: store.Connection, t: Translate) -> None:
     """Create a draft round from a name and its two budgets; the rest is set afterwards."""
     with st.form("new_round"):
         name = st.text_input(t("officer.setup.name"), key="new_round_name")

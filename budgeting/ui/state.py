@@ -29,13 +29,13 @@ _reported: dict[str, str] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _connection_for(path: str | None) -> duckdb.DuckDBPyConnection:
+def _connection_for(path: str | None) -> store.Connection:
     conn = store.connect(path)
     ensure_demo_round(conn)
     return conn
 
 
-def connection() -> duckdb.DuckDBPyConnection:
+def connection() -> store.Connection:
     """The server's one DuckDB connection (``BUDGET_DB`` or the default file), with the demo
     round created on first start. Each store call opens its own cursor on it.
 
@@ -47,7 +47,7 @@ def connection() -> duckdb.DuckDBPyConnection:
     target = database_path(path)
     try:
         conn = _connection_for(path)
-    except (duckdb.Error, OSError) as error:
+    except (duckdb.Error, OSError, store.StoreError) as error:
         _report_unavailable(target, error)
         st.error(i18n.text("common.database_unavailable", language()), icon=":material/error:")
         st.stop()
@@ -162,7 +162,7 @@ def translator(language_code: str) -> Callable[..., str]:
     return translate
 
 
-def requested_round(conn: duckdb.DuckDBPyConnection) -> store.Round | None:
+def requested_round(conn: store.Connection) -> store.Round | None:
     """The round named by ``?round=``; without it, the first open round (else the first)."""
     round_id = st.query_params.get("round")
     if round_id:

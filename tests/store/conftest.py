@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
-import duckdb
 import pytest
 
 from budgeting import store
+from tests.postgres_server import fresh_database, running_server
 
 SERVICES_CSV = """id,name,description,unit_cost_text,current_spend,floor,ceiling
 parks,Parks,Green spaces,£40 plants a tree,"6,000","2,000","8,000"
@@ -24,7 +24,7 @@ C,Benches,Six benches,"2,000",North,Health
 BALANCED = {"parks": Fraction(6000), "libraries": Fraction(4000)}
 
 
-def open_round(conn: duckdb.DuckDBPyConnection, **settings: object) -> str:
+def open_round(conn: store.Connection, **settings: object) -> str:
     """A round with two services (budget £10,000) and three projects (budget £8,000), open."""
     fields = {
         "name": "Test ward",
@@ -41,21 +41,47 @@ def open_round(conn: duckdb.DuckDBPyConnection, **settings: object) -> str:
     return round_id
 
 
-@pytest.fixture
-def conn() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = store.connect(":memory:")
-    yield connection
-    connection.close()
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the session (per xdist worker)."""
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def conn(request: pytest.FixtureRequest) -> Iterator[store.Connection]:
+    """An empty store: an in-memory DuckDB, and the same on PostgreSQL (every store test
+    runs on both)."""
+    if request.param == "duckdb":
+        connection = store.connect(":memory:")
+        yield connection
+        connection.close()
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        connection = store.connect(url)
+        yield connection
+        connection.close()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """Where a store lives that other processes can open: a DuckDB file, or a PostgreSQL
+    database (``BUDGET_DB`` either way)."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "budget.duckdb")
+        return
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture
-def round_id(conn: duckdb.DuckDBPyConnection) -> str:
+def round_id(conn: store.Connection) -> str:
     round_id = open_round(conn)
     store.add_voter_codes(conn, round_id, [f"CODE-{n:03d}" for n in range(1, 41)])
     return round_id
 
 
-def raw_rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None):
+def raw_rows(conn: store.Connection, sql: str, params: list[object] | None = None):
     """Rows of a raw query, for tests that inspect or tamper with the tables directly."""
     cursor = conn.cursor()
     try:

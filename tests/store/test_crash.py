@@ -16,8 +16,8 @@ from tests.store.conftest import open_round, raw_rows
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_sigkill_mid_stream_keeps_every_acknowledged_ballot(tmp_path: Path):
-    path = str(tmp_path / "crash.duckdb")
+def test_sigkill_mid_stream_keeps_every_acknowledged_ballot(database: str):
+    path = database
     conn = store.connect(path)
     round_id = open_round(conn)
     codes = store.issue_voter_codes(conn, round_id, 15)

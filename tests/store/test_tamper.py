@@ -149,7 +149,7 @@ def test_a_direct_edit_of_a_deciding_table_is_named(conn, voted, sql, named):
     "sql",
     [
         "UPDATE voter_codes SET revoked_at = NULL WHERE revoked_at IS NOT NULL AND area IS NULL",
-        "UPDATE voter_codes SET revoked_at = revoked_at + INTERVAL 1 SECOND"
+        "UPDATE voter_codes SET revoked_at = revoked_at + INTERVAL '1 second'"
         " WHERE revoked_at IS NOT NULL AND area IS NULL",
         "UPDATE voter_codes SET revoked_at = NULL WHERE area = 'north'",
         "UPDATE voter_codes SET area = NULL WHERE area = 'north' AND revoked_at IS NULL",

@@ -1,0 +1,123 @@
+"""PostgreSQL for several app processes: the same store over a shared server.
+
+DuckDB allows one process to write a database file, so a second app process (or a second
+machine) cannot share it; ``BUDGET_DB=postgresql://...`` selects this module instead. It
+gives the store the few connection and cursor methods it uses on DuckDB (``cursor()``,
+``execute(sql, params).fetchall()``, ``close()``), so every module of the store runs the
+same SQL on both, with the same migrations:
+
+* placeholders are written ``?`` (DuckDB's style) and become ``%s`` (psycopg's);
+* ``FROM range(?)``, DuckDB's row generator, becomes ``generate_series(1, %s)``;
+* a write transaction first takes one transaction-scoped advisory lock
+  (``pg_advisory_xact_lock``), so writes from every process are applied one at a time, as
+  DuckDB applies them within one process: "one active ballot per voter code" and the audit
+  chain's "next entry follows the last" hold across processes without a retry loop
+  (PostgreSQL manual, "Advisory Locks");
+* a snapshot read (verifying the audit log against the tables) runs in REPEATABLE READ, so
+  every table is read as of one moment (PostgreSQL manual, "Transaction Isolation").
+
+Each cursor borrows a connection from a ``psycopg_pool.ConnectionPool`` and gives it back
+on ``close()``; the store closes every cursor it opens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.types.string import StrDumper
+from psycopg_pool import ConnectionPool
+
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+WRITE_LOCK_KEY = 7_072_027
+"""The advisory lock every write transaction holds until it ends (any fixed number)."""
+POOL_SIZE = 8
+
+_PLACEHOLDER = re.compile(r"\?")
+_RANGE = re.compile(r"\bFROM range\(\?\)")
+
+
+def is_postgres(target: str) -> bool:
+    """Whether ``target`` (a ``BUDGET_DB`` value) names a PostgreSQL database."""
+    return target.startswith(POSTGRES_PREFIXES)
+
+
+def postgres_sql(sql: str) -> str:
+    """The store's DuckDB-style SQL as psycopg takes it (see the module docstring)."""
+    sql = _RANGE.sub("FROM generate_series(1, ?)", sql)
+    return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+
+
+def _typed_text(connection: psycopg.Connection[Any]) -> None:
+    """Send text as ``text``, not psycopg's default "unknown", so a list of codes is a
+    ``text[]`` that ``unnest`` can read, as DuckDB reads a list of strings."""
+    connection.adapters.register_dumper(str, StrDumper)
+
+
+class PostgresCursor:
+    """One operation's cursor on a pooled connection (returned to the pool on close)."""
+
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        self._pool = pool
+        self._connection = pool.getconn()
+        self._cursor = self._connection.cursor()
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> PostgresCursor:
+        if parameters:
+            self._cursor.execute(postgres_sql(sql), list(parameters))
+        else:  # without parameters psycopg sends the text as it is (migrations included)
+            self._cursor.execute(sql)
+        return self
+
+    def begin_write(self) -> None:
+        """Start a write transaction: one at a time across every process."""
+        self._cursor.execute("BEGIN")
+        self._cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+
+    def begin_snapshot(self) -> None:
+        """Start a read-only transaction that sees every table as of one moment."""
+        self._cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        if self._cursor.description is None:
+            return []
+        return self._cursor.fetchall()
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows at once with COPY (``table`` and ``columns`` are the store's names)."""
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def close(self) -> None:
+        try:
+            self._cursor.close()
+        finally:
+            if self._connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self._connection.rollback()  # never hand a half-done transaction back
+            self._pool.putconn(self._connection)
+
+
+class PostgresConnection:
+    """A pool of connections to one PostgreSQL database, opened as the store opens DuckDB."""
+
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+        self.url = url
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            configure=_typed_text,
+            open=True,
+            name="budget-together",
+        )
+        self._pool.wait(timeout=10)
+
+    def cursor(self) -> PostgresCursor:
+        return PostgresCursor(self._pool)
+
+    def close(self) -> None:
+        self._pool.close()

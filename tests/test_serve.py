@@ -1,0 +1,93 @@
+"""Several app processes behind HAProxy on one PostgreSQL database
+(``python -m budgeting serve``): visitors are spread over the processes and each stays on
+the one that holds their session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from budgeting.serve import haproxy_config
+from tests.postgres_server import fresh_database, running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_proxy_keeps_a_visitor_on_one_process_and_holds_websockets_open():
+    config = haproxy_config("127.0.0.1", 8500, [8601, 8602])
+    assert "bind 127.0.0.1:8500" in config
+    assert "server app1 127.0.0.1:8601 check cookie app1" in config
+    assert "server app2 127.0.0.1:8602 check cookie app2" in config
+    assert "cookie BT_PROCESS insert indirect nocache" in config
+    assert "timeout tunnel 1h" in config
+
+
+def test_several_processes_need_postgresql(tmp_path):
+    environment = {**os.environ, "BUDGET_DB": str(tmp_path / "budget.duckdb")}
+    refused = subprocess.run(
+        [sys.executable, "-m", "budgeting", "serve", "--processes", "2"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "several processes need the PostgreSQL store" in refused.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.postgres
+def test_two_processes_answer_behind_one_address():
+    port, first_app = free_port(), free_port()
+    with running_server() as server, fresh_database(server) as url:
+        command = [
+            sys.executable, "-m", "budgeting", "serve", "--processes", "2",
+            "--port", str(port), "--first-app-port", str(first_app),
+        ]  # fmt: skip
+        serving = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "BUDGET_DB": url, "BUDGET_DEMO": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            for line in serving.stdout:
+                if "processes on" in line:
+                    break
+            assert serving.poll() is None, "serve stopped before it was ready"
+            cookies = []
+            for _ in range(4):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as reply:
+                    cookies.append(reply.headers.get("Set-Cookie", "").split(";")[0])
+            assert (
+                cookies == ["BT_PROCESS=app1", "BT_PROCESS=app2"] * 2
+                or cookies
+                == [
+                    "BT_PROCESS=app2",
+                    "BT_PROCESS=app1",
+                ]
+                * 2
+            )
+            again = urllib.request.Request(
+                f"http://127.0.0.1:{port}/", headers={"Cookie": "BT_PROCESS=app2"}
+            )
+            with urllib.request.urlopen(again, timeout=30) as reply:
+                assert reply.status == 200
+                assert reply.headers.get("Set-Cookie") is None  # kept on app2, not moved
+        finally:
+            serving.terminate()  # as a service manager stops it: the app processes stop too
+            serving.wait(timeout=60)
+        still_running = subprocess.run(
+            ["pgrep", "-f", "--", f"--server.port {first_app}"], capture_output=True, check=False
+        )
+        assert still_running.returncode == 1, "an app process outlived serve"
