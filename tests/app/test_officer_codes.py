@@ -128,7 +128,9 @@ def test_the_slip_link_fills_the_code_in_and_the_code_votes(open_page, conn):
     assert "code" not in vote.query_params  # taken out of the address
     vote.button(key="use_code").click().run()
     assert vote.slider
+    vote.button(key="step_next").click().run()  # services as they start: on to projects
     vote.checkbox(key="project_P01").check().run()
+    vote.button(key="step_next").click().run()
     vote.button(key="submit_ballot").click().run()
     assert not vote.exception
     stored = store.latest_ballot(conn, DEMO_ROUND_ID, code)

@@ -6,8 +6,8 @@ axe-core comes from the ``axe-playwright-python`` package (pinned in requirement
 which ships axe-core's ``axe.min.js``: nothing is downloaded when the tests run, and no
 node or npm is needed. The script is injected into the page and run there.
 
-Pages are listed in ``PAGES``; a new page is one more entry (the ballot, once its rewrite
-lands: one entry per step, whose ``prepare`` enters a voter code and goes to that step).
+Pages are listed in ``PAGES``; a new page is one more entry. The ballot has one entry per
+step, whose ``prepare`` enters a demo voter code and goes on to that step.
 """
 
 from __future__ import annotations
@@ -56,7 +56,30 @@ def sign_in(page: Page) -> None:
     expect(page.locator(".st-key-sign_out")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
 
+def ballot_step(steps_on: int) -> Callable[[Page], None]:
+    """Enter a demo voter code, then press Next ``steps_on`` times (by key, in any
+    language), each time waiting for the step before to go."""
+
+    def prepare(page: Page) -> None:
+        page.locator(".st-key-voter_code input").fill("DEMO-0003")
+        page.locator(".st-key-use_code button").click()
+        expect(page.locator(".st-key-service_parks")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        for _ in range(steps_on):
+            page.locator(".st-key-step_next button").click()
+            expect(page.locator("[data-stale=true]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
+
+    return prepare
+
+
 PAGES = [
+    Checked("ballot-code", "/vote?round={round}", ".st-key-voter_code"),
+    Checked(
+        "ballot-services", "/vote?round={round}", ".st-key-service_parks", prepare=ballot_step(0)
+    ),
+    Checked("ballot-projects", "/vote?round={round}", ".st-key-choice_P01", prepare=ballot_step(1)),
+    Checked(
+        "ballot-review", "/vote?round={round}", ".st-key-review_section", prepare=ballot_step(2)
+    ),
     Checked("home", "/?round={round}", ".stMain h3"),
     Checked("receipt", "/receipt", ".st-key-check_receipt"),
     Checked("projector", "/results?round={round}", ".st-key-live_standings", dict(PROJECTOR)),

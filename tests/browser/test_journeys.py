@@ -327,6 +327,7 @@ def test_officer_hides_results_then_closes_the_round(
     projector.screenshot(path=screenshots / "results-hidden-projector.png")
 
     officer.get_by_role("button", name="Close voting").click()
+    officer.get_by_role("button", name="Yes, close voting").click()  # closing is confirmed
     expect(projector.locator(".st-key-winners")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     height, inner_height = projector.evaluate(
         "[document.documentElement.scrollHeight, window.innerHeight]"
