@@ -118,6 +118,7 @@ def test_an_unknown_format_or_round_is_refused(conn):
         export.ballots_csv(conn, "nowhere")
 
 
+@pytest.mark.slow  # a dozen command-line runs: in .ci/run, not the quick run
 def test_an_officer_scripts_a_round_from_demo_to_a_recomputed_export(tmp_path: Path):
     database = tmp_path / "budget.duckdb"
     made = cli("demo", "--db", database)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from budgeting import store
 from tests.store.conftest import BALANCED, open_round, raw_rows
 
@@ -29,6 +31,7 @@ def _verify(path: Path, *args: str, key: str | None = KEY) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow  # several command-line runs over a demo database: in .ci/run
 def test_verify_audit_exit_codes(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("BUDGET_AUDIT_KEY", KEY)
     path = tmp_path / "budget.duckdb"
