@@ -203,6 +203,10 @@ def allocation_section() -> None:
             show_problems(problems.get(f"service:{service.id}", []))
 
 
+PROJECTS_PER_PAGE = 6
+PROJECT_PAGE_KEY = "project_page"
+
+
 def project_counter(scores: dict[str, int]) -> None:
     """What the resident has chosen so far, against the round's limit."""
     if voting_round.ballot_format == "approval":
@@ -226,12 +230,38 @@ def project_counter(scores: dict[str, int]) -> None:
     st.markdown(f"**{counter}**")
 
 
+def project_page() -> list:
+    """The projects shown now: a page of ``PROJECTS_PER_PAGE`` so the step stays a screen
+    or two tall on a phone, chosen with one tap ("1–8", "9–16", ...); choices on the other
+    pages are kept (``ballot_form`` keeps every project's value) and counted above."""
+    pages = [
+        projects[start : start + PROJECTS_PER_PAGE]
+        for start in range(0, len(projects), PROJECTS_PER_PAGE)
+    ]
+    if len(pages) == 1:
+        return pages[0]
+    labels = {
+        number: f"{number * PROJECTS_PER_PAGE + 1}–{number * PROJECTS_PER_PAGE + len(page)}"
+        for number, page in enumerate(pages)
+    }
+    if st.session_state.get(PROJECT_PAGE_KEY) not in labels:
+        st.session_state[PROJECT_PAGE_KEY] = 0
+    chosen = st.segmented_control(
+        t("vote.projects.pages", total=len(projects)),
+        list(labels),
+        format_func=labels.__getitem__,
+        required=True,
+        key=PROJECT_PAGE_KEY,
+    )
+    return pages[chosen if chosen in labels else 0]
+
+
 def projects_section() -> None:
     st.header(t("vote.projects.heading"), anchor=False)
     with st.container(key="project_counter"):
         project_counter(ballot_form.current_scores(projects))
     refused = ballot_form.refusal()
-    for project in projects:
+    for project in project_page():
         names = {"name": literal(project.name), "cost": money(project.cost)}
         key = ballot_form.project_key(project.id)
         callback = {
@@ -252,8 +282,12 @@ def projects_section() -> None:
                     for name, value in refused.params.items()
                 }
                 st.warning(t(refused.key, **params), icon=":material/block:")
-            details = [project.area, project.category, project.description]
-            st.caption(" · ".join(literal(part) for part in details if part))
+            where = " · ".join(literal(part) for part in (project.area, project.category) if part)
+            if project.description:  # one tap away, as the services' descriptions are
+                with st.expander(where or t("vote.projects.about")):
+                    st.caption(literal(project.description))
+            elif where:
+                st.caption(where)
             show_problems(problems.get(f"project:{project.id}", []))
 
 

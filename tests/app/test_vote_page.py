@@ -199,10 +199,22 @@ def test_a_ballot_the_store_refuses_says_why_on_the_review(open_page, conn):
     assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE) is None
 
 
+def project_box(app, project_id: str):
+    """A project's tick box on the projects step, turning to its page first (6 a page)."""
+    if not any(c.key == f"project_{project_id}" for c in app.checkbox):
+        for page in app.segmented_control(key="project_page").options:
+            app.segmented_control(key="project_page").set_value(
+                app.segmented_control(key="project_page").options.index(page)
+            ).run()
+            if any(c.key == f"project_{project_id}" for c in app.checkbox):
+                break
+    return app.checkbox(key=f"project_{project_id}")
+
+
 def choose(app, project_ids: list[str]):
     """On the projects step: tick each project in turn, as a resident taps them."""
     for project_id in project_ids:
-        app.checkbox(key=f"project_{project_id}").check().run()
+        project_box(app, project_id).check().run()
     return app
 
 
@@ -362,7 +374,7 @@ def test_knapsack_ballot_keeps_a_running_total_and_refuses_what_does_not_fit(ope
     taken, refused = [], None
     for project in expensive:
         left = 300_000 - sum(p.cost for p in taken)
-        app.checkbox(key=f"project_{project.id}").check().run()
+        project_box(app, project.id).check().run()
         if project.cost <= left:
             taken.append(project)
             assert app.checkbox(key=f"project_{project.id}").value
@@ -546,3 +558,19 @@ def test_service_names_follow_the_language_and_fall_back_to_english(open_page):
 def test_the_page_says_which_language_it_is_in(open_page):
     html = "\n".join(h.proto.body for h in enter_code(open_page, lang="cy").get("html"))
     assert 'document.documentElement.lang = "cy"' in html
+
+
+def test_projects_come_a_page_at_a_time_and_choices_on_other_pages_are_kept(open_page, conn):
+    """Six projects a page keeps the step within two screens on a phone; a choice made on
+    one page is still counted, and sent, after turning to another."""
+    app = go_next(enter_code(open_page))
+    pages = app.segmented_control(key="project_page")
+    assert list(pages.options) == ["1–6", "7–12", "13–18", "19–22"]
+    assert [c.key for c in app.checkbox] == [f"project_P{n:02d}" for n in range(1, 7)]
+    choose(app, ["P01", "P17"])
+    assert "2 of up to 5 projects chosen." in markdown_text(app)
+    project_box(app, "P02")
+    assert app.checkbox(key="project_P01").value
+    app = go_next(app)
+    app.button(key="submit_ballot").click().run()
+    assert set(store.latest_ballot(conn, DEMO_ROUND_ID, CODE).project_scores) == {"P01", "P17"}

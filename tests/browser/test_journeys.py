@@ -180,8 +180,9 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: st
     page.screenshot(path=screenshots / "vote-receipt-phone.png")
     no_horizontal_scroll(page)
     assert taps.count == FULL_JOURNEY_TAPS
-    # Not yet within two screens: services (about 2.5, nine services) and projects (about
-    # 4.7, 22 projects); only the review is held to it so far.
+    # Projects come 8 to a page and the review is short; the nine services are not yet
+    # within two screens (about 2.5), so they are left out of this check for now.
+    assert screens["projects"] <= MAX_STEP_SCREENS, f"phone screens per step: {screens}"
     assert screens["review"] <= MAX_STEP_SCREENS, f"phone screens per step: {screens}"
     context.close()
 
@@ -283,6 +284,7 @@ def test_projector_count_goes_up_live_without_reloading(
     phone = phone_context.new_page()
     open_ballot(phone, app_url, own_round, "DEMO-0013")
     next_step(phone, "Projects")
+    phone.locator(".st-key-project_page").get_by_text("13–18", exact=True).click()
     phone.locator(".stCheckbox label", has_text="Old Town mural trail").click()
     send_ballot(phone)
 
