@@ -1,0 +1,130 @@
+"""The load harness's own protocol handling (bench/load.py): the messages it builds and how
+it reads the server's, without a server."""
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench import load
+
+CODE_ID = "$$ID-fb2b3af4172fe59a59d45d4f7529a40e-voter_code"
+AMOUNT_ID = "$$ID-0123456789abcdef0123456789abcdef-amount_parks"
+BUTTON_ID = "$$ID-e5d2781ed759a7c96c01fc22029b063f-use_code"
+
+
+def finished(status=ForwardMsg.FINISHED_SUCCESSFULLY) -> ForwardMsg:
+    message = ForwardMsg()
+    message.script_finished = status
+    return message
+
+
+def element(kind: str, widget_id: str = "", **fields) -> ForwardMsg:
+    message = ForwardMsg()
+    proto = getattr(message.delta.new_element, kind)
+    if widget_id:
+        proto.id = widget_id
+    for name, value in fields.items():
+        setattr(proto, name, value)
+    return message
+
+
+def code_page(client: load.Client) -> None:
+    start = ForwardMsg()
+    start.new_session.page_script_hash = "main"
+    navigation = ForwardMsg()
+    navigation.navigation.page_script_hash = "vote-page"
+    for message in (
+        start,
+        navigation,
+        element("text_input", CODE_ID, default=""),
+        element("button", BUTTON_ID),
+        element("markdown", body="**Step 1 of 4: Voter code**"),
+    ):
+        assert client.receive(message) is None
+    assert client.receive(finished()) == ForwardMsg.FINISHED_SUCCESSFULLY
+
+
+def test_key_of_element_ids():
+    assert load.key_of(CODE_ID) == "voter_code"
+    assert load.key_of("$$ID-abc-service_street-cleaning") == "service_street-cleaning"
+    assert load.key_of("$$ID-abc-None") is None
+    assert load.key_of("plain") is None
+
+
+def test_first_message_names_the_page_and_round():
+    client = load.Client("vote", "round=r1", url="http://127.0.0.1:1/vote?round=r1")
+    message = BackMsg.FromString(client.first_message().SerializeToString())
+    state = message.rerun_script
+    assert message.WhichOneof("type") == "rerun_script"
+    assert (state.page_name, state.query_string, state.page_script_hash) == ("vote", "round=r1", "")
+    assert state.context_info.url.endswith("/vote?round=r1")
+    assert not state.widget_states.widgets
+
+
+def test_interaction_sends_value_and_trigger_by_key():
+    client = load.Client("vote", "round=r1")
+    code_page(client)
+    assert set(client.widgets) == {"voter_code", "use_code"}
+    assert client.texts == ["**Step 1 of 4: Voter code**"]
+    message = client.interaction({"voter_code": "ABCD-EFGH"}, press="use_code")
+    state = message.rerun_script
+    assert state.page_script_hash == "vote-page"  # the page st.navigation showed
+    widgets = {w.id: w for w in state.widget_states.widgets}
+    assert widgets[CODE_ID].string_value == "ABCD-EFGH"
+    assert widgets[BUTTON_ID].trigger_value is True
+    assert widgets[BUTTON_ID].WhichOneof("value") == "trigger_value"
+
+
+def test_values_follow_the_page_and_leave_with_the_widget():
+    client = load.Client("vote", "round=r1")
+    code_page(client)
+    client.interaction({"voter_code": "ABCD-EFGH"})
+    # The next run shows the services: the code field is gone, an amount appears.
+    client.receive(element("number_input", AMOUNT_ID, default=10.0))
+    client.receive(finished())
+    assert client.kept == {}
+    message = client.interaction({"amount_parks": 150_000})
+    (state,) = message.rerun_script.widget_states.widgets
+    assert state.int_value == 150_000
+    # The page then sets the amount itself (Balance): the client takes that value.
+    client.receive(element("number_input", AMOUNT_ID, value=140_000.0, set_value=True))
+    client.receive(finished())
+    (state,) = client.interaction().rerun_script.widget_states.widgets
+    assert (state.id, state.int_value) == (AMOUNT_ID, 140_000)
+
+
+def test_cached_messages_are_reported_and_resolved():
+    client = load.Client("vote", "round=r1")
+    code_page(client)
+    big = element("markdown", body="receipt: `3S4GT3XZ`")
+    big.hash = "h1"
+    big.metadata.cacheable = True
+    client.begin_run()
+    client.receive(big)
+    client.receive(finished())
+    assert list(client.interaction().rerun_script.cached_message_hashes) == ["h1"]
+    reference = ForwardMsg()
+    reference.ref_hash = "h1"
+    client.receive(reference)
+    client.receive(finished())
+    assert load.receipt_in(client.texts) == "3S4GT3XZ"
+
+
+def test_fragment_rerun_on_the_servers_timer():
+    client = load.Client("results", "round=r1")
+    timer = ForwardMsg()
+    timer.auto_rerun.interval = 3.0
+    timer.auto_rerun.fragment_id = "frag"
+    client.receive(timer)
+    client.receive(finished())
+    assert client.auto_rerun == (3.0, "frag")
+    state = client.fragment_rerun().rerun_script
+    assert (state.fragment_id, state.is_auto_rerun) == ("frag", True)
+
+
+def test_exceptions_on_the_page_are_kept():
+    client = load.Client("vote", "round=r1")
+    message = ForwardMsg()
+    message.delta.new_element.exception.type = "KeyError"
+    message.delta.new_element.exception.message = "x"
+    client.receive(message)
+    assert client.exceptions == ["KeyError: x"]
