@@ -56,6 +56,10 @@ def sign_in(page: Page) -> None:
     expect(page.locator(".st-key-sign_out")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
 
+BALLOT_STEPS = (".st-key-service_parks", ".st-key-choice_P01", ".st-key-review_section")
+"""An element only each ballot step shows, from the services step on."""
+
+
 def ballot_step(steps_on: int) -> Callable[[Page], None]:
     """Enter a demo voter code, then press Next ``steps_on`` times (by key, in any
     language), each time waiting for the step before to go."""
@@ -64,9 +68,10 @@ def ballot_step(steps_on: int) -> Callable[[Page], None]:
         page.locator(".st-key-voter_code input").fill("DEMO-0003")
         page.locator(".st-key-use_code button").click()
         expect(page.locator(".st-key-service_parks")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-        for _ in range(steps_on):
+        for step in range(steps_on):
             page.locator(".st-key-step_next button").click()
-            expect(page.locator("[data-stale=true]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
+            shown = page.locator(BALLOT_STEPS[step + 1])
+            expect(shown).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # the next step is drawn
 
     return prepare
 

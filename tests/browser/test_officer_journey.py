@@ -140,6 +140,7 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
 
     import_file(page, "services", write_demo_csv(tmp_path, "services.csv"), "Services: 9 saved.")
     import_file(page, "projects", write_demo_csv(tmp_path, "projects.csv"), "Projects: 22 saved.")
+    page.screenshot(path=screenshots / "officer-setup.png")
 
     # Round controls: open the round.
     go_to(page, "Round controls")
@@ -155,6 +156,7 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
     expect(issued.get_by_text("3 new codes issued for No area.")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS
     )
+    page.screenshot(path=screenshots / "officer-codes.png")
     codes = issued.locator("code").inner_text().split()
     assert len(codes) == 3 and len(set(codes)) == 3, codes
     code = codes[0]
@@ -191,6 +193,11 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
     expect(page.locator(".st-key-paper_amount_parks input")).to_have_value("")  # cleared
     expect(page.locator("[data-testid=stMetricValue]")).to_have_text("1")
     page.screenshot(path=screenshots / "officer-paper-ballot.png")
+
+    # Review: the one ballot under every rule (a group this small is never shown).
+    go_to(page, "Review")
+    expect(page.locator(".st-key-turnout_chart")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.screenshot(path=screenshots / "officer-review.png", full_page=True)
 
     # Round controls: close, then publish, each confirmed.
     go_to(page, "Round controls")
