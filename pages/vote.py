@@ -268,7 +268,7 @@ def projects_section() -> None:
             "on_change": ballot_form.choice_changed,
             "args": (project.id, voting_round, projects),
         }
-        with st.container(key=f"choice_{project.id}"):
+        with st.container(key=f"choice_{project.id}", gap="xsmall"):
             if voting_round.ballot_format == "points":
                 # No minimum or maximum: negative points are refused in words, not clamped.
                 st.number_input(
