@@ -271,8 +271,11 @@ class Client:
             is_auto_rerun=True,
         )
 
-    def keys(self, prefix: str) -> list[str]:
-        return [key for key in self.widgets if key.startswith(prefix)]
+    def keys(self, prefix: str, kinds: Iterable[str]) -> list[str]:
+        """The keys of the widgets of these kinds whose key starts with ``prefix`` (the
+        kind matters: ``project_page`` is the projects' page switch, not a project)."""
+        kinds = set(kinds)
+        return [k for k, w in self.widgets.items() if k.startswith(prefix) and w.kind in kinds]
 
 
 RECEIPT = re.compile(r"`([A-Za-z0-9-]{6,})`")
@@ -399,7 +402,7 @@ async def resident(
         need("voter_code", "open")
         await pause()
         await timed(result, "code", session.act({"voter_code": code}, press="use_code"))
-        amounts = client.keys("amount_")
+        amounts = client.keys("amount_", ["number_input"])
         if not amounts:
             raise JourneyError("code: the services step did not follow")
         movable = []
@@ -418,7 +421,7 @@ async def resident(
         need("step_next", "balance")
         await pause()
         await timed(result, "to projects", session.act(press="step_next"))
-        projects = client.keys("project_")
+        projects = client.keys("project_", ["checkbox"])
         if len(projects) < 2:
             raise JourneyError("to projects: the projects step did not follow")
         for project in rng.sample(projects, 2):

@@ -128,3 +128,11 @@ def test_exceptions_on_the_page_are_kept():
     message.delta.new_element.exception.message = "x"
     client.receive(message)
     assert client.exceptions == ["KeyError: x"]
+
+
+def test_projects_are_the_checkboxes_not_the_page_switch():
+    client = load.Client("vote", "round=r1")
+    client.receive(element("checkbox", "$$ID-a-project_P01"))
+    client.receive(element("button_group", "$$ID-b-project_page"))
+    client.receive(finished())
+    assert client.keys("project_", ["checkbox"]) == ["project_P01"]
