@@ -1,7 +1,7 @@
 """Command line: replay and compare rules on published data.
 
     python -m budgeting select FILE.pb --rule RULE [--completion C] [--threshold X]
-                                        [--no-skip] [--json]
+                                        [--no-skip] [--workers N] [--json]
     python -m budgeting aggregate FILE.csv --rule RULE --budget AMOUNT
                                         [--floor S=AMOUNT] [--ceiling S=AMOUNT] [--json]
     python -m budgeting rules [--json]
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     select.add_argument("--completion", help="mes completion (see 'rules')")
     select.add_argument("--threshold", type=_amount_argument, help="greedy minimum score")
     select.add_argument("--no-skip", action="store_true", help="greedy: stop at first misfit")
+    select.add_argument("--workers", type=int, help="mes add1 scans: processes (default: cores)")
     select.add_argument("--json", action="store_true", help="print JSON")
     select.set_defaults(command=_select_command)
 
@@ -195,7 +196,9 @@ def _select_command(args: argparse.Namespace) -> str:
                 "no_skip": args.no_skip or None,
             }
         )
-    result = chosen.run(profile, **options)
+    # How many processes compute is no option of the outcome: it runs, it is not published.
+    computing = chosen.checked_options({"workers": args.workers})
+    result = chosen.run(profile, **options, **computing)
     payload = publish.selection_payload(
         result,
         options,

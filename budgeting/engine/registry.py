@@ -201,6 +201,11 @@ _SELECTION_RULES: tuple[SelectionRule, ...] = (
                 default="none",
                 choices=tuple(COMPLETIONS),
             ),
+            RuleOption(
+                "workers",
+                "How many processes the add1 scans may use (default: the cores available). "
+                "The outcome is the same for every number.",
+            ),
         ),
     ),
     SelectionRule(

@@ -52,7 +52,7 @@ def test_only_the_default_allocation_rule_is_marked_default() -> None:
 
 
 def test_mes_offers_every_completion() -> None:
-    (completion,) = rule("mes").options
+    (completion, _workers) = rule("mes").options
     assert completion.choices == tuple(COMPLETIONS)
     assert completion.default == "none"
 

@@ -51,6 +51,8 @@ Modules, each holding one idea of the fast implementation, and the plain rule be
   candidate that could win.
 * ``scan`` — the ``add1`` scans: stretches of amounts certified and skipped, runs resumed
   from a certified prefix of purchases.
+* ``parallel`` — the ``add1`` scans cut into chunks of steps for several forked processes
+  (``workers``), the earliest chunk with a step ending the scan giving the answer.
 * ``completions`` — ``equal_shares`` and ``COMPLETIONS``.
 * ``explain`` — the explanation steps of a run and the greedy fill of ``add1u``.
 * ``reference`` — the rule written the plain way (``reference_equal_shares``): one exact

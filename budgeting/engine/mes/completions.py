@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 
-from budgeting.engine.mes.election import _prepare
+from budgeting.engine.mes.election import _prepare, _restrict
 from budgeting.engine.mes.explain import _fill_greedily, _steps
 from budgeting.engine.mes.money import _start
+from budgeting.engine.mes.parallel import _scan_in_processes, available_cores, worth_spreading
 from budgeting.engine.mes.run import _run, _spent
 from budgeting.engine.mes.scan import _scan
 from budgeting.engine.model import ProjectProfile, SelectionResult
@@ -42,7 +43,9 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> SelectionResult:
+def equal_shares(
+    profile: ProjectProfile, *, completion: str = "none", workers: int | None = None
+) -> SelectionResult:
     """The Method of Equal Shares with cost utilities and the chosen completion.
 
     See the package docstring (``budgeting.engine.mes``) for the rule, its sources, the
@@ -50,12 +53,20 @@ def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> Select
     ``steps`` explain each round (``mes_round``: price per unit of utility, how many
     supporters paid their full share and how many ran out of money) and each greedy addition
     (``completion``).
+
+    ``workers``: how many processes the ``add1`` scans may use (default: the cores this
+    process may run on; ``budgeting.engine.mes.parallel``). The outcome is the same for
+    every number; only ``details["mes_runs"]``, the runs made in all processes, changes.
     """
     if completion not in COMPLETIONS:
         raise ValueError(
             f"Unknown completion {completion!r} for the Method of Equal Shares; "
             f"choose one of {', '.join(COMPLETIONS)}."
         )
+    if workers is None:
+        workers = available_cores()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number of processes, 1 or more, not {workers!r}")
     with _without_cycle_collection():
         election = _prepare(profile)
         distinct_ballots = len(election.group_sizes)
@@ -63,6 +74,13 @@ def equal_shares(profile: ProjectProfile, *, completion: str = "none") -> Select
             run, steps_taken, runs = _start(election, Fraction(0)), 0, 0
         elif completion == "none":
             run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
+        elif worth_spreading(election, workers):
+            steps_taken, runs = _scan_in_processes(
+                election, completion == "add1-exhaustive", workers
+            )
+            amount = election.budget / election.voters + steps_taken
+            election = _restrict(election, amount)
+            run, runs = _run(election, amount), runs + 1
         else:
             election, run, steps_taken, runs = _scan(election, completion == "add1-exhaustive")
     details: dict[str, object] = {"completion": completion}

@@ -9,11 +9,18 @@ end, repeats the outcome at ``a`` and is skipped; otherwise every amount in it i
 the certified first purchases (replayed, pricing only the known winner) with the prices at
 ``b`` as lower bounds (``_Resume``). Runs leave out the projects nobody can afford up to the
 amount the scan looks ahead to (``budgeting.engine.mes.election._restrict``).
+
+A scan over a range of steps (``_scan_range``) starts from a run made from scratch at its
+first step and reports the first step in it that ends the whole scan, so ranges can be
+scanned apart and in any order (``budgeting.engine.mes.parallel``); ``_scan`` is one range
+from step 0 in this process.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 from budgeting.engine.mes.election import _Election, _restrict
@@ -131,36 +138,94 @@ def _exhaustive(full: _Election, election: _Election, run: _Run) -> bool:
     )
 
 
-def _scan(full: _Election, exhaustive_stop: bool) -> tuple[_Election, _Run, int, int]:
-    """Raise every voter's money by one unit at a time: ``(election, outcome, steps, runs)``.
+@dataclass
+class _Reach:
+    """The election the runs of a scan use, and how many steps it is valid for.
 
-    Keeps the last run within the budget (with ``exhaustive_stop``: stops at the first
-    exhaustive one). Runs use the election without the projects nobody can afford up to
-    the amount the scan has looked ahead to (``_restrict``, the returned election); past it
-    the scan looks twice as far and reruns the current amount. The scan goes by stretches:
-    the run at a stretch's far end is certified against the current one
-    (``_certified_run``); a stretch proven to repeat the current outcome is skipped whole
-    (and the next is twice as long), otherwise every amount in it is run from the certified
-    prefix of purchases (``_Resume``), in order.
+    ``election`` leaves out the projects nobody can afford up to ``steps`` steps above the
+    equal share (``_restrict``); past them the scan looks ``span`` (doubled each time)
+    further and, when that brings projects back, reruns with the wider election.
     """
+
+    full: _Election
+    start: Fraction
+    election: _Election
+    steps: int
+    span: int
+
+
+def _reach(full: _Election) -> _Reach:
+    """A scan's first look ahead: ``LOOK_AHEAD`` steps."""
     start = full.budget / full.voters
-    last_step = int(full.budget)  # pabutools stops raising at (voters + 1) * budget
-    span = look_ahead = LOOK_AHEAD
-    election = _restrict(full, start + look_ahead)
-    current = _run(election, start)
+    return _Reach(full, start, _restrict(full, start + LOOK_AHEAD), LOOK_AHEAD, LOOK_AHEAD)
+
+
+def _widen(reach: _Reach, step: int) -> bool:
+    """Make ``reach`` valid up to ``step``; whether its election changed (runs redone)."""
+    if step <= reach.steps:
+        return False
+    reach.span *= 2
+    reach.steps = step + reach.span
+    wider = _restrict(reach.full, reach.start + reach.steps)
+    if wider.ids == reach.election.ids:
+        return False
+    reach.election = wider
+    return True
+
+
+@dataclass
+class _Scanned:
+    """What a scan over a range of steps found.
+
+    ``end`` is the first step in the range that ends the whole scan (its outcome costs more
+    than the budget, ``over``; or, with the exhaustive stop, it is exhaustive), ``None``
+    when no step does. ``outcome`` is the run at the step the scan then keeps (the one
+    before ``end`` when over, ``end`` when exhaustive, the range's last step when ``end``
+    is ``None``), on ``election``; ``None`` when that step is before the range.
+    ``abandoned``: the scan stopped early because ``stop`` said the rest no longer matters.
+    """
+
+    end: int | None
+    over: bool
+    election: _Election
+    outcome: _Run | None
+    runs: int
+    abandoned: bool = False
+
+
+def _scan_range(
+    reach: _Reach,
+    first: int,
+    last: int,
+    exhaustive_stop: bool,
+    stop: Callable[[], int] | None = None,
+) -> _Scanned:
+    """The ``add1`` steps ``first`` to ``last``: the first that ends the scan (``_Scanned``).
+
+    The run at ``first`` is made from scratch; then the range goes by stretches: the run
+    at a stretch's far end is certified against the current one (``_certified_run``); a
+    stretch proven to repeat the current outcome is skipped whole (and the next is twice
+    as long), otherwise every amount in it is run from the certified prefix of purchases
+    (``_Resume``), in order. ``stop`` (for scans spread over processes) gives a step from
+    which on nothing matters any more: the range is abandoned once it gets there.
+    """
+    full, start = reach.full, reach.start
+    _widen(reach, first)
+    election = reach.election
+    current = _run(election, start + first)
     runs = 1
+    if first and _spent(election, current) > election.budget:
+        return _Scanned(first, True, election, None, runs)
     if exhaustive_stop and _exhaustive(full, election, current):
-        return election, current, 0, runs
-    steps, stride = 0, 1
-    while steps < last_step:
-        stride = min(stride, last_step - steps)
-        if steps + stride > look_ahead:
-            span *= 2
-            look_ahead = steps + stride + span
-            wider = _restrict(full, start + look_ahead)
-            if wider.ids != election.ids:
-                election, current = wider, _run(wider, start + steps)
-                runs += 1
+        return _Scanned(first, False, election, current, runs)
+    steps, stride = first, 1
+    while steps < last:
+        if stop is not None and steps >= stop():
+            return _Scanned(None, False, election, None, runs, abandoned=True)
+        stride = min(stride, last - steps)
+        if _widen(reach, steps + stride):
+            election, current = reach.election, _run(reach.election, start + steps)
+            runs += 1
         end = steps + stride
         far, resume, whole = _certified_run(election, current, start + end)
         runs += 1
@@ -174,9 +239,41 @@ def _scan(full: _Election, exhaustive_stop: bool) -> tuple[_Election, _Run, int,
                 following = _run(election, start + step, resume)
                 runs += 1
             if _spent(election, following) > election.budget:
-                return election, current, steps, runs
+                return _Scanned(step, True, election, current, runs)
             current, steps = following, step
             if exhaustive_stop and _exhaustive(full, election, current):
-                return election, current, steps, runs
+                return _Scanned(step, False, election, current, runs)
         stride = STRIDE
-    return election, current, steps, runs
+    return _Scanned(None, False, election, current, runs)
+
+
+def _kept_step(end: int | None, over: bool, last: int) -> int:
+    """The step a scan keeps: before the first over-budget step, at the first exhaustive
+    one, else the last step."""
+    if end is None:
+        return last
+    return end - 1 if over else end
+
+
+def _last_step(full: _Election) -> int:
+    """The last step of an ``add1`` scan (pabutools stops raising at ``(voters + 1) * budget``)."""
+    return int(full.budget)
+
+
+def _scan(full: _Election, exhaustive_stop: bool) -> tuple[_Election, _Run, int, int]:
+    """Raise every voter's money by one unit at a time: ``(election, outcome, steps, runs)``.
+
+    Keeps the last run within the budget (with ``exhaustive_stop``: stops at the first
+    exhaustive one), scanning every step in this process (``_scan_range`` from step 0).
+    Runs use the election without the projects nobody can afford up to the amount the scan
+    has looked ahead to (``_restrict``, the returned election).
+    """
+    last = _last_step(full)
+    scanned = _scan_range(_reach(full), 0, last, exhaustive_stop)
+    assert scanned.outcome is not None  # step 0 is never over the budget
+    return (
+        scanned.election,
+        scanned.outcome,
+        _kept_step(scanned.end, scanned.over, last),
+        scanned.runs,
+    )

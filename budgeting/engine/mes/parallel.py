@@ -1,0 +1,151 @@
+"""The ``add1`` scans spread over several processes.
+
+Each step's outcome is a function of the step alone, and a scan keeps the step before its
+first over-budget step (or its first exhaustive step, with the exhaustive stop). So the
+steps can be cut into consecutive chunks, each scanned on its own from a run made from
+scratch at its first step (``budgeting.engine.mes.scan._scan_range``), and the answer is
+the first chunk, in step order, that holds a step ending the scan: whatever any later chunk
+finds does not matter. Chunks go to a pool of worker processes (``concurrent.futures``,
+with the fork start method set explicitly, so the workers inherit the prepared election and
+nothing is pickled on the way in); a chunk past the earliest ending step known so far is
+abandoned (a shared bound the workers read between runs). The answer is the same for every
+number of workers: only the number of runs made changes.
+
+Chunks start ``CHUNK_RUNS`` steps long and then hold about ``CHUNK_RUNS`` runs each, from
+the runs per step of the last finished chunk (long chunks where stretches are skipped
+whole), never more than the steps handed out so far (the chunks at most double the
+range). Small elections are scanned in the calling process (``PARALLEL_FROM``): starting
+processes costs more than they save.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from budgeting.engine.mes.election import _Election
+from budgeting.engine.mes.scan import _kept_step, _last_step, _Reach, _reach, _scan_range
+
+PARALLEL_FROM = 20_000
+"""Scans spread over processes only when the election has at least this many (supporting
+group, project) pairs; smaller ones take well under a second in one process."""
+
+CHUNK_RUNS = 12
+"""About how many runs each chunk of steps handed to a worker should make."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def worth_spreading(election: _Election, workers: int) -> bool:
+    """Whether to scan ``election`` in ``workers`` processes rather than in this one.
+
+    Daemonic processes (a ``multiprocessing`` pool's workers) cannot start processes.
+    """
+    if workers < 2 or multiprocessing.current_process().daemon:
+        return False
+    return sum(map(len, election.supporter_groups)) >= PARALLEL_FROM
+
+
+@dataclass
+class _Shared:
+    """What every worker inherits when it is forked: the election and the bound."""
+
+    full: _Election
+    exhaustive_stop: bool
+    bound: Any
+    """A shared ``q`` value: the earliest step known to end the scan (-1: all done)."""
+
+
+_shared: _Shared | None = None
+_reach_here: _Reach | None = None
+"""A worker's look-ahead (``_Reach``), kept from one chunk to the next."""
+
+
+_Chunk = tuple[int | None, bool, int, bool]
+"""A chunk's answer: the first step in it ending the scan (or ``None``), whether that step
+is over the budget, the runs made, and whether the chunk was abandoned."""
+
+
+def _scan_chunk(first: int, last: int) -> _Chunk:
+    """Scan steps ``first`` to ``last`` in a worker (``_scan_range``)."""
+    global _reach_here
+    shared = _shared
+    assert shared is not None
+    bound = shared.bound
+    if first >= bound.value:
+        return None, False, 0, True
+    if _reach_here is None:
+        _reach_here = _reach(shared.full)
+    scanned = _scan_range(
+        _reach_here, first, last, shared.exhaustive_stop, stop=lambda: int(bound.value)
+    )
+    return scanned.end, scanned.over, scanned.runs, scanned.abandoned
+
+
+def _settled(chunks: list[tuple[int, int]], found: dict[int, _Chunk], last_step: int) -> int | None:
+    """The step the scan keeps, once every chunk up to the first ending one is back."""
+    for first, last in chunks:
+        if first not in found:
+            return None
+        end, over, _, abandoned = found[first]
+        assert not abandoned  # only chunks after an ending step are abandoned
+        if end is not None:
+            return _kept_step(end, over, last_step)
+        if last == last_step:
+            return last_step
+    return None
+
+
+def _next_size(runs: int, steps: int, handed_out: int) -> int:
+    """The next chunk's steps: about ``CHUNK_RUNS`` runs at the last chunk's runs per step."""
+    wanted = CHUNK_RUNS * steps // max(runs, 1)
+    return max(CHUNK_RUNS, min(wanted, max(handed_out, CHUNK_RUNS)))
+
+
+def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> tuple[int, int]:
+    """The step an ``add1`` scan keeps and the runs made, scanned by ``workers`` processes.
+
+    Hands out consecutive chunks of steps, one per idle worker, until the chunks up to the
+    first one holding a step that ends the scan (or up to the last step) are all back.
+    """
+    global _shared, _reach_here
+    last_step = _last_step(full)
+    context = multiprocessing.get_context("fork")
+    bound = context.RawValue("q", last_step + 1)
+    _shared, _reach_here = _Shared(full, exhaustive_stop, bound), None
+    chunks: list[tuple[int, int]] = []
+    found: dict[int, _Chunk] = {}
+    runs, size, next_first = 0, CHUNK_RUNS, 0
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        pending: dict[Future[_Chunk], tuple[int, int]] = {}
+        while (kept := _settled(chunks, found, last_step)) is None:
+            while len(pending) < workers and next_first <= min(last_step, bound.value - 1):
+                last = min(next_first + size - 1, last_step)
+                pending[pool.submit(_scan_chunk, next_first, last)] = (next_first, last)
+                chunks.append((next_first, last))
+                next_first = last + 1
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                first, last = pending.pop(future)
+                answer = found[first] = future.result()
+                end, _, made, abandoned = answer
+                runs += made
+                if end is not None and end < bound.value:
+                    bound.value = end
+                if not abandoned and end is None:
+                    size = _next_size(made, last - first + 1, next_first)
+        bound.value = -1  # everything still running is abandoned at its next run
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _shared = None
+    return kept, runs

@@ -1,0 +1,172 @@
+"""The ``add1`` scans spread over processes give the answer of stepping one unit at a time.
+
+The scans are cut into chunks of steps handed to forked worker processes
+(``budgeting.engine.mes.parallel``); on small random elections, with processes forced on
+(``PARALLEL_FROM`` 0) and chunks as short as they go, every completion gives the same
+outcome for 1, 2 and 3 workers as the plain rule stepping through every amount
+(``reference_add1``), and everything but the count of runs made is the same for every
+number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgeting.engine.mes import equal_shares, parallel
+from budgeting.engine.mes.completions import COMPLETIONS
+from budgeting.engine.mes.election import _prepare
+from budgeting.engine.mes.parallel import _scan_in_processes, _settled
+from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill, reference_run
+from budgeting.engine.mes.scan import _reach, _scan_range
+from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
+from tests.engine.test_mes_golden import profile as pabulib_profile
+from tests.engine.test_mes_properties import profiles
+
+WORKERS = (1, 2, 3)
+PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
+
+
+def expected(profile: ProjectProfile, completion: str) -> tuple[str, ...]:
+    if completion == "add1u":
+        return reference_greedy_fill(profile, reference_add1(profile, exhaustive_stop=False))
+    return reference_add1(profile, exhaustive_stop=completion == "add1-exhaustive")
+
+
+def outcome(result: SelectionResult) -> tuple[object, ...]:
+    """Everything a result says but the runs made."""
+    details = {key: value for key, value in result.details.items() if key != "mes_runs"}
+    return result.selected, result.cost, result.steps, details
+
+
+@pytest.fixture(autouse=True)
+def processes_always() -> Iterator[None]:
+    with patch.object(parallel, "PARALLEL_FROM", 0):
+        yield
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(1, 3))
+def test_every_completion_matches_stepping_for_1_2_and_3_workers(
+    profile: ProjectProfile, chunk: int
+) -> None:
+    with patch.object(parallel, "CHUNK_RUNS", chunk):
+        for completion in COMPLETIONS[1:]:
+            results = [equal_shares(profile, completion=completion, workers=n) for n in WORKERS]
+            assert results[0].selected == expected(profile, completion)
+            assert all(outcome(result) == outcome(results[0]) for result in results)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.booleans(),
+    st.integers(0, 12),
+    st.integers(0, 12),
+)
+def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
+    profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int
+) -> None:
+    # Each chunk a worker scans on its own, from a run made from scratch at its first step,
+    # must name the first step in it whose outcome is over the budget (or exhaustive).
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    scanned = _scan_range(_reach(election), first, first + width, exhaustive_stop)
+    stepped = None
+    for step in range(first, first + width + 1):
+        run = reference_outcome_cost(profile, start + step)
+        if step and run[1] > profile.budget:
+            stepped = (step, True)
+            break
+        if exhaustive_stop and run[2]:
+            stepped = (step, False)
+            break
+    assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
+
+
+def reference_outcome_cost(
+    profile: ProjectProfile, amount: Fraction
+) -> tuple[tuple[str, ...], Fraction, bool]:
+    """The plain rule's outcome at ``amount`` per voter, its cost and whether it is exhaustive."""
+    chosen = reference_run(profile, amount)
+    cost = sum((profile.project(pid).cost for pid in chosen), Fraction(0))
+    left = profile.budget - cost
+    supported = {pid for ballot in profile.ballots for pid in ballot.scores}
+    exhaustive = all(
+        p.cost > left for p in profile.projects if p.id in supported and p.id not in chosen
+    )
+    return chosen, cost, exhaustive
+
+
+def test_the_answer_waits_for_every_chunk_before_the_first_ending_one() -> None:
+    # A later chunk's ending step is no answer while an earlier chunk is still out.
+    chunks = [(0, 3), (4, 7), (8, 11)]
+    assert _settled(chunks, {4: (5, True, 3, False)}, 100) is None
+    assert _settled(chunks, {0: (None, False, 4, False), 4: (5, True, 3, False)}, 100) == 4
+    assert _settled(chunks, {0: (2, False, 2, False), 4: (5, True, 3, False)}, 100) == 2
+    assert _settled(chunks, {0: (None, False, 4, False)}, 100) is None
+    assert (
+        _settled([(0, 3), (4, 7)], {0: (None, False, 4, False), 4: (None, False, 4, False)}, 7) == 7
+    )
+
+
+def test_the_scan_in_processes_on_a_real_file_matches_one_process() -> None:
+    election = pabulib_profile("Poland_Swiecie_2023.pb")
+    for completion in ("add1", "add1-exhaustive"):
+        one = equal_shares(election, completion=completion, workers=1)
+        two = equal_shares(election, completion=completion, workers=2)
+        assert outcome(two) == outcome(one)
+    add1 = equal_shares(election, completion="add1", workers=1)
+    assert _scan_in_processes(_prepare(election), False, 2)[0] == add1.details["add1_steps"]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])
+def test_workers_must_be_a_whole_number_of_processes(workers: object) -> None:
+    profile = ProjectProfile(
+        budget=Fraction(10),
+        projects=(Project("a", Fraction(4)),),
+        ballots=(ProjectBallot({"a": Fraction(1)}, voter_id="v"),),
+    )
+    with pytest.raises(ValueError, match="workers"):
+        equal_shares(profile, completion="add1", workers=workers)  # type: ignore[arg-type]
+
+
+def test_select_takes_workers_and_publishes_the_same_outcome(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --workers runs the scan, it is no option of the outcome: the JSON is the same.
+    from budgeting.__main__ import main
+
+    path = PABULIB / "Poland_Swiecie_2023.pb"
+    printed = []
+    for workers in ("1", "2"):
+        assert (
+            main(
+                [
+                    "select",
+                    str(path),
+                    "--rule",
+                    "mes",
+                    "--completion",
+                    "add1",
+                    "--workers",
+                    workers,
+                    "--json",
+                ]
+            )
+            == 0
+        )
+        payload = json.loads(capsys.readouterr().out)
+        payload["details"].pop("mes_runs")
+        printed.append(payload)
+    assert printed[0] == printed[1]
+    assert printed[0]["options"] == {"completion": "add1"}
+    assert main(["select", str(path), "--rule", "greedy", "--workers", "2"]) == 2
+    assert "takes no --workers option" in capsys.readouterr().err
