@@ -126,6 +126,18 @@ def read_cursor(conn: Connection) -> Iterator[Cursor]:
         cursor.close()
 
 
+@contextmanager
+def read_snapshot(conn: Connection) -> Iterator[Cursor]:
+    """A fresh cursor for a read of several queries that must agree (a ballot and its
+    rows), all as of one moment even while ballots arrive; rolled back and closed after."""
+    with read_cursor(conn) as cursor:
+        begin_snapshot(cursor)
+        try:
+            yield cursor
+        finally:
+            cursor.execute("ROLLBACK")
+
+
 def begin_snapshot(cursor: Cursor) -> None:
     """Start a transaction that reads every table as of one moment (to be rolled back)."""
     if isinstance(cursor, PostgresCursor):

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from budgeting.store.codes import hash_code, normalise_code
-from budgeting.store.connection import Connection, Cursor, read_cursor
+from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import ProjectorSnapshot, StoredBallot
 from budgeting.store.money import from_minor
 
@@ -68,7 +68,7 @@ def latest_ballot(conn: Connection, round_id: str, code: str) -> StoredBallot | 
     """The ballot that currently counts for this voter code, if any."""
     if not normalise_code(code):
         return None
-    with read_cursor(conn) as cursor:
+    with read_snapshot(conn) as cursor:
         rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
         if not rows:
             return None
@@ -89,7 +89,7 @@ def ballot_by_receipt(conn: Connection, receipt: str) -> StoredBallot | None:
     wanted = normalise_code(receipt)
     if not wanted:
         return None
-    with read_cursor(conn) as cursor:
+    with read_snapshot(conn) as cursor:
         found = load_ballots(cursor, "b.receipt = ?", [wanted])
     return found[0] if found else None
 
@@ -105,7 +105,7 @@ def ballot_count(conn: Connection, round_id: str) -> int:
 
 def current_ballots(conn: Connection, round_id: str) -> list[StoredBallot]:
     """Every ballot that currently counts, oldest first."""
-    with read_cursor(conn) as cursor:
+    with read_snapshot(conn) as cursor:
         return load_ballots(cursor, "b.round_id = ? AND NOT b.superseded", [round_id])
 
 
@@ -115,7 +115,7 @@ def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
     Every service and project of the round appears (zero when nobody chose it). The mean
     divides each service's total by the number of current ballots.
     """
-    with read_cursor(conn) as cursor:
+    with read_snapshot(conn) as cursor:
         count, paper = cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE channel = 'paper') FROM ballots"
             " WHERE round_id = ? AND NOT superseded",
