@@ -28,6 +28,7 @@ from budgeting.store.validation import ballot_problems, project_vote_settings
 from budgeting.ui import ballot, ballot_steps, state
 
 CODE_KEY = "voter_code"
+PREVIOUS_KEY = "loaded_ballot"
 SUBMIT_KEY = "submit_ballot"
 LOADED_KEY = "ballot_loaded_for"
 PROBLEMS_KEY = "ballot_problems"
@@ -157,7 +158,6 @@ def load_ballot(
     """The resident's latest ballot (None for a first vote). The widgets are filled once per
     round and code: with that ballot, so the resident revises it, else with the starting
     allocation and no projects chosen."""
-    previous = store.latest_ballot(conn, voting_round.id, code) if code else None
     marker = (voting_round.id, code)
     widget_keys = [
         *(key for s in services for key in (slider_key(s.id), amount_key(s.id))),
@@ -169,10 +169,14 @@ def load_ballot(
         # Filled already. The values are handed back on every run: the browser builds a
         # widget it has not shown yet (say, after a fast rerun cut the previous run short)
         # from this run's message, and without them it would start at its minimum and
-        # send that back on the resident's next move.
+        # send that back on the resident's next move. The ballot loaded is remembered,
+        # not read again (nor the code hashed again) on every rerun.
         for key in widget_keys:
             st.session_state[key] = st.session_state[key]
-        return previous
+        loaded: store.StoredBallot | None = st.session_state.get(PREVIOUS_KEY)
+        return loaded
+    previous = store.latest_ballot(conn, voting_round.id, code) if code else None
+    st.session_state[PREVIOUS_KEY] = previous
     budget = voting_round.service_budget
     if previous is not None:
         amounts = {
@@ -199,7 +203,15 @@ def load_ballot(
 def forget_ballot() -> None:
     """Drop the loaded ballot (the code was cleared or changed), so the next code starts
     from its own latest ballot."""
-    for key in (LOADED_KEY, PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY, REFUSAL_KEY, TOUCHED_KEY):
+    for key in (
+        LOADED_KEY,
+        PREVIOUS_KEY,
+        PROBLEMS_KEY,
+        RECEIPT_KEY,
+        ATTEMPT_KEY,
+        REFUSAL_KEY,
+        TOUCHED_KEY,
+    ):
         st.session_state.pop(key, None)
 
 

@@ -574,3 +574,18 @@ def test_projects_come_a_page_at_a_time_and_choices_on_other_pages_are_kept(open
     app = go_next(app)
     app.button(key="submit_ballot").click().run()
     assert set(store.latest_ballot(conn, DEMO_ROUND_ID, CODE).project_scores) == {"P01", "P17"}
+
+
+def test_a_rerun_does_not_read_the_ballot_or_hash_the_code_again(open_page, monkeypatch):
+    """The resident's latest ballot is read once, when the code is taken; moving a slider
+    or a step reads it no more (each read hashes the code with scrypt)."""
+    app = enter_code(open_page)
+    reads = []
+    original = store.latest_ballot
+    monkeypatch.setattr(
+        store, "latest_ballot", lambda *a, **k: reads.append(a) or original(*a, **k)
+    )
+    app.number_input(key="amount_parks").set_value(200_000).run()
+    go_next(app)
+    assert not app.exception
+    assert reads == []
