@@ -45,6 +45,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from budgeting.engine.allocation import AllocationProfile
+from budgeting.engine.mes.parallel import available_cores
 from budgeting.engine.pabulib import MAX_WHOLE_DIGITS, PabulibError, PBFile, read_pb
 from budgeting.engine.registry import (
     RuleFamilyError,
@@ -197,7 +198,10 @@ def _select_command(args: argparse.Namespace) -> str:
             }
         )
     # How many processes compute is no option of the outcome: it runs, it is not published.
+    # Here, a process of its own, the scans may use every core (the app's server uses one).
     computing = chosen.checked_options({"workers": args.workers})
+    if "workers" in {option.name for option in chosen.options} and args.workers is None:
+        computing["workers"] = available_cores()
     result = chosen.run(profile, **options, **computing)
     payload = publish.selection_payload(
         result,

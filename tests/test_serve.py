@@ -44,9 +44,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_consecutive_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (serve numbers its app processes so)."""
+    while True:
+        first = free_port()
+        probes = [socket.socket() for _ in range(count)]
+        try:
+            for offset, probe in enumerate(probes):
+                probe.bind(("127.0.0.1", first + offset))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+
+
 @pytest.mark.postgres
 def test_two_processes_answer_behind_one_address():
-    port, first_app = free_port(), free_port()
+    port, first_app = free_port(), free_consecutive_ports(2)
     with running_server() as server, fresh_database(server) as url:
         command = [
             sys.executable, "-m", "budgeting", "serve", "--processes", "2",
@@ -61,10 +77,14 @@ def test_two_processes_answer_behind_one_address():
             text=True,
         )
         try:
+            said = []
             for line in serving.stdout:
+                said.append(line)
                 if "processes on" in line:
                     break
-            assert serving.poll() is None, "serve stopped before it was ready"
+            assert "processes on" in said[-1], "serve stopped before it was ready:\n" + "".join(
+                said[-20:]
+            )
             cookies = []
             for _ in range(4):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as reply:

@@ -203,7 +203,8 @@ _SELECTION_RULES: tuple[SelectionRule, ...] = (
             ),
             RuleOption(
                 "workers",
-                "How many processes the add1 scans may use (default: the cores available). "
+                "How many processes the add1 scans may use (default 1; the command line uses "
+                "the cores available). "
                 "The outcome is the same for every number.",
             ),
         ),

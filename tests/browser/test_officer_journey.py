@@ -166,6 +166,8 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
     expect(page.get_by_text("Paper ballots counted")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     services = [row["id"] for row in csv.DictReader(demo_file("services.csv").splitlines())]
     assert list(PAPER_AMOUNTS) == services
+    # The page has finished drawing, so no late redraw takes the focus away mid-typing.
+    expect(page.locator("[data-testid=stStatusWidget]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
     page.locator(f".st-key-paper_amount_{services[0]} input").focus()
     for service in services:
         focus_is_in(page, f"paper_amount_{service}")

@@ -16,7 +16,7 @@ from fractions import Fraction
 from budgeting.engine.mes.election import _prepare, _restrict
 from budgeting.engine.mes.explain import _fill_greedily, _steps
 from budgeting.engine.mes.money import _start
-from budgeting.engine.mes.parallel import _scan_in_processes, available_cores, worth_spreading
+from budgeting.engine.mes.parallel import _scan_in_processes, worth_spreading
 from budgeting.engine.mes.run import _run, _spent
 from budgeting.engine.mes.scan import _scan
 from budgeting.engine.model import ProjectProfile, SelectionResult
@@ -54,9 +54,10 @@ def equal_shares(
     supporters paid their full share and how many ran out of money) and each greedy addition
     (``completion``).
 
-    ``workers``: how many processes the ``add1`` scans may use (default: the cores this
-    process may run on; ``budgeting.engine.mes.parallel``). The outcome is the same for
-    every number; only ``details["mes_runs"]``, the runs made in all processes, changes.
+    ``workers``: how many processes the ``add1`` scans may use (default 1: the app's
+    multi-threaded server must not fork; the command line passes the cores available,
+    ``parallel.available_cores``). The outcome is the same for every number; only
+    ``details["mes_runs"]``, the runs made in all processes, changes.
     """
     if completion not in COMPLETIONS:
         raise ValueError(
@@ -64,7 +65,7 @@ def equal_shares(
             f"choose one of {', '.join(COMPLETIONS)}."
         )
     if workers is None:
-        workers = available_cores()
+        workers = 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a whole number of processes, 1 or more, not {workers!r}")
     with _without_cycle_collection():
