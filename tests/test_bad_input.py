@@ -11,6 +11,7 @@ import io
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -111,6 +112,7 @@ def csv_text(header: str, rows: list[list[str]]) -> str:
     return header + "\n" + "".join(",".join(row) + "\n" for row in rows)
 
 
+@pytest.mark.slow  # hypothesis over the store: in .ci/run
 @HYPOTHESIS
 @given(st.lists(st.lists(CELLS, min_size=1, max_size=8), max_size=4))
 def test_imports_take_the_whole_file_or_nothing(rows: list[list[str]]) -> None:
@@ -142,6 +144,7 @@ VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow  # hypothesis over the store: in .ci/run
 @HYPOTHESIS
 @given(
     st.dictionaries(st.sampled_from(["parks", "libraries", "pools"]), VALUES, max_size=3),

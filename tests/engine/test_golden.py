@@ -80,7 +80,13 @@ def test_recorded_rule_reproduces_what_the_city_funded(name: str) -> None:
     assert result.cost <= result.budget
 
 
-@pytest.mark.parametrize("name", [entry["file"] for entry in manifest()])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(entry["file"], marks=[pytest.mark.slow] if entry["file"] in LARGE else [])
+        for entry in manifest()
+    ],
+)
 def test_greedy_outcomes_do_not_depend_on_ties(name: str) -> None:
     profile = load_profile(name)
     tallies = tally(profile)

@@ -52,6 +52,7 @@ def processes_always() -> Iterator[None]:
         yield
 
 
+@pytest.mark.slow  # 25 elections x 3 worker counts, each forking a pool: in .ci/run
 @settings(max_examples=25, deadline=None)
 @given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(1, 3))
 def test_every_completion_matches_stepping_for_1_2_and_3_workers(

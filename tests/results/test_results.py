@@ -124,6 +124,7 @@ def test_the_pabulib_export_is_anonymous(conn) -> None:
     assert [row["voter_id"] for row in votes] == ["1", "2", "3", "4", "5"]
 
 
+@pytest.mark.slow  # command-line runs over a database: in .ci/run
 def test_the_command_line_prints_a_stored_rounds_results(tmp_path: Path) -> None:
     path = str(tmp_path / "budget.duckdb")
     connection = store.connect(path)
@@ -182,6 +183,7 @@ def test_the_command_line_reads_a_database_and_never_writes_one(tmp_path: Path) 
     assert len(locked.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow  # command-line runs over a database: in .ci/run
 def test_the_command_line_opens_closes_and_publishes_and_says_why_not(tmp_path: Path) -> None:
     path = str(tmp_path / "budget.duckdb")
     connection = store.connect(path)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from budgeting import store
 from tests.store.conftest import BALANCED, open_round
 
 
+@pytest.mark.slow  # writers racing readers for a while: in .ci/run
 def test_ballots_read_while_others_arrive_always_come_with_their_rows(conn):
     round_id = open_round(conn, code_mode="open")
     stop = threading.Event()
