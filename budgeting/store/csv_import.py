@@ -259,16 +259,28 @@ def parse_areas_csv(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
     return _parse_rows(text, AREA_COLUMNS, AREA_REQUIRED, (), "area", _check_area)
 
 
+def _replace_from(
+    conn: Connection,
+    round_id: str,
+    read: tuple[list[dict[str, Any]], list[CsvProblem]],
+    replace: Callable[..., None],
+    source: str,
+) -> int:
+    """Replace a round's items with the rows ``read`` from a file, or raise
+    ``CsvImportError`` with every problem and write nothing; the number imported."""
+    rows, problems = read
+    if problems:
+        raise CsvImportError(problems)
+    replace(conn, round_id, rows, source=source)
+    return len(rows)
+
+
 def import_areas_csv(conn: Connection, round_id: str, text: str) -> int:
     """Replace a round's areas with those in the CSV text; the number imported.
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
     """
-    rows, problems = parse_areas_csv(text)
-    if problems:
-        raise CsvImportError(problems)
-    replace_areas(conn, round_id, rows, source="csv")
-    return len(rows)
+    return _replace_from(conn, round_id, parse_areas_csv(text), replace_areas, "csv")
 
 
 def parse_projects_pb(text: str) -> tuple[list[dict[str, Any]], list[CsvProblem]]:
@@ -315,11 +327,7 @@ def import_projects_pb(conn: Connection, round_id: str, text: str) -> int:
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
     """
-    rows, problems = parse_projects_pb(text)
-    if problems:
-        raise CsvImportError(problems)
-    replace_projects(conn, round_id, rows, source="pabulib")
-    return len(rows)
+    return _replace_from(conn, round_id, parse_projects_pb(text), replace_projects, "pabulib")
 
 
 def import_services_csv(conn: Connection, round_id: str, text: str) -> int:
@@ -341,10 +349,7 @@ def import_services_csv(conn: Connection, round_id: str, text: str) -> int:
                     f"{format_money(round_.service_budget, round_.currency_symbol)}",
                 )
             )
-    if problems:
-        raise CsvImportError(problems)
-    replace_services(conn, round_id, rows, source="csv")
-    return len(rows)
+    return _replace_from(conn, round_id, (rows, problems), replace_services, "csv")
 
 
 def import_projects_csv(conn: Connection, round_id: str, text: str) -> int:
@@ -352,11 +357,7 @@ def import_projects_csv(conn: Connection, round_id: str, text: str) -> int:
 
     Raises ``CsvImportError`` listing every problem, and then writes nothing.
     """
-    rows, problems = parse_projects_csv(text)
-    if problems:
-        raise CsvImportError(problems)
-    replace_projects(conn, round_id, rows, source="csv")
-    return len(rows)
+    return _replace_from(conn, round_id, parse_projects_csv(text), replace_projects, "csv")
 
 
 BALLOT_FIELDS = ("code", "channel", "area", "age_band", "submitted_at", "projects")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, fields, replace
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -379,18 +379,30 @@ def in_language(item: ItemT, language: str | None) -> ItemT:
     return replace(item, **chosen) if chosen else item
 
 
+def _identity_problems(
+    noun: str, items: Iterable[Mapping[str, Any]]
+) -> Iterator[tuple[str, Mapping[str, Any], list[str]]]:
+    """Each item with its id and the problems of its id and name (a valid id, not used
+    twice, a name); the caller adds what else its kind must hold."""
+    seen: set[str] = set()
+    for item in items:
+        item_id = str(item.get("id", ""))
+        problems = []
+        if not ID_PATTERN.match(item_id):
+            problems.append(f"{noun} id {item_id!r}: use letters, digits, '-' or '_'")
+        if item_id in seen:
+            problems.append(f"{noun} id {item_id!r} appears twice")
+        seen.add(item_id)
+        if not str(item.get("name", "")).strip():
+            problems.append(f"{noun} {item_id!r} needs a name")
+        yield item_id, item, problems
+
+
 def check_services(services: Iterable[Mapping[str, Any]]) -> list[str]:
     """Problems with a list of services (ids, names, floors and ceilings), in words."""
-    problems, seen = [], set()
-    for service in services:
-        sid = str(service.get("id", ""))
-        if not ID_PATTERN.match(sid):
-            problems.append(f"service id {sid!r}: use letters, digits, '-' or '_'")
-        if sid in seen:
-            problems.append(f"service id {sid!r} appears twice")
-        seen.add(sid)
-        if not str(service.get("name", "")).strip():
-            problems.append(f"service {sid!r} needs a name")
+    problems: list[str] = []
+    for sid, service, identity in _identity_problems("service", services):
+        problems += identity
         floor, ceiling = Fraction(service.get("floor", 0)), Fraction(service.get("ceiling", 0))
         spend = Fraction(service.get("current_spend", 0))
         if floor < 0 or ceiling < 0 or spend < 0:
@@ -469,16 +481,9 @@ def list_services(conn: Connection, round_id: str, language: str | None = None) 
 
 def check_projects(projects: Iterable[Mapping[str, Any]]) -> list[str]:
     """Problems with a list of projects (ids, names, costs), in words."""
-    problems, seen = [], set()
-    for project in projects:
-        pid = str(project.get("id", ""))
-        if not ID_PATTERN.match(pid):
-            problems.append(f"project id {pid!r}: use letters, digits, '-' or '_'")
-        if pid in seen:
-            problems.append(f"project id {pid!r} appears twice")
-        seen.add(pid)
-        if not str(project.get("name", "")).strip():
-            problems.append(f"project {pid!r} needs a name")
+    problems: list[str] = []
+    for pid, project, identity in _identity_problems("project", projects):
+        problems += identity
         cost = Fraction(project.get("cost", 0))
         if cost <= 0:
             problems.append(f"project {pid!r}: cost must be more than zero")
@@ -525,16 +530,9 @@ def replace_projects(
 
 def check_areas(areas: Iterable[Mapping[str, Any]]) -> list[str]:
     """Problems with a list of areas (ids, names, populations), in words."""
-    problems, seen = [], set()
-    for area in areas:
-        aid = str(area.get("id", ""))
-        if not ID_PATTERN.match(aid):
-            problems.append(f"area id {aid!r}: use letters, digits, '-' or '_'")
-        if aid in seen:
-            problems.append(f"area id {aid!r} appears twice")
-        seen.add(aid)
-        if not str(area.get("name", "")).strip():
-            problems.append(f"area {aid!r} needs a name")
+    problems: list[str] = []
+    for aid, area, identity in _identity_problems("area", areas):
+        problems += identity
         population = area.get("population", 0)
         if not isinstance(population, int) or isinstance(population, bool) or population < 0:
             problems.append(f"area {aid!r}: population must be a whole number, 0 or more")
