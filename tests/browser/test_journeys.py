@@ -38,6 +38,15 @@ SMALL_TOUCH_TARGETS = """([selector, minimum]) => [...document.querySelectorAll(
   .filter(([, box]) => box.width > 0 && box.height > 0 && box.height < minimum)
   .map(([label, box]) => `${label}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
 
+CLIPPED_TEXT = """() => [...document.querySelectorAll('.stMain *')]
+  .filter((el) => !(el instanceof SVGElement))
+  .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+  .filter((el) => el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent.trim().slice(0, 60))"""
+"""Text cut off by its box (an ellipsis, or hidden overflow): every element with text of its
+own whose content is wider than the box that shows it. Chart labels (SVG) have no such box;
+the charts wrap long names themselves (``charts.wrap``)."""
+
 SMALLEST_TEXT = """() => {
   let smallest = [Infinity, ''];
   for (const el of document.querySelectorAll('.stMain *')) {
@@ -278,6 +287,7 @@ def test_projector_count_goes_up_live_without_reloading(
     assert height <= inner_height and width <= inner_width, "the projector must not scroll"
     smallest, sample = projector.evaluate(SMALLEST_TEXT)
     assert smallest >= MIN_PROJECTOR_TEXT_PX, f"{sample!r} is {smallest} px"
+    assert projector.evaluate(CLIPPED_TEXT) == []
     projector.screenshot(path=screenshots / "results-projector.png")
 
     phone_context = browser.new_context(**PHONE)
@@ -337,6 +347,7 @@ def test_officer_hides_results_then_closes_the_round(
     assert height <= inner_height
     smallest, sample = projector.evaluate(SMALLEST_TEXT)
     assert smallest >= MIN_PROJECTOR_TEXT_PX, f"{sample!r} is {smallest} px"
+    assert projector.evaluate(CLIPPED_TEXT) == []
     projector.screenshot(path=screenshots / "results-closed-projector.png")
 
     expect(officer.get_by_text("Status: closed")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
