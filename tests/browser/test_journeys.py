@@ -39,13 +39,14 @@ SMALL_TOUCH_TARGETS = """([selector, minimum]) => [...document.querySelectorAll(
   .map(([label, box]) => `${label}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
 
 CLIPPED_TEXT = """() => [...document.querySelectorAll('.stMain *')]
-  .filter((el) => !(el instanceof SVGElement))
+  .filter((el) => !(el instanceof SVGElement) && !el.closest('[data-testid=stIconMaterial]'))
   .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
   .filter((el) => el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1)
   .map((el) => el.textContent.trim().slice(0, 60))"""
 """Text cut off by its box (an ellipsis, or hidden overflow): every element with text of its
-own whose content is wider than the box that shows it. Chart labels (SVG) have no such box;
-the charts wrap long names themselves (``charts.wrap``)."""
+own whose content is wider than the box that shows it. Chart labels (SVG) have no such box,
+the charts wrap long names themselves (``charts.wrap``); icons are drawn from a ligature
+whose name is wider than the icon."""
 
 SMALLEST_TEXT = """() => {
   let smallest = [Infinity, ''];
@@ -88,6 +89,12 @@ class Taps:
         """The on-screen keyboard's Enter (Done) key after typing."""
         self.count += 1
         target.press("Enter")
+
+
+def settled(page: Page) -> None:
+    """The run is over: Streamlit has taken away the previous run's elements, which it
+    keeps (marked stale) until the new run ends, so each widget is on the page once."""
+    expect(page.locator("[data-stale=true]")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
 
 
 def at_step(page: Page, words: str) -> None:
@@ -210,6 +217,7 @@ def test_typed_amount_outside_its_range_is_kept_shown_and_refused(
     expect(parks.get_by_text(re.compile(r"above its ceiling of"))).to_be_visible(
         timeout=LOAD_TIMEOUT_MS
     )
+    settled(page)
     expect(amount).to_have_value("900000")
     page.get_by_role("button", name="Next: Projects").click()
     nav = page.locator(".st-key-step_nav")
@@ -224,6 +232,7 @@ def test_typed_amount_outside_its_range_is_kept_shown_and_refused(
     expect(parks.get_by_text(re.compile(r"above its ceiling of"))).to_have_count(
         0, timeout=LOAD_TIMEOUT_MS
     )
+    settled(page)
     page.get_by_role("button", name=re.compile(r"services you have not changed$")).click()
     expect(page.get_by_text(BALANCED)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     next_step(page, "Projects")
