@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ROOT, demo_file
-from tests.browser.test_journeys import LOAD_TIMEOUT_MS, PROJECTOR
+from tests.browser.test_journeys import LOAD_TIMEOUT_MS, PROJECTOR, settled
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +71,10 @@ def write_demo_csv(folder: Path, name: str) -> Path:
 def import_file(page: Page, table: str, path: Path, saved: str) -> None:
     page.get_by_role("tab", name=table.capitalize()).click()
     page.locator(f".st-key-upload_{table}_{ROUND_ID} input[type=file]").set_input_files(path)
+    expect(page.get_by_role("button", name=f"Import {path.name}")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
+    settled(page)
     page.get_by_role("button", name=f"Import {path.name}").click()
     expect(page.get_by_text(saved)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
@@ -130,6 +134,7 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
     expect(page.get_by_text("Status: not yet open")).to_be_visible()
 
     # The settings form shows the new round's own settings, not the round shown before.
+    settled(page)
     expect(page.locator(".st-key-setting_name input")).to_have_value(ROUND_NAME)
     expect(page.locator(".st-key-setting_service_budget input")).to_have_value("1200000")
     expect(page.locator(".st-key-setting_project_budget input")).to_have_value("300000")
