@@ -15,9 +15,9 @@ import plotly.graph_objects  # noqa: F401  (imported early on purpose, see above
 import streamlit as st
 
 from budgeting import i18n
-from budgeting.ui import auth, officer, state
+from budgeting.ui import officer, state
 
-st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
+state.app_settings()
 
 PAGES = [
     st.Page("pages/home.py", title="Budget Together", url_path="home", default=True),
@@ -34,6 +34,5 @@ PAGES = [
 # and officer pages are listed only in the signed-in officers' menu.
 
 page = st.navigation(PAGES, position="hidden")
-auth.log_settings(auth.officer_settings())
 state.connection()
 page.run()

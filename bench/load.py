@@ -163,6 +163,7 @@ class Client:
         self.cache: dict[str, ForwardMsg] = {}
         self.auto_rerun: tuple[float, str] | None = None
         self.exceptions: list[str] = []
+        self.page_title = ""
         self._run_widgets: dict[str, Widget] = {}
         self._run_texts: list[str] = []
         self._fragment_run = False
@@ -187,6 +188,8 @@ class Client:
             self.page_script_hash = message.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = message.page_info_changed.query_string
+        elif kind == "page_config_changed":  # app.py's st.set_page_config
+            self.page_title = message.page_config_changed.title
         elif kind == "auto_rerun":
             self.auto_rerun = (message.auto_rerun.interval, message.auto_rerun.fragment_id)
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, VoteType
 from budgeting.engine.pabulib import PBFile, read_pb
+from tests.postgres_server import running_server
 
 PABULIB_DIR = Path(__file__).parent / "data" / "pabulib"
 
@@ -66,3 +68,10 @@ def make_profile(
         ),
         vote_type=vote_type,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the session (per xdist worker)."""
+    with running_server() as server:
+        yield server

@@ -15,10 +15,12 @@ from typing import Any
 
 import duckdb
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from budgeting import i18n, store
 from budgeting.demo import ensure_demo_round
 from budgeting.store.connection import database_path
+from budgeting.ui import auth
 
 LANGUAGE_KEY = "lang"
 SESSION_KEY = "attempt_session"
@@ -43,6 +45,7 @@ def connection() -> store.Connection:
     second server on the same file cannot), visitors get one plain sentence and the page
     stops; the server log gets one line naming the file and what to do. Nothing failed is
     cached: the next page view tries again."""
+    _through_the_router()
     path = os.environ.get("BUDGET_DB")
     target = database_path(path)
     try:
@@ -53,6 +56,27 @@ def connection() -> store.Connection:
         st.stop()
     _reported.pop(target, None)
     return conn
+
+
+def app_settings() -> None:
+    """What app.py sets before any page runs: the page settings, and the officers'
+    configuration checked (a problem is logged once, ``budgeting.ui.auth``)."""
+    st.set_page_config(page_title="Budget Together", page_icon="🗳️", layout="wide")
+    auth.log_settings(auth.officer_settings())
+
+
+def _through_the_router() -> None:
+    """Route every later run through app.py, from the first visit after the server starts.
+
+    Streamlit treats an app with a ``pages/`` folder as an old-style multipage app until
+    ``st.navigation`` has run once (``PagesManager.uses_pages_directory``, set from the
+    folder's existence on the first visit); until then it runs the page opened (a scanned
+    ballot address, say) on its own, without app.py, and every visit after it too. app.py
+    declares every page with ``st.navigation``, so the flag is cleared here, and this one
+    run applies app.py's settings itself."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        app_settings()
 
 
 def _report_unavailable(target: str, error: Exception) -> None:

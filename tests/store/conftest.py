@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from budgeting import store
-from tests.postgres_server import fresh_database, running_server
+from tests.postgres_server import fresh_database
 
 SERVICES_CSV = """id,name,description,unit_cost_text,current_spend,floor,ceiling
 parks,Parks,Green spaces,£40 plants a tree,"6,000","2,000","8,000"
@@ -39,13 +39,6 @@ def open_round(conn: store.Connection, **settings: object) -> str:
     store.import_projects_csv(conn, round_id, PROJECTS_CSV)
     store.update_round(conn, round_id, status="open")
     return round_id
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """One throwaway PostgreSQL server for the session (per xdist worker)."""
-    with running_server() as server:
-        yield server
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -1,0 +1,68 @@
+"""The load harness against a real server, at a small size: every resident's journey ends
+with a receipt that is in the store, on one process over DuckDB and on two over PostgreSQL
+behind HAProxy. Also what a resident gets when the very first visit after the server starts
+is the ballot's own address (a scanned QR code), not the home page."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bench import load
+from tests.postgres_server import fresh_database
+
+RESIDENTS = 10
+
+
+def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
+    args = argparse.Namespace(
+        residents=[RESIDENTS], projectors=1, think=0.2, time_limit=180, projector_seconds=3
+    )
+    outcome = load.run_setup(setup, args, database, folder / "server.log")
+    assert outcome.failure is None, outcome.failure
+    return outcome.levels[RESIDENTS]
+
+
+def assert_every_receipt_stored(level: load.LevelResult) -> None:
+    assert level.errors == []
+    assert level.completed == RESIDENTS
+    assert len(level.receipts) == RESIDENTS and level.found == RESIDENTS
+
+
+@pytest.mark.slow
+def test_ten_residents_and_a_projector_on_one_duckdb_process(tmp_path: Path):
+    assert_every_receipt_stored(run(load.Setup("duckdb", 1), str(tmp_path / "x.duckdb"), tmp_path))
+
+
+@pytest.mark.postgres
+def test_ten_residents_and_a_projector_on_two_postgresql_processes(
+    tmp_path: Path, postgres_server: str
+):
+    with fresh_database(postgres_server) as url:
+        assert_every_receipt_stored(run(load.Setup("postgresql", 2), url, tmp_path))
+
+
+async def first_page(port: int, page: str, query: str) -> load.Client:
+    session = load.Session(port, page, query)
+    try:
+        await session.open()
+    finally:
+        await session.close()
+    return session.client
+
+
+@pytest.mark.slow
+def test_a_ballot_opened_first_after_start_goes_through_the_router(tmp_path: Path):
+    """Streamlit treats an app with a ``pages/`` folder as an old-style multipage app until
+    ``st.navigation`` has run once, and until then runs a page's script without app.py:
+    no page settings, no checks. The first visitor must get app.py all the same."""
+    database = str(tmp_path / "x.duckdb")
+    round_id, _ = load.prepare(database, 1)
+    with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
+        ballot = asyncio.run(first_page(server.port, "vote", f"round={round_id}"))
+        assert ballot.page_title == "Budget Together"
+        assert "**Step 1 of 4: Voter code**" in ballot.texts
+        assert ballot.exceptions == []
