@@ -75,8 +75,11 @@ def live_charts(
         heading(2, t("results.live_working"))
         return
     decision = view.decision
-    service_names = {s.id: s.name for s in store.list_services(conn, voting_round.id, language)}
-    projects = store.list_projects(conn, voting_round.id, language)
+    shown_round = store.round_view(conn, voting_round.id, language)
+    if shown_round is None:
+        return
+    service_names = {s.id: s.name for s in shown_round.services}
+    projects = shown_round.projects
     funded = set(decision.selection.selected)
     allocation_column, standings_column = st.columns(2, gap="large")
     with allocation_column, st.container(key="live_allocation"):
@@ -172,7 +175,10 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
 def board(round_id: str, language: str) -> None:
     t = state.translator(language)
     conn = state.connection()
-    voting_round = store.get_round(conn, round_id)
+    shown_round = store.round_view(conn, round_id)
+    if shown_round is None:
+        return
+    voting_round = shown_round.round
     snapshot = store.projector_snapshot(conn, round_id)
     heading(1, voting_round.name)
     join_column, main_column = st.columns([1, 3.4], gap="large")

@@ -378,8 +378,8 @@ if shown == ballot_steps.CODE:
     voter_code_step(entry)
     st.stop()
 
-services = store.list_services(conn, voting_round.id, language)
-projects = store.list_projects(conn, voting_round.id, language)
+shown_round = store.round_view(conn, voting_round.id, language)
+services, projects = (shown_round.services, shown_round.projects) if shown_round else ((), ())
 previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
 problems = ballot_form.problems_by_place(
     ballot_form.current_problems(voting_round, services, projects), services, projects

@@ -181,6 +181,7 @@ from budgeting.store.queries import (
     latest_ballot,
     projector_snapshot,
 )
+from budgeting.store.round_cache import RoundView
 from budgeting.store.rounds import (
     SETTLED_BY_BALLOTS,
     create_round,
@@ -192,6 +193,7 @@ from budgeting.store.rounds import (
     replace_areas,
     replace_projects,
     replace_services,
+    round_view,
     update_round,
 )
 
@@ -216,6 +218,7 @@ __all__ = [
     "ProjectorSnapshot",
     "Round",
     "RoundNotReady",
+    "RoundView",
     "Service",
     "StoreError",
     "StoreProblem",
@@ -263,6 +266,7 @@ __all__ = [
     "replace_projects",
     "replace_services",
     "revoke_voter_code",
+    "round_view",
     "schema_version",
     "submit_ballot",
     "submit_ballots",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -50,6 +51,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 _WRITE_LOCK = threading.RLock()
+_DUCKDB_FILES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = (
+    weakref.WeakKeyDictionary()
+)
+"""The file each DuckDB connection opened (connections to one file share its database)."""
 _VALUES_INSERT_LIMIT = 64
 
 
@@ -78,7 +83,17 @@ def connect(path: str | None = None, *, read_only: bool = False) -> Connection:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(target)
     migrate(conn)
+    if target != ":memory:":
+        _DUCKDB_FILES[conn] = str(Path(target).resolve())
     return conn
+
+
+def shared_database(conn: Connection) -> str | None:
+    """The database ``conn`` shares with every other connection to it in this process (a
+    DuckDB file, a PostgreSQL address); ``None`` for an in-memory database, its own."""
+    if isinstance(conn, PostgresConnection):
+        return conn.url
+    return _DUCKDB_FILES.get(conn) if isinstance(conn, duckdb.DuckDBPyConnection) else None
 
 
 def _open_postgres(url: str) -> PostgresConnection:

@@ -49,6 +49,7 @@ from budgeting.store.models import (
     Translations,
 )
 from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, from_minor, to_minor
+from budgeting.store.round_cache import RoundView, cached_view, forget
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ROUND_FIELDS = tuple(f.name for f in fields(Round) if f.name != "id")
@@ -235,6 +236,25 @@ def get_round(conn: Connection, round_id: str) -> Round | None:
     return _round_from_row(rows[0]) if rows else None
 
 
+def round_view(conn: Connection, round_id: str, language: str | None = None) -> RoundView | None:
+    """The round with its services and projects (texts in ``language``) for a page that
+    reruns on every tap: read again at most every ``FRESH_SECONDS``, and at once after a
+    change through this process (``budgeting.store.round_cache``). ``None`` when there is no
+    such round."""
+
+    def read() -> RoundView | None:
+        voting_round = get_round(conn, round_id)
+        if voting_round is None:
+            return None
+        return RoundView(
+            voting_round,
+            tuple(list_services(conn, round_id, language)),
+            tuple(list_projects(conn, round_id, language)),
+        )
+
+    return cached_view(conn, round_id, language, read)
+
+
 def list_rounds(conn: Connection) -> list[Round]:
     """Every round, oldest first."""
     with read_cursor(conn) as cursor:
@@ -290,6 +310,7 @@ def update_round(
                 "actor": actor,
             },
         )
+    forget(conn, round_id)
 
 
 def _require_ready(cursor: Cursor, round_: Round) -> None:
@@ -621,6 +642,7 @@ def _replace_round_items(
         insert_rows(cursor, table, columns, table_rows)
         rows = item_records(cursor, table, round_id).get(round_id, {})
         append_entry(cursor, round_id, f"{table}_replaced", {**audit_details, "rows": rows})
+    forget(conn, round_id)
 
 
 def list_projects(conn: Connection, round_id: str, language: str | None = None) -> list[Project]:

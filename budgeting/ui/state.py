@@ -190,7 +190,8 @@ def requested_round(conn: store.Connection) -> store.Round | None:
     """The round named by ``?round=``; without it, the first open round (else the first)."""
     round_id = st.query_params.get("round")
     if round_id:
-        return store.get_round(conn, round_id)
+        view = store.round_view(conn, round_id)
+        return view.round if view else None
     rounds = store.list_rounds(conn)
     open_rounds = [r for r in rounds if r.status == "open"]
     return next(iter(open_rounds or rounds), None)
