@@ -133,6 +133,7 @@ class Widget:
     id: str
     kind: str  # the element's oneof name: "text_input", "button", "checkbox", ...
     proto: Any
+    fragment_id: str = ""  # the ``st.fragment`` that drew it ("" for the page itself)
 
     def current(self) -> Any:
         """The value the page shows: the one it set (``set_value``), else the default."""
@@ -158,18 +159,23 @@ class Client:
         self.url = url
         self.page_script_hash = ""
         self.widgets: dict[str, Widget] = {}
-        self.texts: list[str] = []
+        self.drawn_texts: list[tuple[str, str]] = []  # (fragment id, markdown)
         self.kept: dict[str, WidgetState] = {}
         self.cache: dict[str, ForwardMsg] = {}
         self.auto_rerun: tuple[float, str] | None = None
         self.exceptions: list[str] = []
         self.page_title = ""
         self._run_widgets: dict[str, Widget] = {}
-        self._run_texts: list[str] = []
-        self._fragment_run = False
+        self._run_texts: list[tuple[str, str]] = []
+        self._fragment: str | None = None
 
-    def begin_run(self, fragment: bool = False) -> None:
-        self._run_widgets, self._run_texts, self._fragment_run = {}, [], fragment
+    @property
+    def texts(self) -> list[str]:
+        return [body for _, body in self.drawn_texts]
+
+    def begin_run(self, fragment_id: str | None = None) -> None:
+        """A run starts: of the whole page, or of the fragment ``fragment_id`` only."""
+        self._run_widgets, self._run_texts, self._fragment = {}, [], fragment_id
 
     def receive(self, message: ForwardMsg) -> int | None:
         """Take one message; the ``script_finished`` status when the run ended, else None."""
@@ -193,29 +199,35 @@ class Client:
         elif kind == "auto_rerun":
             self.auto_rerun = (message.auto_rerun.interval, message.auto_rerun.fragment_id)
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            self._element(message.delta.new_element)
+            self._element(message.delta.new_element, message.delta.fragment_id)
         elif kind == "script_finished":
             self._finish()
+            if message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self.begin_run()  # the page asked for a run of the whole page (st.rerun)
             return int(message.script_finished)
         return None
 
-    def _element(self, element: Any) -> None:
+    def _element(self, element: Any, fragment_id: str) -> None:
         kind = element.WhichOneof("type")
         proto = getattr(element, kind)
         if kind == "exception":
             self.exceptions.append(f"{proto.type}: {proto.message}")
         elif kind == "markdown":
-            self._run_texts.append(proto.body)
+            self._run_texts.append((fragment_id, proto.body))
         key = key_of(getattr(proto, "id", "") if hasattr(proto, "id") else "")
         if key is not None:
-            self._run_widgets[key] = Widget(proto.id, kind, proto)
+            self._run_widgets[key] = Widget(proto.id, kind, proto, fragment_id)
 
     def _finish(self) -> None:
-        if self._fragment_run:
-            self.widgets.update(self._run_widgets)
-            self.texts.extend(self._run_texts)
-            return
-        self.widgets, self.texts = self._run_widgets, self._run_texts
+        if self._fragment is None:
+            self.widgets, self.drawn_texts = self._run_widgets, self._run_texts
+        else:  # a fragment's run redraws that fragment only; the rest of the page stays
+            fragment = self._fragment
+            kept = {k: w for k, w in self.widgets.items() if w.fragment_id != fragment}
+            self.widgets = kept | self._run_widgets
+            self.drawn_texts = [
+                drawn for drawn in self.drawn_texts if drawn[0] != fragment
+            ] + self._run_texts
         # Widgets that left the page are forgotten, as the browser unmounts them; a value
         # the page set on one still shown replaces the one typed before.
         shown = {widget.id: widget for widget in self.widgets.values()}
@@ -251,19 +263,23 @@ class Client:
         states = list(self.kept.values())
         if press is not None:
             states.append(trigger_state(self.widgets[press].id))
-        self.begin_run()
+        # As the browser does: a widget drawn by a fragment reruns that fragment only.
+        touched = [self.widgets[key] for key in [*(values or {}), *([press] if press else [])]]
+        fragment_id = touched[-1].fragment_id if touched else ""
+        self.begin_run(fragment_id or None)
         return rerun_message(
             query_string=self.query_string,
             page_script_hash=self.page_script_hash,
             page_name="",
             widgets=states,
             cached_hashes=self.cache,
+            fragment_id=fragment_id,
         )
 
     def fragment_rerun(self) -> BackMsg:
         """The timer's rerun of a ``run_every`` fragment."""
         assert self.auto_rerun is not None
-        self.begin_run(fragment=True)
+        self.begin_run(self.auto_rerun[1])
         return rerun_message(
             query_string=self.query_string,
             page_script_hash=self.page_script_hash,

@@ -66,7 +66,7 @@ def progress(step: str) -> None:
         st.markdown(f"**{words}**")
 
 
-def step_buttons(step: str) -> None:
+def step_buttons(step: str, problems: ballot_form.ProblemsByPlace) -> None:
     """Next and Back. Next is refused while the step has a problem: the reasons are then
     shown right above it."""
     before, after = ballot_steps.neighbours(steps, step)
@@ -170,7 +170,7 @@ def balance_button(budget) -> None:
         )
 
 
-def allocation_section() -> None:
+def allocation_section(problems: ballot_form.ProblemsByPlace) -> None:
     budget = voting_round.service_budget
     step = ballot.slider_step(budget)
     st.header(t("vote.allocation.heading"), anchor=False)
@@ -256,7 +256,7 @@ def project_page() -> list:
     return pages[chosen if chosen in labels else 0]
 
 
-def projects_section() -> None:
+def projects_section(problems: ballot_form.ProblemsByPlace) -> None:
     st.header(t("vote.projects.heading"), anchor=False)
     with st.container(key="project_counter"):
         project_counter(ballot_form.current_scores(projects))
@@ -291,7 +291,7 @@ def projects_section() -> None:
             show_problems(problems.get(f"project:{project.id}", []))
 
 
-def review_section() -> None:
+def review_section(problems: ballot_form.ProblemsByPlace) -> None:
     """Exactly what will be stored: read from the same values ``submit`` sends."""
     allocation = ballot_form.current_allocation(services)
     scores = ballot_form.current_scores(projects)
@@ -340,6 +340,35 @@ def review_section() -> None:
             st.button(t("vote.receipt.finish"), key="finish_ballot", on_click=ballot_form.finish)
 
 
+@st.fragment
+def ballot_step(shown: str) -> None:
+    """The step's content with its Back and Next. A tap in it (an amount, Balance, a
+    project) reruns this part of the page only (``st.fragment``); when the tap moves to
+    another step (Next, Back, Send, Finish) the whole page runs again, progress line and
+    all."""
+    if ballot_steps.current(steps) != shown:
+        st.rerun()
+    previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
+    problems = ballot_form.problems_by_place(
+        ballot_form.current_problems(voting_round, services, projects), services, projects
+    )
+    if shown == ballot_steps.SERVICES:
+        if previous is not None:
+            st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")
+        elif code is None:
+            st.write(t("vote.open_round"))
+        with st.container(key="allocation_section"):
+            allocation_section(problems)
+    elif shown == ballot_steps.PROJECTS:
+        with st.container(key="projects_section"):
+            projects_section(problems)
+    else:
+        with st.container(key="review_section"):
+            review_section(problems)
+    if shown != ballot_steps.RECEIPT:
+        step_buttons(shown, problems)
+
+
 layout.resident_style()
 language = state.language_switch()
 t = state.translator(language)
@@ -380,23 +409,4 @@ if shown == ballot_steps.CODE:
 
 shown_round = store.round_view(conn, voting_round.id, language)
 services, projects = (shown_round.services, shown_round.projects) if shown_round else ((), ())
-previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
-problems = ballot_form.problems_by_place(
-    ballot_form.current_problems(voting_round, services, projects), services, projects
-)
-
-if shown == ballot_steps.SERVICES:
-    if previous is not None:
-        st.info(t("vote.revising", receipt=previous.receipt), icon=":material/edit:")
-    elif code is None:
-        st.write(t("vote.open_round"))
-    with st.container(key="allocation_section"):
-        allocation_section()
-elif shown == ballot_steps.PROJECTS:
-    with st.container(key="projects_section"):
-        projects_section()
-else:
-    with st.container(key="review_section"):
-        review_section()
-if shown != ballot_steps.RECEIPT:
-    step_buttons(shown)
+ballot_step(shown)

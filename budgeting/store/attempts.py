@@ -165,10 +165,22 @@ def record_failure(
     return wait
 
 
+def _any_failures(conn: Connection, keys: Sequence[AttemptKey]) -> bool:
+    with read_cursor(conn) as cursor:
+        return any(
+            cursor.execute(
+                "SELECT count(*) FROM attempt_failures WHERE scope = ? AND subject = ?",
+                [scope, subject],
+            ).fetchall()[0][0]
+            for scope, subject in keys
+        )
+
+
 def record_success(conn: Connection, keys: Sequence[AttemptKey]) -> None:
-    """Forget the failures under ``keys`` (the officer signed in, the code was right)."""
+    """Forget the failures under ``keys`` (the officer signed in, the code was right).
+    Nothing is written when there are none, the usual case: a resident's first code."""
     checked = _checked(keys)
-    if not checked:
+    if not checked or not _any_failures(conn, checked):
         return
     with write_transaction(conn) as cursor:
         for scope, subject in checked:

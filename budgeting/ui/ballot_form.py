@@ -436,15 +436,16 @@ def current_problems(
     return ballot_problems(voting_round, services, projects, allocation, scores)
 
 
+ProblemsByPlace = dict[str, list[store.models.Problem]]
+"""Problems by where the page shows them (``problems_by_place``)."""
+
 STEP_PLACES = {
     ballot_steps.SERVICES: ("service:", "allocation"),
     ballot_steps.PROJECTS: ("project:", "projects"),
 }
 
 
-def step_problems(
-    places: dict[str, list[store.models.Problem]], step: str
-) -> list[store.models.Problem]:
+def step_problems(places: ProblemsByPlace, step: str) -> list[store.models.Problem]:
     """The problems that keep the resident on ``step`` (all of them on the review)."""
     prefixes = STEP_PLACES.get(step)
     return [
@@ -492,7 +493,7 @@ def problems_by_place(
     problems: Sequence[store.models.Problem],
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
-) -> dict[str, list[store.models.Problem]]:
+) -> ProblemsByPlace:
     """Group problems by where the page shows them: ``service:<id>`` and ``project:<id>``
     next to that service or project; ``allocation`` (the allocation as a whole) and
     ``projects`` (the project vote as a whole); anything else under ``ballot``.
