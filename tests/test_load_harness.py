@@ -136,3 +136,34 @@ def test_projects_are_the_checkboxes_not_the_page_switch():
     client.receive(element("button_group", "$$ID-b-project_page"))
     client.receive(finished())
     assert client.keys("project_", ["checkbox"]) == ["project_P01"]
+
+
+def in_fragment(message: ForwardMsg, fragment_id: str) -> ForwardMsg:
+    message.delta.fragment_id = fragment_id
+    return message
+
+
+def test_a_widget_drawn_by_a_fragment_reruns_that_fragment_only():
+    client = load.Client("vote", "round=r1")
+    client.receive(element("text_input", "$$ID-a-voter_code"))
+    client.receive(in_fragment(element("number_input", AMOUNT_ID, default=10.0), "step"))
+    client.receive(in_fragment(element("button", "$$ID-c-balance_allocation"), "step"))
+    client.receive(finished())
+    state = client.interaction({"amount_parks": 20}).rerun_script
+    assert state.fragment_id == "step"
+    # The fragment's run draws its own widgets again (Balance is gone); the rest stays.
+    client.receive(in_fragment(element("number_input", AMOUNT_ID, default=20.0), "step"))
+    client.receive(finished())
+    assert set(client.widgets) == {"voter_code", "amount_parks"}
+    assert client.interaction({"voter_code": "X"}).rerun_script.fragment_id == ""
+
+
+def test_a_fragment_that_asks_for_the_whole_page_gets_a_full_run():
+    client = load.Client("vote", "round=r1")
+    client.receive(in_fragment(element("button", "$$ID-n-step_next"), "step"))
+    client.receive(finished())
+    assert client.interaction(press="step_next").rerun_script.fragment_id == "step"
+    client.receive(finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN))  # st.rerun() in it
+    client.receive(element("checkbox", "$$ID-p-project_P01"))
+    client.receive(finished())
+    assert set(client.widgets) == {"project_P01"}
