@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from html import escape
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -115,25 +116,26 @@ def percent(part: Fraction, whole: Fraction) -> str:
     return f"{round(100 * part / whole) if whole else 0}%"
 
 
-def _base_layout(figure: go.Figure, palette: Palette, height: int) -> go.Figure:
-    figure.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        paper_bgcolor=palette.background,
-        plot_bgcolor=palette.background,
-        font={"size": palette.font_size, "color": palette.text},
-        showlegend=False,
-        bargap=0.25,
-        uniformtext={"minsize": palette.font_size, "mode": "show"},
-    )
-    figure.update_xaxes(visible=False, fixedrange=True)
-    figure.update_yaxes(
-        autorange="reversed",
-        fixedrange=True,
-        tickfont={"size": palette.font_size, "color": palette.text},
-        automargin=True,
-    )
-    return figure
+def _layout(palette: Palette, height: int, right_margin: int, x_max: float) -> dict[str, Any]:
+    """The projector's bar chart layout, given whole (building it with ``update_layout``
+    and ``update_xaxes`` walks plotly's property paths and took most of a refresh)."""
+    return {
+        "height": height,
+        "margin": {"l": 10, "r": right_margin, "t": 10, "b": 10},
+        "paper_bgcolor": palette.background,
+        "plot_bgcolor": palette.background,
+        "font": {"size": palette.font_size, "color": palette.text},
+        "showlegend": False,
+        "bargap": 0.25,
+        "uniformtext": {"minsize": palette.font_size, "mode": "show"},
+        "xaxis": {"visible": False, "fixedrange": True, "range": [0, x_max]},
+        "yaxis": {
+            "autorange": "reversed",
+            "fixedrange": True,
+            "tickfont": {"size": palette.font_size, "color": palette.text},
+            "automargin": True,
+        },
+    }
 
 
 def allocation_figure(
@@ -152,7 +154,7 @@ def allocation_figure(
         f"{compact_money(bar.amount, currency_symbol)} · {percent(bar.amount, total)}"
         for bar in bars
     ]
-    figure = go.Figure(
+    return go.Figure(
         go.Bar(
             x=values,
             y=labels,
@@ -163,12 +165,9 @@ def allocation_figure(
             marker={"color": palette.bar},
             hovertext=[bar.label for bar in bars],
             hoverinfo="text",
-        )
+        ),
+        _layout(palette, height, 7 * palette.font_size, max(values, default=0) * 1.15 or 1),
     )
-    _base_layout(figure, palette, height)
-    figure.update_layout(margin={"r": 7 * palette.font_size})
-    figure.update_xaxes(range=[0, max(values, default=0) * 1.15 or 1])
-    return figure
 
 
 def standings_figure(
@@ -181,7 +180,7 @@ def standings_figure(
     projects are ticked and hatched."""
     labels = [wrap((FUNDED_MARK if bar.funded else "") + bar.label) for bar in bars]
     values = [bar.score for bar in bars]
-    figure = go.Figure(
+    return go.Figure(
         go.Bar(
             x=values,
             y=labels,
@@ -195,9 +194,6 @@ def standings_figure(
             },
             hovertext=[bar.label for bar in bars],
             hoverinfo="text",
-        )
+        ),
+        _layout(palette, height, 3 * palette.font_size, max(values, default=0) * 1.05 or 1),
     )
-    _base_layout(figure, palette, height)
-    figure.update_layout(margin={"r": 3 * palette.font_size})
-    figure.update_xaxes(range=[0, max(values, default=0) * 1.05 or 1])
-    return figure

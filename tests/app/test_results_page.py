@@ -58,10 +58,14 @@ def test_live_count_qr_code_and_charts(open_page, conn):
     assert len(app.get("plotly_chart")) == 2
 
 
-def test_count_follows_the_store(open_page, conn):
+def test_count_follows_the_store_within_the_shared_snapshot_time(open_page, conn, clock):
     app = open_page("pages/results.py", **ROUND)
     before = shown_count(app)
     store.submit_ballot(conn, DEMO_ROUND_ID, code="DEMO-0011", **a_valid_ballot(conn))
+    clock.advance(live.SNAPSHOT_SECONDS / 2)
+    app.run()
+    assert shown_count(app) == before  # every projector shares one reading a second
+    clock.advance(live.SNAPSHOT_SECONDS / 2)
     app.run()
     assert shown_count(app) == before + 1
 
