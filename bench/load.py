@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -57,6 +56,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.NumberInput_pb2 import NumberInput  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
+from budgeting.serve import wait_healthy  # noqa: E402
 
 HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
@@ -561,19 +562,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_healthy(port: int, process: subprocess.Popen[bytes], seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode})")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"nothing answered on port {port}")
-
-
 @dataclass
 class Setup:
     store: str
@@ -622,7 +610,7 @@ def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        wait_healthy(port, process)
+        wait_healthy(port, process, seconds=180)
         database_pid = None
         if database.startswith("postgresql"):
             database_pid = postmaster_pid(int(database.rsplit(":", 1)[1].split("/")[0]))

@@ -61,9 +61,12 @@ backend app_processes
 """
 
 
-def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Wait until ``/_stcore/health`` answers on ``port`` (an app process, or HAProxy)."""
-    deadline = time.monotonic() + STARTUP_SECONDS
+def wait_healthy(
+    port: int, process: subprocess.Popen[bytes], seconds: float = STARTUP_SECONDS
+) -> None:
+    """Wait until ``/_stcore/health`` answers on ``port`` (an app process, or HAProxy);
+    ``ValueError`` when ``process`` exits first or nothing answers in ``seconds``."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ValueError(f"the process for port {port} exited ({process.returncode})")
@@ -72,7 +75,7 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
                 return
         except OSError:
             time.sleep(0.5)
-    raise ValueError(f"nothing answered on port {port} in {STARTUP_SECONDS} s")
+    raise ValueError(f"nothing answered on port {port} in {seconds:g} s")
 
 
 def serve(processes: int, address: str, port: int, *, first_app_port: int = FIRST_APP_PORT) -> None:
@@ -104,12 +107,12 @@ def serve(processes: int, address: str, port: int, *, first_app_port: int = FIRS
             ]  # fmt: skip
             started.append(subprocess.Popen(command, cwd=ROOT))
         for app_port, process in zip(app_ports, started, strict=True):
-            _wait_healthy(app_port, process)
+            wait_healthy(app_port, process)
         config = folder / "haproxy.cfg"
         config.write_text(haproxy_config(address, port, app_ports), encoding="utf-8")
         proxy = subprocess.Popen([haproxy, "-f", str(config), "-db"])
         started.append(proxy)
-        _wait_healthy(port, proxy)
+        wait_healthy(port, proxy)
         print(f"Budget Together: {processes} processes on http://{address}:{port}", flush=True)
         proxy.wait()
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import streamlit as st
 from budgeting import store
 from budgeting.engine.registry import Family, rules, selection_rule
 from budgeting.store.models import BALLOT_FORMATS, CODE_MODES
+from budgeting.ui import officer as officer_ui
 from budgeting.ui.markdown import literal
 
 Translate = Callable[..., str]
@@ -218,7 +219,7 @@ def _import(
         problems_list(t, refused.problems, rows=rows)
         return
     except store.StoreError as refused:
-        st.error(literal(str(refused)), icon=":material/error:")
+        officer_ui.refused(refused)
         return
     _forget_editor(voting_round.id, table)
     st.session_state["setup_saved"] = t(
@@ -398,7 +399,7 @@ def settings_form(
     try:
         store.update_round(conn, voting_round.id, actor=officer, **changes)
     except store.StoreError as refused:
-        st.error(literal(str(refused)), icon=":material/error:")
+        officer_ui.refused(refused)
         return
     st.session_state["setup_saved"] = t("officer.setup.settings_saved", count=len(changes))
     st.rerun()
@@ -433,7 +434,7 @@ def new_round_form(conn: store.Connection, t: Translate) -> None:
     try:
         round_id = store.create_round(conn, name=name.strip(), **amounts)
     except store.StoreError as refused:
-        st.error(literal(str(refused)), icon=":material/error:")
+        officer_ui.refused(refused)
         return
     st.query_params["round"] = round_id
     # The round picker shows the new round: set through the session state, which the browser

@@ -22,8 +22,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +32,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from budgeting import store
 from budgeting.demo import demo_codes, load_demo_round
+from budgeting.serve import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS_ENV = "SCREENSHOTS_DIR"
@@ -58,18 +57,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_healthy(base_url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit not healthy after {STARTUP_SECONDS} s:\n{log.read_text()}")
+def wait_until_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
+    try:
+        wait_healthy(port, server, seconds=STARTUP_SECONDS)
+    except ValueError as failure:
+        pytest.fail(f"streamlit did not start: {failure}\n{log.read_text()}")
 
 
 MARKUP = "# Big [click](https://example.org) ![x](https://example.org/x.png) *bold* :tada:"
@@ -159,7 +151,7 @@ def app_url(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base_url, server, log)
+        wait_until_healthy(port, server, log)
         yield base_url
     finally:
         server.terminate()
