@@ -16,7 +16,8 @@ and read the receipt. Projectors open ``/results?round=...`` and stay, receiving
 fragment's refresh every 3 s. After each setup every receipt is looked up in the store.
 
     .venv/bin/python bench/load.py [--residents 10,50,100,200] [--projectors 3]
-        [--store duckdb,postgresql] [--processes 1,2] [--think 1.0] [--time-limit 300]
+        [--store duckdb,postgresql] [--processes 1,2] [--think 1.0] [--arrival 0]
+        [--time-limit 300]
 
 Setups: ``duckdb`` is one ``streamlit run app.py`` on a DuckDB file; ``postgresql`` is
 ``python -m budgeting serve --processes N`` (HAProxy in front) on a throwaway PostgreSQL
@@ -660,8 +661,10 @@ async def run_level(
     think: float,
     time_limit: float,
     seed: int,
+    arrival: float = 0.0,
 ) -> LevelResult:
-    """``len(codes)`` residents starting together, ``projectors`` projectors alongside."""
+    """``len(codes)`` residents arriving at random within ``arrival`` seconds (all together
+    at 0), ``projectors`` projectors alongside."""
     result = LevelResult(len(codes))
     rng = random.Random(seed)
     stop = asyncio.Event()
@@ -681,12 +684,12 @@ async def run_level(
     await asyncio.sleep(0.5 if projectors else 0)
     cpu_before, own_before = cpu_seconds(server.pids()), sum(os.times()[:2])
     started = time.perf_counter()
-    journeys = [
-        asyncio.create_task(
-            resident(server.port, round_id, code, think, random.Random(rng.random()), result)
-        )
-        for code in codes
-    ]
+
+    async def arriving(code: str, journey_rng: random.Random) -> None:
+        await asyncio.sleep(journey_rng.uniform(0, arrival))
+        await resident(server.port, round_id, code, think, journey_rng, result)
+
+    journeys = [asyncio.create_task(arriving(code, random.Random(rng.random()))) for code in codes]
     _, pending = await asyncio.wait(journeys, timeout=time_limit)
     for task in pending:
         task.cancel()
@@ -768,6 +771,7 @@ def run_setup(setup: Setup, args: argparse.Namespace, database: str, log: Path) 
                     args.think,
                     args.time_limit,
                     seed=level,
+                    arrival=args.arrival,
                 )
             )
             first += level
@@ -838,8 +842,9 @@ ROW_NAMES = [
 
 def print_table(outcomes: list[SetupResult], args: argparse.Namespace) -> None:
     width = 24
+    arrivals = f"arriving within {args.arrival:g} s" if args.arrival else "starting together"
     print(
-        f"\nLoad harness: residents starting together, {args.projectors} projectors open, "
+        f"\nLoad harness: residents {arrivals}, {args.projectors} projectors open, "
         f"think time {args.think:g} s (x0.5-1.5) between taps, time limit {args.time_limit:g} s"
     )
     for outcome in outcomes:
@@ -881,6 +886,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", default="duckdb,postgresql")
     parser.add_argument("--processes", default="1,2", help="app processes (PostgreSQL)")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between taps")
+    parser.add_argument(
+        "--arrival", type=float, default=0.0, help="residents arrive within this many seconds"
+    )
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per level")
     parser.add_argument("--projector-seconds", type=float, default=12)
     args = parser.parse_args(argv)

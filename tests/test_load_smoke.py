@@ -19,7 +19,12 @@ RESIDENTS = 10
 
 def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
     args = argparse.Namespace(
-        residents=[RESIDENTS], projectors=1, think=0.2, time_limit=180, projector_seconds=3
+        residents=[RESIDENTS],
+        projectors=1,
+        think=0.2,
+        arrival=2.0,
+        time_limit=180,
+        projector_seconds=3,
     )
     outcome = load.run_setup(setup, args, database, folder / "server.log")
     assert outcome.failure is None, outcome.failure
