@@ -8,14 +8,13 @@ transaction has committed, so a receipt shown to a resident is always for a stor
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from budgeting.store.audit import append_entries
-from budgeting.store.codes import CODE_ALPHABET, CodeHasher, checked_hasher, known_code_hashes
+from budgeting.store.codes import CodeHasher, checked_hasher, known_code_hashes, random_codes
 from budgeting.store.connection import (
     Connection,
     Cursor,
@@ -32,16 +31,14 @@ from budgeting.store.models import (
     BallotRejected,
     Channel,
     Problem,
-    Project,
     Round,
-    Service,
     StoredBallot,
     StoreProblem,
 )
-from budgeting.store.money import from_minor, to_minor
+from budgeting.store.money import MinorAmounts, to_minor
 from budgeting.store.queries import BALLOT_COLUMNS
 from budgeting.store.rounds import get_round, list_areas, list_projects, list_services
-from budgeting.store.validation import parse_ballot
+from budgeting.store.validation import BallotRules, ballot_rules
 
 RECEIPT_LENGTH = 8
 
@@ -78,12 +75,12 @@ def _rejected(field: str, key: str, **params: Any) -> BallotRejected:
 
 @dataclass(frozen=True)
 class BallotChecker:
-    """What a ballot is checked against, read once for a batch of ballots: the round, its
-    services and projects, and its voter codes' hasher (each distinct code hashed once)."""
+    """What a ballot is checked against, read once for a batch of ballots: the round, the
+    rules of its services and projects, its voter codes' hasher (each distinct code hashed
+    once) and its areas."""
 
     round_: Round
-    services: list[Service]
-    projects: list[Project]
+    rules: BallotRules
     code_hash: CodeHasher
     areas: list[Area]
 
@@ -113,8 +110,8 @@ class BallotChecker:
         code_hash = self.code_hash(ballot.code)  # None when blank once normalised ("-", "  ")
         if self.round_.code_mode == "codes" and ballot.channel == "web" and code_hash is None:
             problems.append(StoreProblem("code", "store.code_required"))
-        amounts, scores, ballot_problems = parse_ballot(
-            self.round_, self.services, self.projects, ballot.allocation, ballot.project_scores
+        amounts, scores, ballot_problems = self.rules.parse(
+            ballot.allocation, ballot.project_scores
         )
         problems.extend(ballot_problems)
         try:
@@ -152,8 +149,7 @@ def ballot_checker(
         hash_of = checked_hasher(cursor, round_id, hasher)
     return BallotChecker(
         round_,
-        list_services(conn, round_id),
-        list_projects(conn, round_id),
+        ballot_rules(round_, list_services(conn, round_id), list_projects(conn, round_id)),
         hash_of,
         list_areas(conn, round_id),
     )
@@ -174,10 +170,7 @@ def _new_receipts(cursor: Cursor, count: int) -> list[str]:
     """
     receipts: dict[str, None] = {}
     while len(receipts) < count:
-        fresh = [
-            "".join(secrets.choice(CODE_ALPHABET) for _ in range(RECEIPT_LENGTH))
-            for _ in range(count - len(receipts))
-        ]
+        fresh = random_codes(count - len(receipts), RECEIPT_LENGTH)
         taken = {
             row[0]
             for row in cursor.execute(
@@ -213,6 +206,7 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
     ]
     receipts = _new_receipts(cursor, len(prepared))
     now = utc_now()
+    pounds = MinorAmounts()
     stored: list[StoredBallot] = []
     audit: list[tuple[str, dict[str, Any], datetime]] = []
     superseded_ids: list[int] = []
@@ -258,7 +252,7 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
                 code_hash=ballot.code_hash,
                 area=ballot.area,
                 age_band=ballot.age_band,
-                allocation={sid: from_minor(v) for sid, v in ballot.allocation.items()},
+                allocation={sid: pounds[v] for sid, v in ballot.allocation.items()},
                 project_scores=dict(ballot.scores),
             )
         )
@@ -310,7 +304,7 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
         ],
     )
     append_entries(cursor, round_id, audit)
-    return [replace(s, superseded=s.id in superseded_new) for s in stored]
+    return [replace(s, superseded=True) if s.id in superseded_new else s for s in stored]
 
 
 def write_ballots(

@@ -10,7 +10,7 @@ from typing import Any
 from budgeting.store.codes import hash_code, normalise_code
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import ProjectorSnapshot, StoredBallot
-from budgeting.store.money import from_minor
+from budgeting.store.money import MinorAmounts
 
 BALLOT_COLUMNS = (
     "id",
@@ -34,12 +34,13 @@ def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[Stor
     ).fetchall()
     allocations: dict[int, dict[str, Fraction]] = {row[0]: {} for row in rows}
     scores: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
+    pounds = MinorAmounts()
     for ballot_id, service_id, amount in cursor.execute(
         "SELECT a.ballot_id, a.service_id, a.amount_minor FROM ballot_allocations a"
         f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition}",
         params,
     ).fetchall():
-        allocations[ballot_id][service_id] = from_minor(amount)
+        allocations[ballot_id][service_id] = pounds[amount]
     for ballot_id, project_id, score in cursor.execute(
         "SELECT s.ballot_id, s.project_id, s.score FROM ballot_project_scores s"
         f" JOIN ballots b ON b.id = s.ballot_id WHERE {condition}",
