@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
                     server = server or stack.enter_context(running_server())
                     with fresh_database(server) as database:
                         results[name, size] = _measured_apart(database, size)
-                print(f"{name} {size:,}: done", file=sys.stderr, flush=True)
+                print(f"{table(results)}\n", file=sys.stderr, flush=True)  # so far
     print(table(results))
 
 

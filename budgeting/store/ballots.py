@@ -8,6 +8,7 @@ transaction has committed, so a receipt shown to a resident is always for a stor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -303,8 +304,54 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
             for pid, score in p.scores.items()
         ],
     )
+    _update_totals(
+        cursor,
+        round_id,
+        [p for s, p in zip(stored, prepared, strict=True) if s.id not in superseded_new],
+        superseded_stored,
+    )
     append_entries(cursor, round_id, audit)
     return [replace(s, superseded=True) if s.id in superseded_new else s for s in stored]
+
+
+def _update_totals(
+    cursor: Cursor, round_id: str, counted: list[PreparedBallot], withdrawn: list[int]
+) -> None:
+    """Keep ``ballot_totals`` the sums over the round's current ballots: add the new ballots
+    that count, take away the stored ballots they supersede (ids in ``withdrawn``)."""
+    change: Counter[tuple[str, str]] = Counter()
+    for ballot in counted:
+        change["ballots", ""] += 1
+        change["paper", ""] += ballot.channel == "paper"
+        change.update({("service", sid): amount for sid, amount in ballot.allocation.items()})
+        change.update({("project", pid): score for pid, score in ballot.scores.items()})
+    if withdrawn:
+        change["ballots", ""] -= len(withdrawn)
+        change.subtract(
+            {
+                (kind, item): int(total)
+                for kind, item, total in cursor.execute(
+                    "SELECT 'paper', '', count(*) FROM ballots"
+                    " WHERE channel = 'paper' AND id IN (SELECT unnest(?))"
+                    " UNION ALL SELECT 'service', service_id, sum(amount_minor)"
+                    " FROM ballot_allocations WHERE ballot_id IN (SELECT unnest(?))"
+                    " GROUP BY service_id"
+                    " UNION ALL SELECT 'project', project_id, sum(score)"
+                    " FROM ballot_project_scores WHERE ballot_id IN (SELECT unnest(?))"
+                    " GROUP BY project_id",
+                    [withdrawn] * 3,
+                ).fetchall()
+            }
+        )
+    rows = [(round_id, kind, item, total) for (kind, item), total in change.items() if total]
+    if rows:
+        cursor.execute(
+            "INSERT INTO ballot_totals (round_id, kind, item, total) VALUES "
+            + ", ".join(["(?, ?, ?, ?)"] * len(rows))
+            + " ON CONFLICT (round_id, kind, item)"
+            " DO UPDATE SET total = ballot_totals.total + excluded.total",
+            [value for row in rows for value in row],
+        )
 
 
 def write_ballots(

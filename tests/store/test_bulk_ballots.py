@@ -12,8 +12,9 @@ import pytest
 
 from budgeting import store
 from budgeting.store import codes
+from budgeting.store.connection import available_migrations
 from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, MinorAmounts, from_minor, to_minor
-from tests.store.conftest import open_round
+from tests.store.conftest import BALANCED, open_round, raw_rows
 
 AMOUNTS = [
     0,
@@ -101,3 +102,65 @@ def test_a_large_batch_is_stored_read_back_and_audited_exactly(conn):
         assert written.allocation == given.allocation
         assert written.project_scores == given.project_scores
     assert store.verify_audit_log(conn) == []
+
+
+def _summed(conn: store.Connection, round_id: str) -> store.ProjectorSnapshot:
+    """The projector's figures summed from the round's current ballots one by one."""
+    ballots = store.current_ballots(conn, round_id)
+    count = len(ballots)
+    services = [s.id for s in store.list_services(conn, round_id)]
+    projects = [p.id for p in store.list_projects(conn, round_id)]
+    return store.ProjectorSnapshot(
+        ballot_count=count,
+        mean_allocation={
+            sid: sum((b.allocation[sid] for b in ballots), Fraction(0)) / count if count else 0
+            for sid in services
+        },
+        project_totals={
+            pid: sum(b.project_scores.get(pid, 0) for b in ballots) for pid in projects
+        },
+        paper_count=sum(b.channel == "paper" for b in ballots),
+    )
+
+
+def test_projector_totals_follow_every_batch_revision_and_round(conn):
+    rounds = [open_round(conn, name=name, ballot_format="points", max_points=4) for name in "XY"]
+    for round_id in rounds:
+        store.add_voter_codes(conn, round_id, [f"CODE-{n}" for n in range(12)])
+        assert _summed(conn, round_id) == store.projector_snapshot(conn, round_id)
+    rng = random.Random(8)
+    for batch in range(6):
+        round_id = rounds[batch % 2]
+        ballots = []
+        for _ in range(rng.randint(1, 9)):
+            parks = Fraction(rng.randint(4000, 7999)) + Fraction(rng.randint(0, 99), 100)
+            paper = rng.random() < 0.3
+            ballots.append(
+                store.BallotInput(
+                    allocation={"parks": parks, "libraries": 10_000 - parks},
+                    project_scores={p: rng.randint(0, 2) for p in rng.sample("ABC", 2)},
+                    channel="paper" if paper else "web",
+                    code=None if paper else f"CODE-{rng.randrange(12)}",  # revisions too
+                )
+            )
+        store.submit_ballots(conn, round_id, ballots)
+        for each in rounds:
+            assert store.projector_snapshot(conn, each) == _summed(conn, each)
+    assert raw_rows(conn, "SELECT count(*) FROM ballots WHERE superseded")[0][0] > 0
+
+
+def test_the_migration_fills_the_totals_from_the_ballots_already_cast(conn):
+    round_id = open_round(conn, code_mode="open")
+    store.submit_ballots(
+        conn,
+        round_id,
+        [
+            store.BallotInput(allocation=BALANCED, project_scores={"A": 1}),
+            store.BallotInput(allocation=BALANCED, project_scores={"B": 1}, channel="paper"),
+        ],
+    )
+    before = store.projector_snapshot(conn, round_id)
+    migration = next(sql for _, name, sql in available_migrations() if "ballot_totals" in name)
+    raw_rows(conn, "DROP TABLE ballot_totals")
+    raw_rows(conn, migration)
+    assert store.projector_snapshot(conn, round_id) == before == _summed(conn, round_id)
