@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from budgeting import store
@@ -70,6 +71,7 @@ def project_profile(
     are numbered 1, 2, ... in ballot order, never by a stored id, so an explanation that
     names voters (equal shares' ``ran_out_sample``) links to no receipt or code.
     """
+    exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
     return ProjectProfile(
         budget=voting_round.project_budget,
         projects=tuple(
@@ -78,7 +80,7 @@ def project_profile(
         ),
         ballots=tuple(
             ProjectBallot(
-                scores={pid: Fraction(score) for pid, score in scores.items()},
+                scores=dict(zip(scores, map(exact, scores.values()), strict=True)),
                 voter_id=str(number),
             )
             for number, scores in enumerate(

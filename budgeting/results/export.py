@@ -17,6 +17,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -33,6 +34,7 @@ BALLOT_COLUMNS = ("ballot", "day", "channel", "area", "age_band")
 RESULT_COLUMNS = ("kind", "id", "name", "amount", "supporters", "funded")
 """The results CSV: one row per service (its amount under the round's allocation rule) and
 one per project (its cost, supporters, and whether it is funded)."""
+_ZERO = Fraction(0)
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "pb": "text/plain"}
 
 
@@ -55,13 +57,14 @@ def anonymised_ballots(
 ) -> tuple[list[str], list[list[Any]]]:
     """The current ballots as a header and rows, anonymised and in canonical order."""
     points = voting_round.ballot_format == "points"
+    pence = cache(_pence)  # ballots repeat few amounts: each converted once
     rows = sorted(
         [
             b.submitted_at.date(),
             b.channel,
             b.area or "",
             b.age_band or "",
-            *(_pence(b.allocation.get(s.id, Fraction(0))) for s in services),
+            *(pence(b.allocation.get(s.id, _ZERO)) for s in services),
             _choices(b.project_scores, points),
         ]
         for b in ballots

@@ -8,14 +8,14 @@ transaction has committed, so a receipt shown to a resident is always for a stor
 
 from __future__ import annotations
 
-import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from budgeting.store.audit import append_entries
-from budgeting.store.codes import CODE_ALPHABET, CodeHasher, checked_hasher, known_code_hashes
+from budgeting.store.codes import CodeHasher, checked_hasher, known_code_hashes, random_codes
 from budgeting.store.connection import (
     Connection,
     Cursor,
@@ -32,16 +32,14 @@ from budgeting.store.models import (
     BallotRejected,
     Channel,
     Problem,
-    Project,
     Round,
-    Service,
     StoredBallot,
     StoreProblem,
 )
-from budgeting.store.money import from_minor, to_minor
+from budgeting.store.money import MinorAmounts, to_minor
 from budgeting.store.queries import BALLOT_COLUMNS
 from budgeting.store.rounds import get_round, list_areas, list_projects, list_services
-from budgeting.store.validation import parse_ballot
+from budgeting.store.validation import BallotRules, ballot_rules
 
 RECEIPT_LENGTH = 8
 
@@ -78,12 +76,12 @@ def _rejected(field: str, key: str, **params: Any) -> BallotRejected:
 
 @dataclass(frozen=True)
 class BallotChecker:
-    """What a ballot is checked against, read once for a batch of ballots: the round, its
-    services and projects, and its voter codes' hasher (each distinct code hashed once)."""
+    """What a ballot is checked against, read once for a batch of ballots: the round, the
+    rules of its services and projects, its voter codes' hasher (each distinct code hashed
+    once) and its areas."""
 
     round_: Round
-    services: list[Service]
-    projects: list[Project]
+    rules: BallotRules
     code_hash: CodeHasher
     areas: list[Area]
 
@@ -113,8 +111,8 @@ class BallotChecker:
         code_hash = self.code_hash(ballot.code)  # None when blank once normalised ("-", "  ")
         if self.round_.code_mode == "codes" and ballot.channel == "web" and code_hash is None:
             problems.append(StoreProblem("code", "store.code_required"))
-        amounts, scores, ballot_problems = parse_ballot(
-            self.round_, self.services, self.projects, ballot.allocation, ballot.project_scores
+        amounts, scores, ballot_problems = self.rules.parse(
+            ballot.allocation, ballot.project_scores
         )
         problems.extend(ballot_problems)
         try:
@@ -152,8 +150,7 @@ def ballot_checker(
         hash_of = checked_hasher(cursor, round_id, hasher)
     return BallotChecker(
         round_,
-        list_services(conn, round_id),
-        list_projects(conn, round_id),
+        ballot_rules(round_, list_services(conn, round_id), list_projects(conn, round_id)),
         hash_of,
         list_areas(conn, round_id),
     )
@@ -174,10 +171,7 @@ def _new_receipts(cursor: Cursor, count: int) -> list[str]:
     """
     receipts: dict[str, None] = {}
     while len(receipts) < count:
-        fresh = [
-            "".join(secrets.choice(CODE_ALPHABET) for _ in range(RECEIPT_LENGTH))
-            for _ in range(count - len(receipts))
-        ]
+        fresh = random_codes(count - len(receipts), RECEIPT_LENGTH)
         taken = {
             row[0]
             for row in cursor.execute(
@@ -213,6 +207,7 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
     ]
     receipts = _new_receipts(cursor, len(prepared))
     now = utc_now()
+    pounds = MinorAmounts()
     stored: list[StoredBallot] = []
     audit: list[tuple[str, dict[str, Any], datetime]] = []
     superseded_ids: list[int] = []
@@ -258,7 +253,7 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
                 code_hash=ballot.code_hash,
                 area=ballot.area,
                 age_band=ballot.age_band,
-                allocation={sid: from_minor(v) for sid, v in ballot.allocation.items()},
+                allocation={sid: pounds[v] for sid, v in ballot.allocation.items()},
                 project_scores=dict(ballot.scores),
             )
         )
@@ -309,8 +304,54 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
             for pid, score in p.scores.items()
         ],
     )
+    _update_totals(
+        cursor,
+        round_id,
+        [p for s, p in zip(stored, prepared, strict=True) if s.id not in superseded_new],
+        superseded_stored,
+    )
     append_entries(cursor, round_id, audit)
-    return [replace(s, superseded=s.id in superseded_new) for s in stored]
+    return [replace(s, superseded=True) if s.id in superseded_new else s for s in stored]
+
+
+def _update_totals(
+    cursor: Cursor, round_id: str, counted: list[PreparedBallot], withdrawn: list[int]
+) -> None:
+    """Keep ``ballot_totals`` the sums over the round's current ballots: add the new ballots
+    that count, take away the stored ballots they supersede (ids in ``withdrawn``)."""
+    change: Counter[tuple[str, str]] = Counter()
+    for ballot in counted:
+        change["ballots", ""] += 1
+        change["paper", ""] += ballot.channel == "paper"
+        change.update({("service", sid): amount for sid, amount in ballot.allocation.items()})
+        change.update({("project", pid): score for pid, score in ballot.scores.items()})
+    if withdrawn:
+        change["ballots", ""] -= len(withdrawn)
+        change.subtract(
+            {
+                (kind, item): int(total)
+                for kind, item, total in cursor.execute(
+                    "SELECT 'paper', '', count(*) FROM ballots"
+                    " WHERE channel = 'paper' AND id IN (SELECT unnest(?))"
+                    " UNION ALL SELECT 'service', service_id, sum(amount_minor)"
+                    " FROM ballot_allocations WHERE ballot_id IN (SELECT unnest(?))"
+                    " GROUP BY service_id"
+                    " UNION ALL SELECT 'project', project_id, sum(score)"
+                    " FROM ballot_project_scores WHERE ballot_id IN (SELECT unnest(?))"
+                    " GROUP BY project_id",
+                    [withdrawn] * 3,
+                ).fetchall()
+            }
+        )
+    rows = [(round_id, kind, item, total) for (kind, item), total in change.items() if total]
+    if rows:
+        cursor.execute(
+            "INSERT INTO ballot_totals (round_id, kind, item, total) VALUES "
+            + ", ".join(["(?, ?, ?, ?)"] * len(rows))
+            + " ON CONFLICT (round_id, kind, item)"
+            " DO UPDATE SET total = ballot_totals.total + excluded.total",
+            [value for row in rows for value in row],
+        )
 
 
 def write_ballots(

@@ -69,9 +69,29 @@ def round_salt(cursor: Cursor, round_id: str) -> str:
     return str(rows[0][0])
 
 
+_FAIR_BYTES = 256 - 256 % len(CODE_ALPHABET)
+"""Random bytes below this pick a letter with equal chances (``byte % 31``); the others
+are discarded."""
+
+
+def random_codes(count: int, length: int = CODE_LENGTH) -> list[str]:
+    """``count`` random texts of ``length`` letters from ``CODE_ALPHABET``, each letter
+    equally likely, from the operating system's secure source (``secrets``)."""
+    needed = count * length
+    letters: list[str] = []
+    while len(letters) < needed:
+        letters += [
+            CODE_ALPHABET[byte % len(CODE_ALPHABET)]
+            for byte in secrets.token_bytes(needed - len(letters) + 8)
+            if byte < _FAIR_BYTES
+        ]
+    text = "".join(letters[:needed])
+    return [text[start : start + length] for start in range(0, needed, length)]
+
+
 def new_code() -> str:
     """A fresh random code, printed as ``ABCD-EFGH``."""
-    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    chars = random_codes(1)[0]
     return f"{chars[:4]}-{chars[4:]}"
 
 

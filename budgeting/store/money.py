@@ -23,17 +23,27 @@ class AmountTooLarge(ValueError):
 def to_minor(amount: Fraction | int | str | Decimal) -> int:
     """Pounds -> pence; ``ValueError`` when the amount is not a whole number of pence,
     ``AmountTooLarge`` when it is not under ``AMOUNT_LIMIT``."""
-    if abs(Fraction(amount)) >= AMOUNT_LIMIT:
+    value = amount if isinstance(amount, Fraction | int) else Fraction(amount)
+    numerator, denominator = value.numerator, value.denominator  # in lowest terms
+    if abs(numerator) >= AMOUNT_LIMIT * denominator:
         raise AmountTooLarge(amount)
-    minor = Fraction(amount) * MINOR_PER_MAJOR
-    if minor.denominator != 1:
+    if MINOR_PER_MAJOR % denominator:
         raise ValueError(f"{amount} is not a whole number of pence")
-    return minor.numerator
+    return numerator * (MINOR_PER_MAJOR // denominator)
 
 
 def from_minor(minor: int) -> Fraction:
     """Pence -> pounds."""
     return Fraction(minor, MINOR_PER_MAJOR)
+
+
+class MinorAmounts(dict[int, Fraction]):
+    """Pence -> pounds for many amounts, each distinct amount converted once: a million
+    ballots' allocations repeat a few thousand amounts (``amounts[minor]``)."""
+
+    def __missing__(self, minor: int) -> Fraction:
+        amount = self[minor] = from_minor(minor)
+        return amount
 
 
 def parse_amount(raw: str) -> Fraction:

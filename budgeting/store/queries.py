@@ -10,7 +10,7 @@ from typing import Any
 from budgeting.store.codes import hash_code, normalise_code
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import ProjectorSnapshot, StoredBallot
-from budgeting.store.money import from_minor
+from budgeting.store.money import MinorAmounts
 
 BALLOT_COLUMNS = (
     "id",
@@ -34,12 +34,13 @@ def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[Stor
     ).fetchall()
     allocations: dict[int, dict[str, Fraction]] = {row[0]: {} for row in rows}
     scores: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
+    pounds = MinorAmounts()
     for ballot_id, service_id, amount in cursor.execute(
         "SELECT a.ballot_id, a.service_id, a.amount_minor FROM ballot_allocations a"
         f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition}",
         params,
     ).fetchall():
-        allocations[ballot_id][service_id] = from_minor(amount)
+        allocations[ballot_id][service_id] = pounds[amount]
     for ballot_id, project_id, score in cursor.execute(
         "SELECT s.ballot_id, s.project_id, s.score FROM ballot_project_scores s"
         f" JOIN ballots b ON b.id = s.ballot_id WHERE {condition}",
@@ -113,30 +114,31 @@ def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
     """Live figures over current ballots: count, mean allocation per service, project totals.
 
     Every service and project of the round appears (zero when nobody chose it). The mean
-    divides each service's total by the number of current ballots.
+    divides each service's total by the number of current ballots. The figures are the
+    running totals every ballot write keeps (``ballot_totals``): a few rows to read
+    however many ballots the round has.
     """
     with read_snapshot(conn) as cursor:
-        count, paper = cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE channel = 'paper') FROM ballots"
-            " WHERE round_id = ? AND NOT superseded",
-            [round_id],
-        ).fetchall()[0]
+        counts = dict(
+            cursor.execute(
+                "SELECT kind, total FROM ballot_totals"
+                " WHERE round_id = ? AND kind IN ('ballots', 'paper')",
+                [round_id],
+            ).fetchall()
+        )
         totals = cursor.execute(
-            "SELECT s.id, coalesce(t.total, 0) FROM services s LEFT JOIN ("
-            "  SELECT a.service_id, sum(a.amount_minor) AS total FROM ballot_allocations a"
-            "  JOIN ballots b ON b.id = a.ballot_id"
-            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY a.service_id"
-            ") t ON t.service_id = s.id WHERE s.round_id = ? ORDER BY s.position",
-            [round_id, round_id],
+            "SELECT s.id, coalesce(t.total, 0) FROM services s LEFT JOIN ballot_totals t"
+            " ON t.round_id = s.round_id AND t.kind = 'service' AND t.item = s.id"
+            " WHERE s.round_id = ? ORDER BY s.position",
+            [round_id],
         ).fetchall()
         scores = cursor.execute(
-            "SELECT p.id, coalesce(t.total, 0) FROM projects p LEFT JOIN ("
-            "  SELECT v.project_id, sum(v.score) AS total FROM ballot_project_scores v"
-            "  JOIN ballots b ON b.id = v.ballot_id"
-            "  WHERE b.round_id = ? AND NOT b.superseded GROUP BY v.project_id"
-            ") t ON t.project_id = p.id WHERE p.round_id = ? ORDER BY p.position",
-            [round_id, round_id],
+            "SELECT p.id, coalesce(t.total, 0) FROM projects p LEFT JOIN ballot_totals t"
+            " ON t.round_id = p.round_id AND t.kind = 'project' AND t.item = p.id"
+            " WHERE p.round_id = ? ORDER BY p.position",
+            [round_id],
         ).fetchall()
+    count = int(counts.get("ballots", 0))
     return ProjectorSnapshot(
         ballot_count=count,
         mean_allocation={
@@ -144,5 +146,5 @@ def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
             for sid, total in totals
         },
         project_totals={pid: int(total) for pid, total in scores},
-        paper_count=paper,
+        paper_count=int(counts.get("paper", 0)),
     )

@@ -58,6 +58,23 @@ def test_a_round_is_decided_by_its_own_rules_over_its_current_ballots(conn) -> N
     assert decision.tallies["A"].supporters == 3
 
 
+def test_the_profile_holds_every_ballot_s_points_exactly(conn) -> None:
+    round_id = open_round(conn, code_mode="open", ballot_format="points", max_points=6)
+    votes = [{"A": 3, "B": 2}, {"B": 5}, {}, {"C": 1, "A": 1}, {"A": 3, "B": 2}, {"C": 6}]
+    for scores in votes:
+        store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores=scores)
+    profile = decide.project_profile(
+        store.get_round(conn, round_id),
+        store.list_projects(conn, round_id),
+        store.current_ballots(conn, round_id),
+    )
+    assert profile.vote_type == "cumulative"
+    assert [ballot.scores for ballot in profile.ballots] == [
+        {pid: Fraction(score) for pid, score in scores.items()} for scores in votes if scores
+    ]
+    assert {type(score) for b in profile.ballots for score in b.scores.values()} == {Fraction}
+
+
 def test_options_are_the_round_settings_the_rule_takes(conn) -> None:
     round_id = voted_round(conn, selection_rule="greedy", completion="add1")
     decision = decide.decide_round(conn, round_id)

@@ -1,0 +1,309 @@
+"""Scale: a city-sized round in each store, from loading its ballots to exporting them.
+
+For each store and size, a new database gets one open round (80 projects, 12 services, 10
+areas; approval of up to 5 projects, open to residents without voter codes) and that many
+synthetic ballots, loaded through the store's bulk write path (``store.submit_ballots``:
+every ballot validated, audited and written, in batches of ``BATCH`` that are each all or
+nothing, as paper batches are). Then, on the stored round, it times what officers and the
+projector ask of it:
+
+* the projector's query (``store.projector_snapshot``), the median of ``REPEATS`` runs;
+* reading the round back (``store.current_ballots`` and its settings), then each selection
+  rule and each allocation rule over it, as ``decide.decide_round`` runs the round's own;
+* the officers' review (``review.review_round``: every rule side by side, breakdowns);
+* the exports (``export.ballots_file`` csv, parquet, pb; ``export.results_csv``).
+
+    .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--stores duckdb,postgresql]
+
+Ballots are skewed as real ones are: a few popular projects, more chosen in the voter's
+own area, service splits from floors plus noisy preferences (whole £1,000s), a sixth on
+paper, days spread over two weeks (fixed seed, so every run loads the same ballots). DuckDB
+is a file in a temporary folder; PostgreSQL a throwaway server
+(``tests/postgres_server.py``, fsync off) with a new database per size. Each (store, size)
+runs in a fresh process, whose peak resident memory is reported (PostgreSQL's own server
+processes not included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from budgeting import store  # noqa: E402
+from budgeting.engine.registry import allocation_rule, rules, selection_rule  # noqa: E402
+from budgeting.results import decide, export, review  # noqa: E402
+
+PROJECTS = 80
+SERVICES = 12
+AREAS = 10
+MAX_APPROVALS = 5
+COMPLETION = "add1"
+"""Equal shares' completion: the round's default, as Warsaw completes it."""
+BATCH = 10_000
+REPEATS = 5
+LABEL_WIDTH = 50
+CELL_WIDTH = 22
+SEED = 11
+ROUND_ID = "city-scale"
+SERVICE_BUDGET = 24_000_000
+SERVICE_FLOOR = 500_000
+SERVICE_CEILING = 5_000_000
+STEP = 1_000
+START = datetime(2027, 4, 1, 7, 0)
+DAYS = 14
+STORES = ("duckdb", "postgresql")
+EXPORTS = ("csv", "parquet", "pb", "results-csv")
+
+
+def setup_round(conn: store.Connection) -> str:
+    """The city round, opened: services, projects and areas through the store's API."""
+    rng = random.Random(SEED)
+    store.create_round(
+        conn,
+        id=ROUND_ID,
+        name="City-wide participatory budget",
+        service_budget=Fraction(SERVICE_BUDGET),
+        project_budget=Fraction(30_000_000),
+        ballot_format="approval",
+        max_approvals=MAX_APPROVALS,
+        completion=COMPLETION,
+        code_mode="open",
+    )
+    store.replace_services(
+        conn,
+        ROUND_ID,
+        [
+            {
+                "id": f"S{n:02d}",
+                "name": f"Service {n}",
+                "floor": SERVICE_FLOOR,
+                "ceiling": SERVICE_CEILING,
+            }
+            for n in range(1, SERVICES + 1)
+        ],
+    )
+    store.replace_areas(
+        conn,
+        ROUND_ID,
+        [
+            {"id": f"A{n:02d}", "name": f"District {n}", "population": rng.randint(80, 250) * 1000}
+            for n in range(1, AREAS + 1)
+        ],
+    )
+    store.replace_projects(
+        conn,
+        ROUND_ID,
+        [
+            {
+                "id": f"P{n:02d}",
+                "name": f"Project {n}",
+                "cost": rng.randint(20, 600) * 5_000,
+                "area": f"A{rng.randint(1, AREAS):02d}",
+                "category": rng.choice(("Green space", "Streets", "Culture", "Health")),
+            }
+            for n in range(1, PROJECTS + 1)
+        ],
+    )
+    store.update_round(conn, ROUND_ID, status="open")
+    return ROUND_ID
+
+
+def synthetic_ballots(count: int, seed: int = SEED) -> Iterator[list[store.BallotInput]]:
+    """``count`` ballots in batches of ``BATCH``, the same for the same seed."""
+    rng = random.Random(seed)
+    services = [f"S{n:02d}" for n in range(1, SERVICES + 1)]
+    preference = {sid: rng.uniform(0.5, 2.0) for sid in services}
+    projects = [f"P{n:02d}" for n in range(1, PROJECTS + 1)]
+    popularity = [1 / rank**0.8 for rank in range(1, PROJECTS + 1)]
+    rng.shuffle(popularity)
+    home = {pid: f"A{rng.randint(1, AREAS):02d}" for pid in projects}
+    areas = [f"A{n:02d}" for n in range(1, AREAS + 1)]
+    area_weights = [rng.uniform(0.5, 2.0) for _ in areas]
+    bands = [*store.AGE_BANDS, None]
+    band_weights = [3, 12, 20, 26, 21, 14, 4]
+    spare_units = (SERVICE_BUDGET - SERVICES * SERVICE_FLOOR) // STEP
+    room_units = (SERVICE_CEILING - SERVICE_FLOOR) // STEP
+    batch: list[store.BallotInput] = []
+    for _ in range(count):
+        area = rng.choices(areas, area_weights)[0]
+        weights = [
+            w * (3.0 if home[p] == area else 1.0) for p, w in zip(projects, popularity, strict=True)
+        ]
+        chosen = set(rng.choices(projects, weights, k=rng.randint(1, MAX_APPROVALS)))
+        batch.append(
+            store.BallotInput(
+                allocation=_split(rng, services, preference, spare_units, room_units),
+                project_scores=dict.fromkeys(sorted(chosen), 1),
+                channel="paper" if rng.random() < 0.16 else "web",
+                area=area,
+                age_band=rng.choices(bands, band_weights)[0],
+                submitted_at=START
+                + timedelta(days=min(rng.expovariate(0.25), DAYS - 0.001), hours=rng.random()),
+            )
+        )
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _split(
+    rng: random.Random,
+    services: list[str],
+    preference: dict[str, float],
+    spare_units: int,
+    room_units: int,
+) -> dict[str, Fraction]:
+    """Floors plus the rest by noisy preference, in whole steps, each within its ceiling."""
+    noisy = [preference[sid] * rng.random() ** 2 + 0.01 for sid in services]
+    total = sum(noisy)
+    units = [min(room_units, int(spare_units * w / total)) for w in noisy]
+    left = spare_units - sum(units)
+    for index in sorted(range(len(services)), key=noisy.__getitem__, reverse=True):
+        extra = min(left, room_units - units[index])
+        units[index] += extra
+        left -= extra
+    amounts = (Fraction(SERVICE_FLOOR + unit * STEP) for unit in units)
+    return dict(zip(services, amounts, strict=True))
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def measure(database: str, size: int) -> dict[str, float]:
+    """Load ``size`` ballots into a new round in ``database`` and time what is asked of it;
+    each figure is labelled with its unit."""
+    conn = store.connect(database)
+    try:
+        round_id = setup_round(conn)
+        load = sum(
+            _seconds(lambda batch=batch: store.submit_ballots(conn, round_id, batch))
+            for batch in synthetic_ballots(size)
+        )
+        figures = {"load (s)": load, "load (ballots/s)": size / load}
+        projector = [
+            _seconds(lambda: store.projector_snapshot(conn, round_id)) for _ in range(REPEATS)
+        ]
+        figures[f"projector query (ms, median of {REPEATS})"] = 1000 * statistics.median(projector)
+        figures.update(_rules(conn, round_id))
+        figures["review (s)"] = _seconds(lambda: review.review_round(conn, round_id))
+        for name in EXPORTS:
+            figures[f"export {name} (s)"] = _seconds(
+                lambda name=name: _export(conn, round_id, name)
+            )
+        figures["stored ballots"] = store.ballot_count(conn, round_id)
+    finally:
+        conn.close()
+    figures["peak RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def _rules(conn: store.Connection, round_id: str) -> dict[str, float]:
+    """Reading the round back, then each rule over it, as ``decide.decide_round`` reads the
+    round and runs its own rules: each rule's figure includes the reading."""
+    began = time.perf_counter()
+    voting_round = store.get_round(conn, round_id)
+    assert voting_round is not None
+    services, projects = store.list_services(conn, round_id), store.list_projects(conn, round_id)
+    ballots = store.current_ballots(conn, round_id)
+    read = time.perf_counter() - began
+    figures = {"read round (s)": read}
+    for entry in rules("selection"):
+        rule = selection_rule(entry.id)
+        options = decide.selection_options(voting_round, rule)
+        figures[f"selection {entry.id} (s, with reading)"] = read + _seconds(
+            lambda rule=rule, options=options: rule.run(
+                decide.project_profile(voting_round, projects, ballots), **options
+            )
+        )
+    for entry in rules("allocation"):
+        rule = allocation_rule(entry.id)
+        figures[f"allocation {entry.id} (s, with reading)"] = read + _seconds(
+            lambda rule=rule: rule.run(decide.allocation_profile(voting_round, services, ballots))
+        )
+    return figures
+
+
+def _export(conn: store.Connection, round_id: str, name: str) -> bytes:
+    if name == "results-csv":
+        return export.results_csv(conn, round_id).encode("utf-8")
+    return export.ballots_file(conn, round_id, name)
+
+
+def table(results: dict[tuple[str, int], dict[str, float]]) -> str:
+    """One row per figure, one column per (store, size)."""
+    columns = list(results)
+    header = f"{'':<{LABEL_WIDTH}}" + "".join(f"{f'{s} {n:,}':>{CELL_WIDTH}}" for s, n in columns)
+    lines = [header, "-" * len(header)]
+    for label in next(iter(results.values())):
+        cells = (_cell(label, results[column][label]) for column in columns)
+        lines.append(f"{label:<{LABEL_WIDTH}}" + "".join(f"{c:>{CELL_WIDTH}}" for c in cells))
+    return "\n".join(lines)
+
+
+def _cell(label: str, value: float) -> str:
+    if "(s" in label:
+        return f"{value:,.2f}"
+    return f"{value:,.1f}" if "(ms" in label else f"{value:,.0f}"
+
+
+def _measured_apart(database: str, size: int) -> dict[str, float]:
+    """``measure`` in a fresh process, so its peak memory is its own."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(measure, (database, size))
+
+
+def parse_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--stores", default=",".join(STORES))
+    args = parser.parse_args(argv)
+    sizes = [int(n.replace("_", "")) for n in parse_list(args.sizes)]
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes: whole numbers of ballots, 1 or more")
+    stores = parse_list(args.stores)
+    if not stores or not set(stores) <= set(STORES):
+        parser.error("--stores: duckdb and/or postgresql")
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="budget-scale-") as folder, ExitStack() as stack:
+        server = None
+        for size in sizes:
+            for name in stores:
+                if name == "duckdb":
+                    results[name, size] = _measured_apart(
+                        str(Path(folder) / f"{size}.duckdb"), size
+                    )
+                else:
+                    from tests.postgres_server import fresh_database, running_server
+
+                    server = server or stack.enter_context(running_server())
+                    with fresh_database(server) as database:
+                        results[name, size] = _measured_apart(database, size)
+                print(f"{table(results)}\n", file=sys.stderr, flush=True)  # so far
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

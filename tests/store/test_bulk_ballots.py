@@ -1,0 +1,166 @@
+"""Many ballots at once: the conversions and random receipts a large batch goes through, and
+a batch read back exactly, with its audit entries intact, on both stores."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from budgeting import store
+from budgeting.store import codes
+from budgeting.store.connection import available_migrations
+from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, MinorAmounts, from_minor, to_minor
+from tests.store.conftest import BALANCED, open_round, raw_rows
+
+AMOUNTS = [
+    0,
+    7,
+    -3,
+    Fraction(1, 2),
+    Fraction(-7, 4),
+    Fraction(1, 3),
+    Fraction(1, 200),
+    Fraction(123456789, 100),
+    Decimal("12.34"),
+    Decimal("0.005"),
+    "19.99",
+    "1/8",
+    AMOUNT_LIMIT - Fraction(1, 100),
+    AMOUNT_LIMIT,
+    -AMOUNT_LIMIT,
+    Fraction(AMOUNT_LIMIT * 3 - 1, 3),
+    True,
+]
+
+
+def _pence_by_definition(amount: object) -> int | type[Exception]:
+    """Pounds -> pence computed as the definition says: exactly 100 times the amount."""
+    value = Fraction(amount)  # type: ignore[arg-type]
+    if abs(value) >= AMOUNT_LIMIT:
+        return AmountTooLarge
+    minor = value * 100
+    return minor.numerator if minor.denominator == 1 else ValueError
+
+
+@pytest.mark.parametrize("amount", AMOUNTS, ids=repr)
+def test_to_minor_is_exactly_a_hundred_times_or_refuses(amount):
+    expected = _pence_by_definition(amount)
+    if isinstance(expected, int):
+        assert to_minor(amount) == expected
+        assert from_minor(to_minor(amount)) == Fraction(amount)
+    else:
+        with pytest.raises(expected):
+            to_minor(amount)
+
+
+def test_minor_amounts_converts_each_amount_once_and_exactly():
+    pounds = MinorAmounts()
+    minors = [random.Random(3).randint(-(10**6), 10**6) for _ in range(500)] * 3
+    assert [pounds[m] for m in minors] == [from_minor(m) for m in minors]
+    assert len(pounds) == len(set(minors))
+
+
+def test_random_codes_take_every_letter_equally_and_discard_the_rest(monkeypatch):
+    # 248 = 31 x 8 bytes map evenly onto the 31 letters; 248..255 would favour 8 of them.
+    monkeypatch.setattr(codes.secrets, "token_bytes", lambda n: bytes(range(255, -1, -1))[:n])
+    drawn = codes.random_codes(31, 8)
+    assert len(drawn) == 31 and {len(code) for code in drawn} == {8}
+    assert Counter("".join(drawn)) == dict.fromkeys(codes.CODE_ALPHABET, 8)
+
+
+def test_random_codes_are_of_the_alphabet_and_differ():
+    drawn = codes.random_codes(2000, 8)
+    assert len(set(drawn)) == 2000
+    assert set("".join(drawn)) <= set(codes.CODE_ALPHABET)
+    assert len(codes.new_code()) == 9
+
+
+def test_a_large_batch_is_stored_read_back_and_audited_exactly(conn):
+    round_id = open_round(conn, code_mode="open", max_approvals=3)
+    rng = random.Random(5)
+    ballots = []
+    for number in range(300):
+        parks = Fraction(rng.randint(4000, 7999)) + Fraction(rng.randint(0, 99), 100)
+        ballots.append(
+            store.BallotInput(
+                allocation={"parks": parks, "libraries": 10_000 - parks},
+                project_scores=dict.fromkeys(rng.sample("ABC", rng.randint(0, 2)), 1),
+                channel="paper" if number % 7 == 0 else "web",
+            )
+        )
+    stored = store.submit_ballots(conn, round_id, ballots)
+    receipts = [ballot.receipt for ballot in stored]
+    assert len(set(receipts)) == 300
+    assert all(len(r) == 8 and set(r) <= set(codes.CODE_ALPHABET) for r in receipts)
+    read = {ballot.receipt: ballot for ballot in store.current_ballots(conn, round_id)}
+    for given, written in zip(ballots, stored, strict=True):
+        assert read[written.receipt] == written
+        assert written.allocation == given.allocation
+        assert written.project_scores == given.project_scores
+    assert store.verify_audit_log(conn) == []
+
+
+def _summed(conn: store.Connection, round_id: str) -> store.ProjectorSnapshot:
+    """The projector's figures summed from the round's current ballots one by one."""
+    ballots = store.current_ballots(conn, round_id)
+    count = len(ballots)
+    services = [s.id for s in store.list_services(conn, round_id)]
+    projects = [p.id for p in store.list_projects(conn, round_id)]
+    return store.ProjectorSnapshot(
+        ballot_count=count,
+        mean_allocation={
+            sid: sum((b.allocation[sid] for b in ballots), Fraction(0)) / count if count else 0
+            for sid in services
+        },
+        project_totals={
+            pid: sum(b.project_scores.get(pid, 0) for b in ballots) for pid in projects
+        },
+        paper_count=sum(b.channel == "paper" for b in ballots),
+    )
+
+
+def test_projector_totals_follow_every_batch_revision_and_round(conn):
+    rounds = [open_round(conn, name=name, ballot_format="points", max_points=4) for name in "XY"]
+    for round_id in rounds:
+        store.add_voter_codes(conn, round_id, [f"CODE-{n}" for n in range(12)])
+        assert _summed(conn, round_id) == store.projector_snapshot(conn, round_id)
+    rng = random.Random(8)
+    for batch in range(6):
+        round_id = rounds[batch % 2]
+        ballots = []
+        for _ in range(rng.randint(1, 9)):
+            parks = Fraction(rng.randint(4000, 7999)) + Fraction(rng.randint(0, 99), 100)
+            paper = rng.random() < 0.3
+            ballots.append(
+                store.BallotInput(
+                    allocation={"parks": parks, "libraries": 10_000 - parks},
+                    project_scores={p: rng.randint(0, 2) for p in rng.sample("ABC", 2)},
+                    channel="paper" if paper else "web",
+                    code=None if paper else f"CODE-{rng.randrange(12)}",  # revisions too
+                )
+            )
+        store.submit_ballots(conn, round_id, ballots)
+        for each in rounds:
+            assert store.projector_snapshot(conn, each) == _summed(conn, each)
+    assert raw_rows(conn, "SELECT count(*) FROM ballots WHERE superseded")[0][0] > 0
+
+
+def test_the_migration_fills_the_totals_from_the_ballots_already_cast(conn):
+    round_id = open_round(conn, code_mode="open")
+    store.submit_ballots(
+        conn,
+        round_id,
+        [
+            store.BallotInput(allocation=BALANCED, project_scores={"A": 1}),
+            store.BallotInput(allocation=BALANCED, project_scores={"B": 1}, channel="paper"),
+        ],
+    )
+    before = store.projector_snapshot(conn, round_id)
+    migration = next(sql for _, name, sql in available_migrations() if "ballot_totals" in name)
+    raw_rows(conn, "DROP TABLE ballot_totals")
+    raw_rows(conn, migration)
+    assert store.projector_snapshot(conn, round_id) == before == _summed(conn, round_id)
