@@ -130,35 +130,46 @@ def test_add1_exhaustive_and_add1u_match_the_plain_rule_on_points(
     assert add1u == reference_equal_shares(profile, "add1u")
 
 
+def reference_outcome_cost(
+    profile: ProjectProfile, amount: Fraction
+) -> tuple[tuple[str, ...], Fraction, bool]:
+    """The plain rule's outcome at ``amount`` per voter, its cost and whether it is exhaustive."""
+    chosen = reference_run(profile, amount)
+    cost = sum((profile.project(pid).cost for pid in chosen), Fraction(0))
+    left = profile.budget - cost
+    supported = {pid for ballot in profile.ballots for pid in ballot.scores}
+    exhaustive = all(
+        p.cost > left for p in profile.projects if p.id in supported and p.id not in chosen
+    )
+    return chosen, cost, exhaustive
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.one_of(profiles(), profiles(vote_type="cumulative")),
     st.integers(0, 8),
     st.integers(1, 8),
     st.integers(1, 4),
+    st.booleans(),
 )
-def test_runs_resumed_from_a_certified_prefix_match_the_plain_rule(
-    profile: ProjectProfile, low: int, width: int, parts: int
+def test_a_stretch_the_cut_bound_certifies_has_no_step_that_ends_the_scan(
+    profile: ProjectProfile, low: int, width: int, parts: int, exhaustive_stop: bool
 ) -> None:
-    # The scan certifies a stretch [a, b] from the runs at both ends and runs every amount
-    # in between from the certified first purchases and price bounds; every amount in
-    # between (whole or not) must give the plain rule's outcome, and a stretch certified
-    # whole must repeat the outcome at a.
+    # The scan certifies a stretch [a, b] from the run at a and a run at b; when the cut
+    # bound fits, no amount in between (whole or not), nor b, may be over the budget or,
+    # with the exhaustive stop, exhaustive. The run at b is the plain rule's outcome.
     election = _prepare(profile)
     start = profile.budget / len(profile.ballots)
     low_run = _run(election, start + low)
-    far, resume, whole = _certified_run(election, low_run, start + low + width)
-
-    def outcome(order: tuple[int, ...]) -> tuple[str, ...]:
-        return (*election.free, *(election.ids[p] for p in order))
-
-    assert outcome(far.order) == reference_run(profile, start + low + width)
-    for step in range(1, width * parts):
-        amount = start + low + Fraction(step, parts)
-        expected = reference_run(profile, amount)
-        assert outcome(_run(election, amount, resume).order) == expected
-        if whole:
-            assert outcome(low_run.order) == expected
+    top = start + low + width
+    far, fits = _certified_run(election, election, low_run, top, exhaustive_stop)
+    assert (*election.free, *(election.ids[p] for p in far.order)) == reference_run(profile, top)
+    if fits:
+        for step in range(1, width * parts + 1):
+            amount = start + low + Fraction(step, parts)
+            _, cost, exhaustive = reference_outcome_cost(profile, amount)
+            assert cost <= profile.budget
+            assert not (exhaustive_stop and exhaustive)
 
 
 @settings(max_examples=150, deadline=None)
