@@ -26,23 +26,26 @@ the bound, no step of the stretch is exhaustive either. Then no step of the stre
 the scan, and it is skipped.
 
 The bound is taken in floating point and rounded up: float money is within
-``RELATIVE_MARGIN`` of the starting amount of the exact money (``money``), each float cost
-and product is rounded once, and ``math.fsum`` rounds a sum once, so inflating the sum by
-``BOUND_MARGIN`` and adding the margin per voter covers every error. The decision is
+``RELATIVE_MARGIN`` of the starting amount of the exact money (``money``) and float sums
+are within ``BOUND_MARGIN`` of exact ones, so inflating by it and adding the margin per
+voter covers every error. The decision is
 one-sided: a bound that does not clearly fit only means the stretch is not skipped.
 """
 
 from __future__ import annotations
 
-import math
+from collections import Counter
+from itertools import chain, compress
 from operator import mul
 
 from budgeting.engine.mes.election import _Election
-from budgeting.engine.mes.money import RELATIVE_MARGIN, _below, _live_supporters, _Run
+from budgeting.engine.mes.money import RELATIVE_MARGIN, _below, _Run
 from budgeting.engine.mes.run import _spent
 
 BOUND_MARGIN = 1e-9
-"""Relative rounding allowance on the float cut bound (a handful of roundings of 2^-53)."""
+"""Relative rounding allowance on float sums in the cut bound: a sum of ``n`` products
+rounded to nearest is within ``(n + 1) 2^-53`` of its exact value, below this margin for
+fewer than 9 million terms (ballot groups)."""
 
 
 def _stretch_fits(
@@ -53,50 +56,46 @@ def _stretch_fits(
     ``run`` is the run at the top of the stretch right after the certified prefix
     (``bought``); ``full`` the election with every project (``election`` may leave out
     projects nobody can afford up to the top, which are never bought in the stretch).
+    Supporters who ran out of money hold 0 and need no pruning.
     """
-    money, sizes = run.money, election.group_sizes
-    per_voter_slack = RELATIVE_MARGIN * float(run.per_voter)
+    held = list(map(mul, run.money, election.group_sizes))
+    voter_slack = RELATIVE_MARGIN * float(run.per_voter)
     kept = set(election.ids)
     never = [float(c) for pid, c in zip(full.ids, full.costs, strict=True) if pid not in kept]
-    affordable: list[tuple[int, list[int]]] = []
+    affordable: list[tuple[float, list[int]]] = []
     for project, cost in enumerate(election.costs):
         if project in bought:
             continue
-        groups = _live_supporters(election, run, project)[0]
-        held = math.fsum(map(mul, map(money.__getitem__, groups), map(sizes.__getitem__, groups)))
-        voters = sum(map(sizes.__getitem__, groups))
-        if (held + voters * per_voter_slack) * (1 + BOUND_MARGIN) < _below(cost):
+        groups = run.supporters[project]
+        most = sum(map(held.__getitem__, groups)) + election.supporters[project] * voter_slack
+        if most * (1 + BOUND_MARGIN) < _below(cost):
             never.append(float(cost))
         else:
-            affordable.append((project, groups))
-    left_out = _cut(election, run, affordable)
-    room = election.budget - _spent(election, run)
-    bound = (left_out + election.voters * per_voter_slack) * (1 + BOUND_MARGIN)
+            affordable.append((float(cost), groups))
+    bound = (_cut(held, affordable) + election.voters * voter_slack) * (1 + BOUND_MARGIN)
     if exhaustive_stop:
         if not never:
             return False
         bound += min(never) * (1 + BOUND_MARGIN)
-    return bound <= _below(room)
+    return bound <= _below(election.budget - _spent(election, run))
 
 
-def _cut(election: _Election, run: _Run, affordable: list[tuple[int, list[int]]]) -> float:
+def _cut(held: list[float], affordable: list[tuple[float, list[int]]]) -> float:
     """A greedy cut: ``sum of cost(p), p out of P`` plus the money of the voters reaching P.
 
-    Starts with every affordable project in ``P`` and takes out, cheapest first, each
-    project whose cost is below the money of the voters who reach no other project of ``P``.
+    ``held`` is each group's money. ``P`` is every affordable project but those whose cost
+    is below the money of the voters who reach no other affordable project (those voters
+    are disjoint from one such project to the next, so all are left out at once).
     """
-    money, sizes, costs = run.money, election.group_sizes, election.costs
-    reaching = [0] * len(sizes)
-    for _, groups in affordable:
-        for group in groups:
-            reaching[group] += 1
-    out: list[float] = []
-    for project, groups in sorted(affordable, key=lambda entry: costs[entry[0]]):
-        only_here = math.fsum(money[g] * sizes[g] for g in groups if reaching[g] == 1)
-        cost = float(costs[project])
-        if cost < only_here:
-            out.append(cost)
-            for group in groups:
-                reaching[group] -= 1
-    held = math.fsum(money[g] * sizes[g] for g, count in enumerate(reaching) if count)
-    return math.fsum(out) + held
+    reaching = Counter(chain.from_iterable(groups for _, groups in affordable))
+    counts = list(map(reaching.__getitem__, range(len(held))))
+    left_out = 0.0
+    dropped: list[list[int]] = []
+    for cost, groups in affordable:
+        only_here = map((1).__eq__, map(counts.__getitem__, groups))
+        if cost < sum(compress(map(held.__getitem__, groups), only_here)):
+            left_out += cost
+            dropped.append(groups)
+    reaching.subtract(chain.from_iterable(dropped))
+    still = map((0).__lt__, map(reaching.__getitem__, range(len(held))))
+    return left_out + sum(compress(held, still))

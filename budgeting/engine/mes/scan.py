@@ -195,7 +195,8 @@ def _scan_range(
         return _Scanned(first, True, election, None, runs)
     if exhaustive_stop and _exhaustive(full, election, current):
         return _Scanned(first, False, election, current, runs)
-    steps, stride = first, 1
+    steps, stride, streak = first, 1, 0
+    known: dict[int, _Run] = {}  # runs at steps ahead, made by stretches that did not fit
     while steps < last:
         if stop is not None and steps >= stop():
             return _Scanned(None, False, election, None, runs, abandoned=True)
@@ -203,13 +204,22 @@ def _scan_range(
         if _widen(reach, steps + stride):
             election, current = reach.election, _run(reach.election, start + steps)
             runs += 1
+            known.clear()
         end = steps + stride
-        far, fits = _certified_run(full, election, current, start + end, exhaustive_stop)
-        runs += 1
+        if stride == 1 and end in known:
+            far, fits = known.pop(end), False
+        else:
+            far, fits = _certified_run(full, election, current, start + end, exhaustive_stop)
+            runs += 1
         if fits:
-            current, steps, stride = far, end, stride * 2
+            streak += 1
+            current, steps = far, end
+            if streak > 1:
+                stride *= 2
             continue
+        streak = 0
         if stride > 1:
+            known[end] = far
             stride //= 2
             continue
         if _spent(election, far) > election.budget:
