@@ -12,13 +12,16 @@ from __future__ import annotations
 from fractions import Fraction
 from unittest.mock import patch
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
+from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import scan as mes_scan
-from budgeting.engine.mes.election import _prepare, _restrict
+from budgeting.engine.mes.election import _Election, _prepare, _restrict
+from budgeting.engine.mes.money import _Run
 from budgeting.engine.mes.reference import (
     reference_add1,
     reference_equal_shares,
@@ -103,13 +106,56 @@ def test_matches_the_plain_rule_on_points(profile: ProjectProfile) -> None:
     assert equal_shares(profile).selected == reference_run(profile, start)
 
 
+def skipping_matches_stepping(profile: ProjectProfile) -> bool:
+    """Whether both ``add1`` scans give the outcome of stepping through every amount."""
+    return all(
+        equal_shares(profile, completion=completion).selected
+        == reference_add1(profile, exhaustive_stop=completion == "add1-exhaustive")
+        for completion in ("add1", "add1-exhaustive")
+    )
+
+
 @settings(max_examples=80, deadline=None)
 @given(profiles())
 def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectProfile) -> None:
-    add1 = equal_shares(profile, completion="add1").selected
-    assert add1 == reference_add1(profile, exhaustive_stop=False)
-    exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
-    assert exhaustive == reference_add1(profile, exhaustive_stop=True)
+    assert skipping_matches_stepping(profile)
+
+
+CUT = mes_cut._cut
+
+
+def _cut_without_money(held: list[float], affordable: list[tuple[float, list[int]]]) -> float:
+    """Too optimistic: half the cut, as if voters could spend only half of what they hold."""
+    return CUT(held, affordable) / 2
+
+
+def _fits_without_room(
+    full: _Election, election: _Election, run: _Run, bought: set[int], exhaustive_stop: bool
+) -> bool:
+    """Unsound for the exhaustive stop: forgets to require room for a project never bought."""
+    return mes_cut._stretch_fits(full, election, run, bought, exhaustive_stop=False)
+
+
+@pytest.mark.parametrize(
+    ("target", "wrong"),
+    [(mes_cut, {"_cut": _cut_without_money}), (mes_scan, {"_stretch_fits": _fits_without_room})],
+)
+def test_a_too_optimistic_cut_bound_fails_the_comparison_with_stepping(
+    target: object, wrong: dict[str, object]
+) -> None:
+    # The property above must catch an unsound bound: with one, some small election skips
+    # a stretch that holds the step ending the scan.
+    name, replacement = next(iter(wrong.items()))
+    with patch.object(target, name, replacement):
+        found = find(
+            profiles(),
+            lambda profile: not skipping_matches_stepping(profile),
+            settings=settings(
+                max_examples=1000, phases=(Phase.generate,), deadline=None, database=None
+            ),
+        )
+        assert not skipping_matches_stepping(found)
+    assert skipping_matches_stepping(found)
 
 
 @settings(max_examples=60, deadline=None)
