@@ -6,10 +6,12 @@ winner at ``a`` is priced below every rival at ``b``, every amount in between ma
 purchase too. The run at ``b`` is certified round by round against the one at ``a``
 (``_certified_run``), and right after the certified purchases a cut bound on what any
 amount of the stretch can still spend proves, or fails to prove, that no step of the
-stretch ends the scan (``budgeting.engine.mes.cut``). A proven stretch is skipped and the
-next one is twice as long; otherwise the stretch is halved and tried again, down to one
-step, whose outcome is the run at ``b`` itself. Runs leave out the projects nobody can
-afford up to the amount the scan looks ahead to (``budgeting.engine.mes.election._restrict``).
+stretch ends the scan (``budgeting.engine.mes.cut``). A proven stretch is skipped, and
+after two in a row the next one is twice as long. A stretch not proven is halved while it
+is longer than ``STRIDE``; otherwise every amount in it is run from the certified first
+purchases (replayed, pricing only the known winner) with the prices at ``b`` as lower
+bounds (``_Resume``). Runs leave out the projects nobody can afford up to the amount the
+scan looks ahead to (``budgeting.engine.mes.election._restrict``).
 
 A scan over a range of steps (``_scan_range``) starts from a run made from scratch at its
 first step and reports the first step in it that ends the whole scan, so ranges can be
@@ -28,7 +30,12 @@ from budgeting.engine.mes.cut import _stretch_fits
 from budgeting.engine.mes.election import _Election, _restrict
 from budgeting.engine.mes.money import _above, _below, _Round, _Run, _start
 from budgeting.engine.mes.pricing import _lower_bound, _pay, _price
-from budgeting.engine.mes.run import _finish, _first_round_queue, _Queued, _run, _spent
+from budgeting.engine.mes.run import _finish, _first_round_queue, _Queued, _Resume, _run, _spent
+
+STRIDE = 4
+"""Amounts per stretch after one the cut bound did not certify: up to this many, its steps
+are run one by one from the certified first purchases; longer ones are halved first."""
+
 
 LOOK_AHEAD = 16
 """Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the
@@ -37,8 +44,8 @@ projects nobody can afford yet (``_restrict``); each new look goes twice as far.
 
 def _certified_run(
     full: _Election, election: _Election, follow: _Run, per_voter: Fraction, exhaustive_stop: bool
-) -> tuple[_Run, bool]:
-    """The run at ``per_voter`` (above ``follow``'s amount), and whether the stretch fits.
+) -> tuple[_Run, _Resume, bool]:
+    """The run at ``per_voter`` (above ``follow``'s amount), certified against ``follow``.
 
     Buys ``follow``'s projects in order for as long as each round's winner at ``follow``'s
     amount is priced below every rival's price (a lower bound) here, then runs on as usual.
@@ -46,7 +53,8 @@ def _certified_run(
     starting amount (a payment ``min(m, s * share)`` leaves ``max(0, m - s * share)``, and
     more money makes every share smaller), so every price falls: at an amount in between,
     the winner is priced at most its price at ``follow``'s amount and every rival at least
-    its price here. Hence every amount in between makes the certified purchases first. The
+    its price here. Hence every amount in between makes the certified purchases first, and
+    prices here are lower bounds for it after them: that is the returned ``_Resume``. The
     flag is the cut bound taken right after them (``budgeting.engine.mes.cut``): no amount
     in between, nor this one, ends the scan.
     """
@@ -61,9 +69,10 @@ def _certified_run(
             break
         bought.add(target.project)
         run.rounds.append(_pay(election, run, target.project, priced))
+    resume = _Resume(list(run.order), list(queue))
     fits = _stretch_fits(full, election, run, bought, exhaustive_stop)
     _finish(election, run, queue, bought)
-    return run, fits
+    return run, resume, fits
 
 
 def _rivals_priced_above(
@@ -181,8 +190,9 @@ def _scan_range(
 
     The run at ``first`` is made from scratch; then the range goes by stretches: the run
     at a stretch's far end is certified against the current one (``_certified_run``); a
-    stretch whose cut bound fits is skipped whole (and the next is twice as long),
-    otherwise it is halved, and a single step is decided by its own run. ``stop`` (for
+    stretch whose cut bound fits is skipped whole (after two in a row, the next is twice as
+    long); one that does not is halved down to ``STRIDE`` amounts, then every amount in it
+    is run from the certified prefix of purchases (``_Resume``), in order. ``stop`` (for
     scans spread over processes) gives a step from which on nothing matters any more: the
     range is abandoned once it gets there.
     """
@@ -196,7 +206,6 @@ def _scan_range(
     if exhaustive_stop and _exhaustive(full, election, current):
         return _Scanned(first, False, election, current, runs)
     steps, stride, streak = first, 1, 0
-    known: dict[int, _Run] = {}  # runs at steps ahead, made by stretches that did not fit
     while steps < last:
         if stop is not None and steps >= stop():
             return _Scanned(None, False, election, None, runs, abandoned=True)
@@ -204,13 +213,9 @@ def _scan_range(
         if _widen(reach, steps + stride):
             election, current = reach.election, _run(reach.election, start + steps)
             runs += 1
-            known.clear()
         end = steps + stride
-        if stride == 1 and end in known:
-            far, fits = known.pop(end), False
-        else:
-            far, fits = _certified_run(full, election, current, start + end, exhaustive_stop)
-            runs += 1
+        far, resume, fits = _certified_run(full, election, current, start + end, exhaustive_stop)
+        runs += 1
         if fits:
             streak += 1
             current, steps = far, end
@@ -218,15 +223,21 @@ def _scan_range(
                 stride *= 2
             continue
         streak = 0
-        if stride > 1:
-            known[end] = far
+        if stride > STRIDE:
             stride //= 2
             continue
-        if _spent(election, far) > election.budget:
-            return _Scanned(end, True, election, current, runs)
-        current, steps = far, end
-        if exhaustive_stop and _exhaustive(full, election, current):
-            return _Scanned(end, False, election, current, runs)
+        for step in range(steps + 1, end + 1):
+            if step == end:
+                following = far
+            else:
+                following = _run(election, start + step, resume)
+                runs += 1
+            if _spent(election, following) > election.budget:
+                return _Scanned(step, True, election, current, runs)
+            current, steps = following, step
+            if exhaustive_stop and _exhaustive(full, election, current):
+                return _Scanned(step, False, election, current, runs)
+        stride = STRIDE
     return _Scanned(None, False, election, current, runs)
 
 
