@@ -28,8 +28,8 @@ the scan, and it is skipped.
 The bound is taken in floating point and rounded up: float money is within
 ``RELATIVE_MARGIN`` of the starting amount of the exact money (``money``) and float sums
 are within ``BOUND_MARGIN`` of exact ones, so inflating by it and adding the margin per
-voter covers every error. The decision is
-one-sided: a bound that does not clearly fit only means the stretch is not skipped.
+voter covers every error. The decision is one-sided: a bound that does not clearly fit
+only means that the stretch is not skipped, and its steps are run.
 """
 
 from __future__ import annotations
