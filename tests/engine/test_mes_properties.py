@@ -124,9 +124,12 @@ def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectPro
 CUT = mes_cut._cut
 
 
-def _cut_without_money(held: list[float], affordable: list[tuple[float, list[int]]]) -> float:
-    """Too optimistic: half the cut, as if voters could spend only half of what they hold."""
-    return CUT(held, affordable) / 2
+def _cut_without_money(
+    held: list[float], affordable: list[tuple[Fraction, list[int]]]
+) -> tuple[Fraction, float | None]:
+    """Too optimistic: as if voters could spend only half of what they hold."""
+    left_out, money = CUT(held, affordable)
+    return left_out, None if money is None else money / 2
 
 
 def _fits_without_room(

@@ -35,6 +35,7 @@ only means that the stretch is not skipped, and its steps are run.
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 from itertools import chain, compress
 from operator import mul
 
@@ -56,40 +57,48 @@ def _stretch_fits(
     ``run`` is the run at the top of the stretch right after the certified prefix
     (``bought``); ``full`` the election with every project (``election`` may leave out
     projects nobody can afford up to the top, which are never bought in the stretch).
-    Supporters who ran out of money hold 0 and need no pruning.
+    Costs are exact; only the money term is a float (rounded up), so a stretch with nothing
+    left to buy is decided exactly. Supporters who ran out of money hold 0 and need no
+    pruning.
     """
     held = list(map(mul, run.money, election.group_sizes))
     voter_slack = RELATIVE_MARGIN * float(run.per_voter)
     kept = set(election.ids)
-    never = [float(c) for pid, c in zip(full.ids, full.costs, strict=True) if pid not in kept]
-    affordable: list[tuple[float, list[int]]] = []
+    never = [cost for pid, cost in zip(full.ids, full.costs, strict=True) if pid not in kept]
+    affordable: list[tuple[Fraction, list[int]]] = []
     for project, cost in enumerate(election.costs):
         if project in bought:
             continue
         groups = run.supporters[project]
         most = sum(map(held.__getitem__, groups)) + election.supporters[project] * voter_slack
         if most * (1 + BOUND_MARGIN) < _below(cost):
-            never.append(float(cost))
+            never.append(cost)
         else:
-            affordable.append((float(cost), groups))
-    bound = (_cut(held, affordable) + election.voters * voter_slack) * (1 + BOUND_MARGIN)
+            affordable.append((cost, groups))
+    left_out, money = _cut(held, affordable)
+    room = election.budget - _spent(election, run) - left_out
     if exhaustive_stop:
         if not never:
             return False
-        bound += min(never) * (1 + BOUND_MARGIN)
-    return bound <= _below(election.budget - _spent(election, run))
+        room -= min(never)
+    if money is None:
+        return room >= 0
+    return (money + election.voters * voter_slack) * (1 + BOUND_MARGIN) <= _below(room)
 
 
-def _cut(held: list[float], affordable: list[tuple[float, list[int]]]) -> float:
-    """A greedy cut: ``sum of cost(p), p out of P`` plus the money of the voters reaching P.
+def _cut(
+    held: list[float], affordable: list[tuple[Fraction, list[int]]]
+) -> tuple[Fraction, float | None]:
+    """A greedy cut: the cost of the projects out of ``P`` and the money reaching ``P``.
 
     ``held`` is each group's money. ``P`` is every affordable project but those whose cost
     is below the money of the voters who reach no other affordable project (those voters
-    are disjoint from one such project to the next, so all are left out at once).
+    are disjoint from one such project to the next, so all are left out at once). The money
+    is ``None`` when no voter reaches ``P``.
     """
     reaching = Counter(chain.from_iterable(groups for _, groups in affordable))
     counts = list(map(reaching.__getitem__, range(len(held))))
-    left_out = 0.0
+    left_out = Fraction(0)
     dropped: list[list[int]] = []
     for cost, groups in affordable:
         only_here = map((1).__eq__, map(counts.__getitem__, groups))
@@ -97,5 +106,5 @@ def _cut(held: list[float], affordable: list[tuple[float, list[int]]]) -> float:
             left_out += cost
             dropped.append(groups)
     reaching.subtract(chain.from_iterable(dropped))
-    still = map((0).__lt__, map(reaching.__getitem__, range(len(held))))
-    return left_out + sum(compress(held, still))
+    still = list(map((0).__lt__, map(reaching.__getitem__, range(len(held)))))
+    return left_out, sum(compress(held, still)) if any(still) else None
