@@ -32,7 +32,7 @@ from budgeting.engine.mes.money import _above, _below, _Round, _Run, _start
 from budgeting.engine.mes.pricing import _lower_bound, _pay, _price
 from budgeting.engine.mes.run import _finish, _first_round_queue, _Queued, _Resume, _run, _spent
 
-STRIDE = 4
+STRIDE = 2
 """Amounts per stretch after one the cut bound did not certify: up to this many, its steps
 are run one by one from the certified first purchases; longer ones are halved first."""
 
