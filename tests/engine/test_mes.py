@@ -72,6 +72,17 @@ def test_add1_raises_every_voters_money_until_the_next_outcome_would_overspend()
     assert last.details["per_voter_budget"] == 4 + 12
 
 
+def test_add1_skips_steps_whose_outcome_spends_the_whole_budget() -> None:
+    # Everyone approves A, which costs the whole budget: every step buys A and leaves
+    # nothing, so nothing is left to buy after it and the cut bound is exact (costs only):
+    # the 100,000 steps up to pabutools' limit are skipped in stretches, not run one by one.
+    profile = approval_profile(100_000, {"A": 100_000}, {"v1": "A", "v2": "A"})
+    result = equal_shares(profile, completion="add1")
+    assert result.selected == ("A",)
+    assert result.details["add1_steps"] == 100_000
+    assert result.details["mes_runs"] < 100
+
+
 def test_add1_keeps_the_last_outcome_within_the_budget() -> None:
     # 3 voters x 4: A (9, all) then B (4, v2 v3) needs 2 each but they hold 1: [A], 9.
     # At 5 each B is bought (2 each) and the total 13 overspends: add1 keeps [A].

@@ -12,13 +12,16 @@ from __future__ import annotations
 from fractions import Fraction
 from unittest.mock import patch
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
+from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import scan as mes_scan
-from budgeting.engine.mes.election import _prepare, _restrict
+from budgeting.engine.mes.election import _Election, _prepare, _restrict
+from budgeting.engine.mes.money import _Run
 from budgeting.engine.mes.reference import (
     reference_add1,
     reference_equal_shares,
@@ -103,13 +106,63 @@ def test_matches_the_plain_rule_on_points(profile: ProjectProfile) -> None:
     assert equal_shares(profile).selected == reference_run(profile, start)
 
 
+def skipping_matches_stepping(profile: ProjectProfile) -> bool:
+    """Whether both ``add1`` scans give the outcome of stepping through every amount."""
+    return all(
+        equal_shares(profile, completion=completion).selected
+        == reference_add1(profile, exhaustive_stop=completion == "add1-exhaustive")
+        for completion in ("add1", "add1-exhaustive")
+    )
+
+
 @settings(max_examples=80, deadline=None)
 @given(profiles())
 def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectProfile) -> None:
-    add1 = equal_shares(profile, completion="add1").selected
-    assert add1 == reference_add1(profile, exhaustive_stop=False)
-    exhaustive = equal_shares(profile, completion="add1-exhaustive").selected
-    assert exhaustive == reference_add1(profile, exhaustive_stop=True)
+    assert skipping_matches_stepping(profile)
+
+
+CUT = mes_cut._cut
+
+
+def _cut_without_money(
+    held: list[float], affordable: list[tuple[Fraction, list[int]]]
+) -> tuple[Fraction, float | None]:
+    """Too optimistic: as if voters could spend only half of what they hold."""
+    left_out, money = CUT(held, affordable)
+    return left_out, None if money is None else money / 2
+
+
+def _fits_without_room(
+    full: _Election, election: _Election, run: _Run, bought: set[int], exhaustive_stop: bool
+) -> bool:
+    """Unsound for the exhaustive stop: forgets to require room for a project never bought."""
+    return mes_cut._stretch_fits(full, election, run, bought, exhaustive_stop=False)
+
+
+@pytest.mark.parametrize(
+    ("target", "wrong"),
+    [(mes_cut, {"_cut": _cut_without_money}), (mes_scan, {"_stretch_fits": _fits_without_room})],
+)
+def test_a_too_optimistic_cut_bound_fails_the_comparison_with_stepping(
+    target: object, wrong: dict[str, object]
+) -> None:
+    # The property above must catch an unsound bound: with one, some small election skips
+    # a stretch that holds the step ending the scan.
+    name, replacement = next(iter(wrong.items()))
+    with patch.object(target, name, replacement):
+        found = find(
+            profiles(),
+            lambda profile: not skipping_matches_stepping(profile),
+            settings=settings(
+                max_examples=3000,
+                phases=(Phase.generate,),
+                derandomize=True,
+                deadline=None,
+                database=None,
+            ),
+        )
+        assert not skipping_matches_stepping(found)
+    assert skipping_matches_stepping(found)
 
 
 @settings(max_examples=60, deadline=None)
@@ -130,35 +183,52 @@ def test_add1_exhaustive_and_add1u_match_the_plain_rule_on_points(
     assert add1u == reference_equal_shares(profile, "add1u")
 
 
+def reference_outcome_cost(
+    profile: ProjectProfile, amount: Fraction
+) -> tuple[tuple[str, ...], Fraction, bool]:
+    """The plain rule's outcome at ``amount`` per voter, its cost and whether it is exhaustive."""
+    chosen = reference_run(profile, amount)
+    cost = sum((profile.project(pid).cost for pid in chosen), Fraction(0))
+    left = profile.budget - cost
+    supported = {pid for ballot in profile.ballots for pid in ballot.scores}
+    exhaustive = all(
+        p.cost > left for p in profile.projects if p.id in supported and p.id not in chosen
+    )
+    return chosen, cost, exhaustive
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.one_of(profiles(), profiles(vote_type="cumulative")),
     st.integers(0, 8),
     st.integers(1, 8),
     st.integers(1, 4),
+    st.booleans(),
 )
-def test_runs_resumed_from_a_certified_prefix_match_the_plain_rule(
-    profile: ProjectProfile, low: int, width: int, parts: int
+def test_a_certified_stretch_resumes_runs_and_bounds_what_they_spend(
+    profile: ProjectProfile, low: int, width: int, parts: int, exhaustive_stop: bool
 ) -> None:
-    # The scan certifies a stretch [a, b] from the runs at both ends and runs every amount
-    # in between from the certified first purchases and price bounds; every amount in
-    # between (whole or not) must give the plain rule's outcome, and a stretch certified
-    # whole must repeat the outcome at a.
+    # The scan certifies a stretch [a, b] from the run at a and a run at b. Every amount in
+    # between (whole or not) run from the certified first purchases and price bounds must
+    # give the plain rule's outcome; when the cut bound fits, none of them, nor b, may be
+    # over the budget or, with the exhaustive stop, exhaustive.
     election = _prepare(profile)
     start = profile.budget / len(profile.ballots)
     low_run = _run(election, start + low)
-    far, resume, whole = _certified_run(election, low_run, start + low + width)
+    top = start + low + width
+    far, resume, fits = _certified_run(election, election, low_run, top, exhaustive_stop)
 
     def outcome(order: tuple[int, ...]) -> tuple[str, ...]:
         return (*election.free, *(election.ids[p] for p in order))
 
-    assert outcome(far.order) == reference_run(profile, start + low + width)
-    for step in range(1, width * parts):
+    assert outcome(far.order) == reference_run(profile, top)
+    for step in range(1, width * parts + 1):
         amount = start + low + Fraction(step, parts)
-        expected = reference_run(profile, amount)
-        assert outcome(_run(election, amount, resume).order) == expected
-        if whole:
-            assert outcome(low_run.order) == expected
+        chosen, cost, exhaustive = reference_outcome_cost(profile, amount)
+        assert outcome(_run(election, amount, resume).order) == chosen
+        if fits:
+            assert cost <= profile.budget
+            assert not (exhaustive_stop and exhaustive)
 
 
 @settings(max_examples=150, deadline=None)

@@ -24,11 +24,11 @@ from budgeting.engine.mes import equal_shares, parallel
 from budgeting.engine.mes.completions import COMPLETIONS
 from budgeting.engine.mes.election import _prepare
 from budgeting.engine.mes.parallel import _scan_in_processes, _settled
-from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill, reference_run
+from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill
 from budgeting.engine.mes.scan import _reach, _scan_range
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from tests.engine.test_mes_golden import profile as pabulib_profile
-from tests.engine.test_mes_properties import profiles
+from tests.engine.test_mes_properties import profiles, reference_outcome_cost
 
 WORKERS = (1, 2, 3)
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -90,20 +90,6 @@ def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
             stepped = (step, False)
             break
     assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
-
-
-def reference_outcome_cost(
-    profile: ProjectProfile, amount: Fraction
-) -> tuple[tuple[str, ...], Fraction, bool]:
-    """The plain rule's outcome at ``amount`` per voter, its cost and whether it is exhaustive."""
-    chosen = reference_run(profile, amount)
-    cost = sum((profile.project(pid).cost for pid in chosen), Fraction(0))
-    left = profile.budget - cost
-    supported = {pid for ballot in profile.ballots for pid in ballot.scores}
-    exhaustive = all(
-        p.cost > left for p in profile.projects if p.id in supported and p.id not in chosen
-    )
-    return chosen, cost, exhaustive
 
 
 def test_the_answer_waits_for_every_chunk_before_the_first_ending_one() -> None:

@@ -4,11 +4,14 @@ The scans go by stretches of amounts ``a < b``. Along one order of purchases eve
 money after each round grows with the starting amount, so every price falls: when a round's
 winner at ``a`` is priced below every rival at ``b``, every amount in between makes that
 purchase too. The run at ``b`` is certified round by round against the one at ``a``
-(``_certified_run``); a stretch certified whole, with nothing affordable at ``b`` at the
-end, repeats the outcome at ``a`` and is skipped; otherwise every amount in it is run from
-the certified first purchases (replayed, pricing only the known winner) with the prices at
-``b`` as lower bounds (``_Resume``). Runs leave out the projects nobody can afford up to the
-amount the scan looks ahead to (``budgeting.engine.mes.election._restrict``).
+(``_certified_run``), and right after the certified purchases a cut bound on what any
+amount of the stretch can still spend proves, or fails to prove, that no step of the
+stretch ends the scan (``budgeting.engine.mes.cut``). A proven stretch is skipped, and
+after two in a row the next one is twice as long. A stretch not proven is halved while it
+is longer than ``STRIDE``; otherwise every amount in it is run from the certified first
+purchases (replayed, pricing only the known winner) with the prices at ``b`` as lower
+bounds (``_Resume``). Runs leave out the projects nobody can afford up to the amount the
+scan looks ahead to (``budgeting.engine.mes.election._restrict``).
 
 A scan over a range of steps (``_scan_range``) starts from a run made from scratch at its
 first step and reports the first step in it that ends the whole scan, so ranges can be
@@ -23,20 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from budgeting.engine.mes.cut import _stretch_fits
 from budgeting.engine.mes.election import _Election, _restrict
 from budgeting.engine.mes.money import _above, _below, _Round, _Run, _start
 from budgeting.engine.mes.pricing import _lower_bound, _pay, _price
-from budgeting.engine.mes.run import (
-    _finish,
-    _first_round_queue,
-    _Queued,
-    _Resume,
-    _run,
-    _spent,
-)
+from budgeting.engine.mes.run import _finish, _first_round_queue, _Queued, _Resume, _run, _spent
 
-STRIDE = 4
-"""Amounts per stretch in the ``add1`` scans when the last stretch was not skipped whole."""
+STRIDE = 2
+"""Amounts per stretch after one the cut bound did not certify: up to this many, its steps
+are run one by one from the certified first purchases; longer ones are halved first."""
 
 
 LOOK_AHEAD = 16
@@ -45,7 +43,7 @@ projects nobody can afford yet (``_restrict``); each new look goes twice as far.
 
 
 def _certified_run(
-    election: _Election, follow: _Run, per_voter: Fraction
+    full: _Election, election: _Election, follow: _Run, per_voter: Fraction, exhaustive_stop: bool
 ) -> tuple[_Run, _Resume, bool]:
     """The run at ``per_voter`` (above ``follow``'s amount), certified against ``follow``.
 
@@ -57,8 +55,8 @@ def _certified_run(
     the winner is priced at most its price at ``follow``'s amount and every rival at least
     its price here. Hence every amount in between makes the certified purchases first, and
     prices here are lower bounds for it after them: that is the returned ``_Resume``. The
-    flag says the whole order was certified and nothing is affordable here at its end, so
-    every amount in between buys exactly ``follow``'s projects.
+    flag is the cut bound taken right after them (``budgeting.engine.mes.cut``): no amount
+    in between, nor this one, ends the scan.
     """
     run = _start(election, per_voter)
     queue = _first_round_queue(election, per_voter)
@@ -72,12 +70,9 @@ def _certified_run(
         bought.add(target.project)
         run.rounds.append(_pay(election, run, target.project, priced))
     resume = _Resume(list(run.order), list(queue))
-    whole = len(run.rounds) == len(follow.rounds) and _nothing_affordable(
-        election, run, queue, bought
-    )
-    if not whole:
-        _finish(election, run, queue, bought)
-    return run, resume, whole
+    fits = _stretch_fits(full, election, run, bought, exhaustive_stop)
+    _finish(election, run, queue, bought)
+    return run, resume, fits
 
 
 def _rivals_priced_above(
@@ -115,15 +110,6 @@ def _rivals_priced_above(
     for entry in looked_at:
         heapq.heappush(queue, entry)
     return certified
-
-
-def _nothing_affordable(
-    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
-) -> bool:
-    """Whether no project left in the queue can still be bought."""
-    return all(
-        project in bought or _price(election, run, project) is None for _, _, project in queue
-    )
 
 
 def _exhaustive(full: _Election, election: _Election, run: _Run) -> bool:
@@ -204,10 +190,11 @@ def _scan_range(
 
     The run at ``first`` is made from scratch; then the range goes by stretches: the run
     at a stretch's far end is certified against the current one (``_certified_run``); a
-    stretch proven to repeat the current outcome is skipped whole (and the next is twice
-    as long), otherwise every amount in it is run from the certified prefix of purchases
-    (``_Resume``), in order. ``stop`` (for scans spread over processes) gives a step from
-    which on nothing matters any more: the range is abandoned once it gets there.
+    stretch whose cut bound fits is skipped whole (after two in a row, the next is twice as
+    long); one that does not is halved down to ``STRIDE`` amounts, then every amount in it
+    is run from the certified prefix of purchases (``_Resume``), in order. ``stop`` (for
+    scans spread over processes) gives a step from which on nothing matters any more: the
+    range is abandoned once it gets there.
     """
     full, start = reach.full, reach.start
     _widen(reach, first)
@@ -218,7 +205,7 @@ def _scan_range(
         return _Scanned(first, True, election, None, runs)
     if exhaustive_stop and _exhaustive(full, election, current):
         return _Scanned(first, False, election, current, runs)
-    steps, stride = first, 1
+    steps, stride, streak = first, 1, 0
     while steps < last:
         if stop is not None and steps >= stop():
             return _Scanned(None, False, election, None, runs, abandoned=True)
@@ -227,10 +214,17 @@ def _scan_range(
             election, current = reach.election, _run(reach.election, start + steps)
             runs += 1
         end = steps + stride
-        far, resume, whole = _certified_run(election, current, start + end)
+        far, resume, fits = _certified_run(full, election, current, start + end, exhaustive_stop)
         runs += 1
-        if whole:
-            current, steps, stride = far, end, stride * 2
+        if fits:
+            streak += 1
+            current, steps = far, end
+            if streak > 1:
+                stride *= 2
+            continue
+        streak = 0
+        if stride > STRIDE:
+            stride //= 2
             continue
         for step in range(steps + 1, end + 1):
             if step == end:
