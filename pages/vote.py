@@ -345,8 +345,11 @@ def ballot_step(shown: str) -> None:
     """The step's content with its Back and Next. A tap in it (an amount, Balance, a
     project) reruns this part of the page only (``st.fragment``); when the tap moves to
     another step (Next, Back, Send, Finish) the whole page runs again, progress line and
-    all."""
-    if ballot_steps.current(steps) != shown:
+    all. So does a change to the round since the page ran (closed, say), so a tap never
+    goes on with a round that is no longer as stored."""
+    if ballot_steps.current(steps) != shown or (
+        store.round_view(conn, voting_round.id, language) != shown_round
+    ):
         st.rerun()
     previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
     problems = ballot_form.problems_by_place(
@@ -408,5 +411,8 @@ if shown == ballot_steps.CODE:
     st.stop()
 
 shown_round = store.round_view(conn, voting_round.id, language)
-services, projects = (shown_round.services, shown_round.projects) if shown_round else ((), ())
+if shown_round is None:  # gone since it was read a moment ago
+    st.error(t("vote.no_round"), icon=":material/error:")
+    st.stop()
+voting_round, services, projects = shown_round.round, shown_round.services, shown_round.projects
 ballot_step(shown)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from bench import load
+from budgeting import store
+from budgeting.store import round_cache
 from tests.postgres_server import fresh_database
 
 RESIDENTS = 10
@@ -71,3 +73,36 @@ def test_a_ballot_opened_first_after_start_goes_through_the_router(tmp_path: Pat
         assert ballot.page_title == "Budget Together"
         assert "**Step 1 of 4: Voter code**" in ballot.texts
         assert ballot.exceptions == []
+
+
+async def close_then_tap(port: int, database: str, round_id: str, code: str) -> load.Client:
+    session = load.Session(port, "vote", f"round={round_id}")
+    try:
+        await session.open()
+        await session.act({"voter_code": code}, press="use_code")
+        client = session.client
+        amount = client.keys("amount_", ["number_input"])[0]
+        closing = store.connect(database)  # an officer's change, from another process
+        store.update_round(closing, round_id, status="closed")
+        closing.close()
+        await asyncio.sleep(round_cache.FRESH_SECONDS)  # what other processes wait at most
+        await session.act({amount: int(client.widgets[amount].current()) + 1000})
+    finally:
+        await session.close()
+    return client
+
+
+@pytest.mark.postgres
+def test_a_tap_in_a_step_after_the_round_closes_shows_voting_has_closed(
+    tmp_path: Path, postgres_server: str
+):
+    """A tap in the ballot reruns its step alone (a fragment): it must still notice that
+    the round is no longer open, and show the whole page as it now stands."""
+    with fresh_database(postgres_server) as url:
+        round_id, codes = load.prepare(url, 1)
+        setup = load.Setup("postgresql", 1)
+        with load.running(setup, url, tmp_path / "server.log") as server:
+            client = asyncio.run(close_then_tap(server.port, url, round_id, codes[0]))
+    assert client.exceptions == []
+    assert not client.keys("amount_", ["number_input"])
+    assert "step_next" not in client.widgets

@@ -166,6 +166,7 @@ def record_failure(
 
 
 def _any_failures(conn: Connection, keys: Sequence[AttemptKey]) -> bool:
+    """Whether any of ``keys`` has failures counted (read only, no write transaction)."""
     with read_cursor(conn) as cursor:
         return any(
             cursor.execute(

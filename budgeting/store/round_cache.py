@@ -1,5 +1,5 @@
 """A round as residents' pages and the projector read it on every rerun (its settings,
-services and projects), kept in memory for a moment per connection, so that a room of
+services and projects), kept in memory for a moment per database, so that a room of
 residents tapping at once does not ask the database the same three questions on every tap.
 
 Every write to a round's settings, services, projects or areas through this process forgets
@@ -66,7 +66,8 @@ def cached_view(
     read: Callable[[], RoundView | None],
 ) -> RoundView | None:
     """The view kept for ``(round_id, language)`` when younger than ``FRESH_SECONDS``, else
-    ``read()``, kept unless the round was forgotten while it was being read."""
+    ``read()``, kept unless the round was forgotten while it was being read. A round that
+    does not exist is never kept (anyone can type an address), nor is a view once stale."""
     key = (round_id, language)
     with _lock:
         kept = _for(conn)
@@ -77,7 +78,9 @@ def cached_view(
     started = _now()
     view = read()
     with _lock:
-        if kept.generation == generation:
+        for stale in [k for k, (at, _) in kept.views.items() if _now() - at >= FRESH_SECONDS]:
+            del kept.views[stale]  # only fresh views stay: the address names the round
+        if kept.generation == generation and view is not None:
             kept.views[key] = (started, view)
     return view
 

@@ -102,14 +102,17 @@ class SharedSnapshots:
         self._kept = {}
 
     def read(self, conn: store.Connection, round_id: str) -> store.ProjectorSnapshot:
+        """The kept counts while fresh (a clock set back makes them stale), else new ones;
+        the store is read outside the lock, so a slow read holds up no other round."""
         now = state.now()
         with self._lock:
             kept = self._kept.get((conn, round_id))
-            if kept is not None and now - kept[0] < timedelta(seconds=SNAPSHOT_SECONDS):
-                return kept[1]
-            snapshot = store.projector_snapshot(conn, round_id)
+        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=SNAPSHOT_SECONDS):
+            return kept[1]
+        snapshot = store.projector_snapshot(conn, round_id)
+        with self._lock:
             self._kept[conn, round_id] = (now, snapshot)
-            return snapshot
+        return snapshot
 
 
 @st.cache_resource(show_spinner=False)

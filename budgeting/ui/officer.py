@@ -55,7 +55,6 @@ def officer_page(title_key: str) -> OfficerPage:
     t = state.translator(language)
     conn = state.connection()
     settings = auth.officer_settings()
-    auth.log_settings(settings)  # also here: a first visit straight to an officer page skips app.py
     if settings.demo:
         st.warning(
             t("officer.demo_mode", name=auth.DEMO_OFFICER, password=auth.DEMO_PASSWORD),

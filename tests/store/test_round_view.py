@@ -121,3 +121,15 @@ def test_a_change_through_another_connection_to_the_same_file_shows_at_once(tmp_
     finally:
         pages.close()
         officer.close()
+
+
+def test_only_fresh_views_of_rounds_that_exist_are_kept(conn, clock):
+    """Anyone can type an address: made-up rounds must not fill the server's memory."""
+    round_id = open_round(conn)
+    for number in range(50):
+        assert store.round_view(conn, f"made-up-{number}") is None
+    store.round_view(conn, round_id)
+    assert list(kept._for(conn).views) == [(round_id, None)]
+    clock.at += kept.FRESH_SECONDS
+    store.round_view(conn, round_id, "cy")
+    assert list(kept._for(conn).views) == [(round_id, "cy")]
