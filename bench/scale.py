@@ -8,6 +8,8 @@ nothing, as paper batches are). Then, on the stored round, it times what officer
 projector ask of it:
 
 * the projector's query (``store.projector_snapshot``), the median of ``REPEATS`` runs;
+* a receipt check (``store.ballot_by_receipt``, a ballot and its rows found by receipt, as
+  ``/receipt``, a resident's code and a revision do), the median of ``REPEATS``;
 * reading the round back (``store.current_ballots`` and its settings), then each selection
   rule and each allocation rule over it, as ``decide.decide_round`` runs the round's own;
 * the officers' review (``review.review_round``: every rule side by side, breakdowns);
@@ -194,15 +196,23 @@ def measure(database: str, size: int) -> dict[str, float]:
     conn = store.connect(database)
     try:
         round_id = setup_round(conn)
-        load = sum(
-            _seconds(lambda batch=batch: store.submit_ballots(conn, round_id, batch))
-            for batch in synthetic_ballots(size)
-        )
+        load, receipts = 0.0, []
+        for batch in synthetic_ballots(size):
+            began = time.perf_counter()
+            stored = store.submit_ballots(conn, round_id, batch)
+            load += time.perf_counter() - began
+            receipts.append(stored[-1].receipt)
         figures = {"load (s)": load, "load (ballots/s)": size / load}
         projector = [
             _seconds(lambda: store.projector_snapshot(conn, round_id)) for _ in range(REPEATS)
         ]
         figures[f"projector query (ms, median of {REPEATS})"] = 1000 * statistics.median(projector)
+        sample = [receipts[n % len(receipts)] for n in range(REPEATS)]
+        checks = [
+            _seconds(lambda receipt=receipt: store.ballot_by_receipt(conn, receipt))
+            for receipt in sample
+        ]
+        figures[f"receipt check (ms, median of {REPEATS})"] = 1000 * statistics.median(checks)
         figures.update(_rules(conn, round_id))
         figures["review (s)"] = _seconds(lambda: review.review_round(conn, round_id))
         for name in EXPORTS:

@@ -14,6 +14,7 @@ def expected_rows() -> list[str]:
         "load (s)",
         "load (ballots/s)",
         f"projector query (ms, median of {scale.REPEATS})",
+        f"receipt check (ms, median of {scale.REPEATS})",
         "read round (s)",
         *(f"selection {entry.id} (s, with reading)" for entry in rules("selection")),
         *(f"allocation {entry.id} (s, with reading)" for entry in rules("allocation")),

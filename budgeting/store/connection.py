@@ -192,6 +192,18 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return migrations
 
 
+POSTGRES_ONLY = "-- postgresql only:"
+"""A line in a migration after which its statements are for PostgreSQL alone."""
+
+
+def migration_for(conn: Connection, sql: str) -> str:
+    """A migration's SQL as this database runs it: DuckDB stops at a ``POSTGRES_ONLY``
+    line (indexes DuckDB's zone maps make unnecessary, say); PostgreSQL runs it all."""
+    if isinstance(conn, PostgresConnection):
+        return sql
+    return sql.partition(f"\n{POSTGRES_ONLY}\n")[0]
+
+
 def migrate(conn: Connection) -> list[int]:
     """Apply every migration not yet recorded in ``schema_migrations``; returns those applied."""
     with write_transaction(conn) as cursor:
@@ -207,7 +219,7 @@ def migrate(conn: Connection) -> list[int]:
             ).fetchall()[0][0]
             if done:
                 continue
-            cursor.execute(sql)
+            cursor.execute(migration_for(conn, sql))
             cursor.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utc_now()]
             )

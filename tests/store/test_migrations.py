@@ -8,6 +8,7 @@ import pytest
 
 from budgeting import store
 from budgeting.store.connection import DEFAULT_DB_PATH, available_migrations, database_path, migrate
+from budgeting.store.postgres import PostgresConnection
 from tests.store.conftest import raw_rows
 
 
@@ -25,6 +26,24 @@ def test_migrating_again_changes_nothing(conn):
     assert migrate(conn) == []
     assert len(raw_rows(conn, "SELECT * FROM schema_migrations")) == len(available_migrations())
     assert store.get_round(conn, round_id) is not None
+
+
+BALLOT_LOOKUPS = {
+    "ballot_allocations_by_ballot",
+    "ballot_project_scores_by_ballot",
+    "ballots_by_code",
+}
+
+
+def test_a_ballots_rows_are_indexed_on_postgresql_only(conn):
+    """PostgreSQL would read every ballot's rows to find one ballot's; DuckDB's zone maps
+    find them without an index it would have to hold in memory."""
+    if isinstance(conn, PostgresConnection):
+        names = {name for (name,) in raw_rows(conn, "SELECT indexname FROM pg_indexes")}
+        assert names >= BALLOT_LOOKUPS
+    else:
+        names = {name for (name,) in raw_rows(conn, "SELECT index_name FROM duckdb_indexes()")}
+        assert not BALLOT_LOOKUPS & names
 
 
 def test_reopening_a_file_keeps_data_and_runs_no_migration(tmp_path: Path):
