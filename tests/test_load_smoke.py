@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -17,6 +20,15 @@ from budgeting.store import round_cache
 from tests.postgres_server import fresh_database
 
 RESIDENTS = 10
+T = TypeVar("T")
+
+
+def apart(work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` in a thread of its own: the harness runs its own event loop, and
+    Playwright's sync API keeps one running in this thread when browser tests share the
+    worker."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(work, *args).result()
 
 
 def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
@@ -28,7 +40,7 @@ def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
         time_limit=180,
         projector_seconds=3,
     )
-    outcome = load.run_setup(setup, args, database, folder / "server.log")
+    outcome = apart(load.run_setup, setup, args, database, folder / "server.log")
     assert outcome.failure is None, outcome.failure
     return outcome.levels[RESIDENTS]
 
@@ -69,7 +81,7 @@ def test_a_ballot_opened_first_after_start_goes_through_the_router(tmp_path: Pat
     database = str(tmp_path / "x.duckdb")
     round_id, _ = load.prepare(database, 1)
     with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
-        ballot = asyncio.run(first_page(server.port, "vote", f"round={round_id}"))
+        ballot = apart(asyncio.run, first_page(server.port, "vote", f"round={round_id}"))
         assert ballot.page_title == "Budget Together"
         assert "**Step 1 of 4: Voter code**" in ballot.texts
         assert ballot.exceptions == []
@@ -102,7 +114,7 @@ def test_a_tap_in_a_step_after_the_round_closes_shows_voting_has_closed(
         round_id, codes = load.prepare(url, 1)
         setup = load.Setup("postgresql", 1)
         with load.running(setup, url, tmp_path / "server.log") as server:
-            client = asyncio.run(close_then_tap(server.port, url, round_id, codes[0]))
+            client = apart(asyncio.run, close_then_tap(server.port, url, round_id, codes[0]))
     assert client.exceptions == []
     assert not client.keys("amount_", ["number_input"])
     assert "step_next" not in client.widgets
