@@ -179,7 +179,7 @@ def board(round_id: str, language: str) -> None:
     if shown_round is None:
         return
     voting_round = shown_round.round
-    snapshot = live.shared_snapshots().read(conn, round_id)
+    snapshot = store.shared_projector_snapshot(conn, round_id)
     heading(1, voting_round.name)
     join_column, main_column = st.columns([1, 3.4], gap="large")
     with join_column:

@@ -45,6 +45,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
 
     create_round(conn, **fields) -> str                      # returns round id; audited
     get_round(conn, round_id) -> Round | None
+    round_view(conn, round_id, language=None) -> RoundView | None
+        # the round with its services and projects, kept a second for pages that rerun
     list_rounds(conn) -> list[Round]
     update_round(conn, round_id, **changes) -> None          # audited; the settings in
         # SETTLED_BY_BALLOTS (budgets, format, rules, code mode) are refused once ballots exist
@@ -91,6 +93,7 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     ballot_count(conn, round_id) -> int                      # current (not superseded)
     current_ballots(conn, round_id) -> list[StoredBallot]
     projector_snapshot(conn, round_id) -> ProjectorSnapshot
+    shared_projector_snapshot(conn, round_id) -> ProjectorSnapshot   # kept a second
     audit_log(conn, round_id=None, *, kind=None, newest=None) -> list[AuditEntry]
         # append-only, hash-chained; newest: only that many of the latest entries
     audit_kinds(conn, round_id=None) -> dict[str, int]      # entries of each kind
@@ -180,6 +183,7 @@ from budgeting.store.queries import (
     current_ballots,
     latest_ballot,
     projector_snapshot,
+    shared_projector_snapshot,
 )
 from budgeting.store.round_cache import RoundView
 from budgeting.store.rounds import (
@@ -268,6 +272,7 @@ __all__ = [
     "revoke_voter_code",
     "round_view",
     "schema_version",
+    "shared_projector_snapshot",
     "submit_ballot",
     "submit_ballots",
     "translated_columns",

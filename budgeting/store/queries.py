@@ -11,6 +11,7 @@ from budgeting.store.codes import hash_code, normalise_code
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import ProjectorSnapshot, StoredBallot
 from budgeting.store.money import MinorAmounts
+from budgeting.store.round_cache import kept_a_moment
 
 BALLOT_COLUMNS = (
     "id",
@@ -148,3 +149,13 @@ def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
         project_totals={pid: int(total) for pid, total in scores},
         paper_count=int(counts.get("paper", 0)),
     )
+
+
+def shared_projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
+    """``projector_snapshot``, read at most once every ``FRESH_SECONDS`` for all the
+    projectors showing the round (``budgeting.store.round_cache``)."""
+    snapshot = kept_a_moment(
+        conn, round_id, "projector", lambda: projector_snapshot(conn, round_id)
+    )
+    assert snapshot is not None  # projector_snapshot always answers
+    return snapshot

@@ -49,7 +49,7 @@ from budgeting.store.models import (
     Translations,
 )
 from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, from_minor, to_minor
-from budgeting.store.round_cache import RoundView, cached_view, forget
+from budgeting.store.round_cache import RoundView, forget, kept_a_moment
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ROUND_FIELDS = tuple(f.name for f in fields(Round) if f.name != "id")
@@ -252,7 +252,7 @@ def round_view(conn: Connection, round_id: str, language: str | None = None) -> 
             tuple(list_projects(conn, round_id, language)),
         )
 
-    return cached_view(conn, round_id, language, read)
+    return kept_a_moment(conn, round_id, ("view", language), read)
 
 
 def list_rounds(conn: Connection) -> list[Round]:

@@ -1,6 +1,5 @@
 """The projector's live view: the round decided by its own rules over the ballots so far
-("if voting closed now"), worked out away from the page's refresh, and the live counts,
-read once for all the projectors showing a round.
+("if voting closed now"), worked out away from the page's refresh.
 
 Deciding a round runs its allocation and selection rules over every ballot, which takes
 seconds at 100,000 ballots; the projector refreshes every few seconds for every viewer. So
@@ -19,17 +18,11 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import streamlit as st
 
 from budgeting import store
 from budgeting.results import decide
-from budgeting.ui import state
-
-SNAPSHOT_SECONDS = 1.0
-"""How long the live figures read for one projector are shown on the others (they refresh
-every few seconds each; the store is asked once for all of them)."""
 
 FIRST_WAIT_SECONDS = 2.0
 """How long the first view of a round waits for its first decision before showing that it
@@ -90,35 +83,6 @@ class LiveDecisions:
             if decision is not None:
                 self._views[conn, round_id] = LiveView(decision.ballots, decision)
             self._working.pop((conn, round_id), None)
-
-
-class SharedSnapshots:
-    """The live counts of each round, read from the store at most once every
-    ``SNAPSHOT_SECONDS`` (by ``state.now``) for all the projectors showing it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: dict[tuple[store.Connection, str], tuple[datetime, store.ProjectorSnapshot]]
-        self._kept = {}
-
-    def read(self, conn: store.Connection, round_id: str) -> store.ProjectorSnapshot:
-        """The kept counts while fresh (a clock set back makes them stale), else new ones;
-        the store is read outside the lock, so a slow read holds up no other round."""
-        now = state.now()
-        with self._lock:
-            kept = self._kept.get((conn, round_id))
-        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=SNAPSHOT_SECONDS):
-            return kept[1]
-        snapshot = store.projector_snapshot(conn, round_id)
-        with self._lock:
-            self._kept[conn, round_id] = (now, snapshot)
-        return snapshot
-
-
-@st.cache_resource(show_spinner=False)
-def shared_snapshots() -> SharedSnapshots:
-    """The server's one ``SharedSnapshots``, shared by every session."""
-    return SharedSnapshots()
 
 
 @st.cache_resource(show_spinner=False)

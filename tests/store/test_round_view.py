@@ -129,7 +129,7 @@ def test_only_fresh_views_of_rounds_that_exist_are_kept(conn, clock):
     for number in range(50):
         assert store.round_view(conn, f"made-up-{number}") is None
     store.round_view(conn, round_id)
-    assert list(kept._for(conn).views) == [(round_id, None)]
+    assert list(kept._for(conn).kept) == [(round_id, ("view", None))]
     clock.at += kept.FRESH_SECONDS
     store.round_view(conn, round_id, "cy")
-    assert list(kept._for(conn).views) == [(round_id, "cy")]
+    assert list(kept._for(conn).kept) == [(round_id, ("view", "cy"))]
