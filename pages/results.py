@@ -175,7 +175,7 @@ def final_results(conn, voting_round: store.Round, ballot_count: int, t, languag
 def board(round_id: str, language: str) -> None:
     t = state.translator(language)
     conn = state.connection()
-    shown_round = store.round_view(conn, round_id)
+    shown_round = store.round_view(conn, round_id, language)
     if shown_round is None:
         return
     voting_round = shown_round.round

@@ -187,10 +187,11 @@ def translator(language_code: str) -> Callable[..., str]:
 
 
 def requested_round(conn: store.Connection) -> store.Round | None:
-    """The round named by ``?round=``; without it, the first open round (else the first)."""
+    """The round named by ``?round=``; without it, the first open round (else the first).
+    Read as ``store.round_view`` in the visitor's language, the view the page reads next."""
     round_id = st.query_params.get("round")
     if round_id:
-        view = store.round_view(conn, round_id)
+        view = store.round_view(conn, round_id, language())
         return view.round if view else None
     rounds = store.list_rounds(conn)
     open_rounds = [r for r in rounds if r.status == "open"]
