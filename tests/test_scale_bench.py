@@ -25,10 +25,7 @@ def expected_rows() -> list[str]:
     ]
 
 
-def check(store_name: str, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Equal shares completed by add1 over a few hundred ballots of a city's budget raises
-    # the budget in tiny steps for minutes; the city-sized runs keep the round's add1.
-    monkeypatch.setattr(scale, "COMPLETION", "none")
+def check(store_name: str, database: str) -> None:
     figures = scale.measure(database, SIZE)
     assert list(figures) == expected_rows()
     assert figures["stored ballots"] == SIZE
@@ -46,13 +43,13 @@ def test_the_ballots_are_made_the_same_way_every_time():
         assert 1 <= len(ballot.project_scores) <= scale.MAX_APPROVALS
 
 
-def test_duckdb(tmp_path, monkeypatch):
-    check("duckdb", str(tmp_path / "scale.duckdb"), monkeypatch)
+def test_duckdb(tmp_path):
+    check("duckdb", str(tmp_path / "scale.duckdb"))
 
 
 @pytest.mark.postgres
-def test_postgresql(monkeypatch):
+def test_postgresql():
     from tests.postgres_server import fresh_database, running_server
 
     with running_server() as server, fresh_database(server) as database:
-        check("postgresql", database, monkeypatch)
+        check("postgresql", database)
