@@ -73,15 +73,21 @@ async def first_page(port: int, page: str, query: str) -> load.Client:
     return session.client
 
 
+async def first_pages(port: int, page: str, query: str, count: int) -> list[load.Client]:
+    return list(await asyncio.gather(*(first_page(port, page, query) for _ in range(count))))
+
+
 @pytest.mark.slow
-def test_a_ballot_opened_first_after_start_goes_through_the_router(tmp_path: Path):
+def test_ballots_opened_first_after_start_go_through_the_router(tmp_path: Path):
     """Streamlit treats an app with a ``pages/`` folder as an old-style multipage app until
     ``st.navigation`` has run once, and until then runs a page's script without app.py:
-    no page settings, no checks. The first visitor must get app.py all the same."""
+    no page settings, no checks. The first visitors, arriving together (a room scanning
+    the projector's code as the server starts), must each get app.py all the same."""
     database = str(tmp_path / "x.duckdb")
     round_id, _ = load.prepare(database, 1)
     with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
-        ballot = apart(asyncio.run, first_page(server.port, "vote", f"round={round_id}"))
+        ballots = apart(asyncio.run, first_pages(server.port, "vote", f"round={round_id}", 4))
+    for ballot in ballots:
         assert ballot.page_title == "Budget Together"
         assert "**Step 1 of 4: Voter code**" in ballot.texts
         assert ballot.exceptions == []

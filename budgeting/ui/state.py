@@ -9,8 +9,11 @@ import logging
 import math
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import duckdb
@@ -66,17 +69,32 @@ def app_settings() -> None:
 
 
 def _through_the_router() -> None:
-    """Route every later run through app.py, from the first visit after the server starts.
+    """Route every later run through app.py, from the first visits after the server starts.
 
     Streamlit treats an app with a ``pages/`` folder as an old-style multipage app until
     ``st.navigation`` has run once (``PagesManager.uses_pages_directory``, set from the
     folder's existence on the first visit); until then it runs the page opened (a scanned
     ballot address, say) on its own, without app.py, and every visit after it too. app.py
-    declares every page with ``st.navigation``, so the flag is cleared here, and this one
-    run applies app.py's settings itself."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    declares every page with ``st.navigation``, so the flag is cleared here. Runs that
+    started before it was cleared (visitors arriving together) have no app.py under them:
+    each applies app.py's settings itself."""
+    PagesManager.uses_pages_directory = False
+    if not _run_by_app():
         app_settings()
+
+
+_APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def _run_by_app() -> bool:
+    """Whether app.py is running this page: its module's frame is one of the callers."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.endswith(_APP_SCRIPT.name) and Path(name).resolve() == _APP_SCRIPT:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _report_unavailable(target: str, error: Exception) -> None:
