@@ -71,6 +71,12 @@ class Problem:
         return text(self.key, language, **params)
 
 
+Exact = Fraction | int
+"""An exact amount as read from a ballot: a whole amount stays an ``int`` (Python's ints are
+exact and mix exactly with fractions), so a city's million ballots of whole pounds are
+checked without building a ``Fraction`` for each amount."""
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """A service on the allocation ballot; ``ceiling`` None means no ceiling."""
@@ -132,7 +138,7 @@ class ProjectVoteSettings:
 class AllocationBallot:
     """A valid allocation ballot: an exact amount for every service."""
 
-    amounts: dict[str, Fraction]
+    amounts: dict[str, Exact]
 
 
 def validate_allocation(ballot: object, settings: AllocationSettings) -> list[Problem]:
@@ -161,11 +167,11 @@ def parse_allocation(
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
-    amounts: dict[str, Fraction] = {}
+    amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
         service = services[service_id]
         amount, reason = _read_number(value)
-        if amount is not None and amount % settings.smallest_unit:
+        if amount is not None and not _whole_units(amount, settings.smallest_unit):
             amount, reason = None, "too_precise"
         if amount is None:
             report.add(
@@ -183,13 +189,19 @@ def parse_allocation(
         if service.id not in repeated:
             report.add(service.id, "validation.allocation.missing", service=service.name)
     if len(amounts) == len(settings.services):
-        _check_total(report, sum(amounts.values(), Fraction(0)), settings)
+        _check_total(report, sum(amounts.values()), settings)
     if report.problems:
         return None, report.problems
     return AllocationBallot(amounts={s.id: amounts[s.id] for s in settings.services}), []
 
 
-def _check_limits(report: _Report, service: ServiceSettings, amount: Fraction) -> None:
+def _whole_units(amount: Exact, unit: Fraction) -> bool:
+    """Whether ``amount`` is a whole number of ``unit`` (p/q in lowest terms): ``amount·q``
+    is a multiple of p, in integers alone when the amount is whole."""
+    return (amount * unit.denominator) % unit.numerator == 0
+
+
+def _check_limits(report: _Report, service: ServiceSettings, amount: Exact) -> None:
     if amount < 0:
         report.add(service.id, "validation.amount.negative", service=service.name)
     elif amount < service.floor:
@@ -212,7 +224,7 @@ def _check_limits(report: _Report, service: ServiceSettings, amount: Fraction) -
         )
 
 
-def _check_total(report: _Report, total: Fraction, settings: AllocationSettings) -> None:
+def _check_total(report: _Report, total: Exact, settings: AllocationSettings) -> None:
     left = settings.budget - total
     if left > settings.tolerance:
         report.add("total", "validation.allocation.left_to_allocate", left=left, money=("left",))
@@ -446,8 +458,8 @@ def _read_flag(value: object) -> bool | None:
     return None if number not in (0, 1) else number == 1
 
 
-def _read_number(value: object) -> tuple[Fraction | None, str]:
-    """An exact number from a form value, or None and why not.
+def _read_number(value: object) -> tuple[Exact | None, str]:
+    """An exact number from a form value (an ``int`` when it is whole), or None and why not.
 
     Accepted: int, Fraction, Decimal, float and text such as "1500" or "1500.50" (floats
     are read by their shortest decimal form, so 0.1 is one tenth). Booleans are not numbers.
@@ -470,19 +482,25 @@ def _read_number(value: object) -> tuple[Fraction | None, str]:
         if not value.is_finite():
             return None, "not_finite"
         if value.is_zero():
-            return Fraction(0), ""
+            return 0, ""
         if value.adjusted() > 15:
             return None, "too_large"
         if value.adjusted() < -15 or len(value.as_tuple().digits) > _DESCRIPTION_LENGTH:
             return None, "too_precise"
-        number = Fraction(value)
-    elif isinstance(value, int | Fraction):
-        number = Fraction(value)
+        number = _whole_as_int(Fraction(value))
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, Fraction):
+        number = _whole_as_int(value)
     else:
         return None, "not_a_number"
-    if abs(number) > LARGEST_NUMBER:
+    if not -LARGEST_NUMBER <= number <= LARGEST_NUMBER:
         return None, "too_large"
     return number, ""
+
+
+def _whole_as_int(number: Fraction) -> Exact:
+    return number.numerator if number.denominator == 1 else number
 
 
 def _describe(value: object) -> str:

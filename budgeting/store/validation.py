@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from budgeting.engine import ballots as engine_ballots
@@ -53,7 +52,7 @@ class BallotRules:
 
     def parse(
         self, allocation: Mapping[str, Any], project_scores: Mapping[str, Any]
-    ) -> tuple[dict[str, Fraction], dict[str, int], list[Problem]]:
+    ) -> tuple[dict[str, engine_ballots.Exact], dict[str, int], list[Problem]]:
         """The ballot as exact amounts and whole scores, and every problem (empty when
         valid)."""
         amounts, allocation_problems = engine_ballots.parse_allocation(

@@ -265,3 +265,53 @@ def test_project_vote_validation_never_raises(ballot: object, format_: str) -> N
     problems = validate_project_vote(ballot, settings_)
     for problem in problems:
         assert problem.message() and problem.message("cy")
+
+
+pence = st.integers(min_value=0, max_value=2_000_000).map(lambda p: Fraction(p, 100))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amounts=st.tuples(pence, pence, pence),
+    form=st.sampled_from([Fraction, Decimal, str, float, "int-if-whole"]),
+)
+def test_every_form_of_an_amount_is_read_as_exactly_that_amount(
+    amounts: tuple[Fraction, Fraction, Fraction], form: object
+) -> None:
+    """Whole amounts come back as ints (no ``Fraction`` built for each of a city's
+    ballots), the others as fractions; either way exactly what was given, and the total
+    and the limits are checked on the exact values."""
+
+    def written(amount: Fraction) -> object:
+        if form == "int-if-whole":
+            return int(amount) if amount.denominator == 1 else amount
+        if form is str:
+            return str(Decimal(amount.numerator) / amount.denominator)
+        if form is Decimal:
+            return Decimal(amount.numerator) / amount.denominator
+        if form is float:
+            return float(Decimal(amount.numerator) / amount.denominator)
+        return amount
+
+    parks, libraries, youth = amounts
+    settings_ = AllocationSettings(
+        budget=parks + libraries + youth,
+        services=(
+            ServiceSettings("parks", "Parks", floor=parks),
+            ServiceSettings("libraries", "Libraries", ceiling=libraries),
+            ServiceSettings("youth", "Youth work"),
+        ),
+    )
+    given_amounts = {"parks": parks, "libraries": libraries, "youth": youth}
+    ballot, problems = parse_allocation(
+        {service: written(amount) for service, amount in given_amounts.items()}, settings_
+    )
+    assert problems == [] and ballot is not None
+    assert ballot.amounts == given_amounts
+    for amount in ballot.amounts.values():
+        assert type(amount) is (int if amount.denominator == 1 else Fraction)
+    one_penny_more = {**given_amounts, "libraries": libraries + Fraction(1, 100)}
+    assert [p.field for p in validate_allocation(one_penny_more, settings_)] == [
+        "libraries",
+        "total",
+    ]
