@@ -24,6 +24,7 @@ also take a collection of chosen ids, ranking a sequence of ids, best first.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -101,6 +102,24 @@ class AllocationSettings:
     currency_symbol: str = "£"
     smallest_unit: Fraction = Fraction(1, 100)
 
+    @functools.cached_property
+    def limits(self) -> dict[str, tuple[ServiceSettings, Exact, Exact | None]]:
+        """Each service by id, with its floor and ceiling (whole ones as ints): read for every
+        amount of every ballot checked against these settings."""
+        return {
+            s.id: (
+                s,
+                _whole_as_int(s.floor),
+                None if s.ceiling is None else _whole_as_int(s.ceiling),
+            )
+            for s in self.services
+        }
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Each service's name by id."""
+        return {s.id: s.name for s in self.services}
+
 
 @dataclass(frozen=True)
 class ProjectSettings:
@@ -159,17 +178,17 @@ def parse_allocation(
     if entries is None:
         report.add("total", "validation.ballot.unreadable")
         return None, report.problems
-    services = {service.id: service for service in settings.services}
+    limits = settings.limits
     distinct, repeated = _distinct_known(
         entries,
-        {key: service.name for key, service in services.items()},
+        settings.names,
         report,
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
     amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
-        service = services[service_id]
+        service, floor, ceiling = limits[service_id]
         amount, reason = _read_number(value)
         if amount is not None and not _whole_units(amount, settings.smallest_unit):
             amount, reason = None, "too_precise"
@@ -183,7 +202,7 @@ def parse_allocation(
             )
             continue
         amounts[service_id] = amount
-        _check_limits(report, service, amount)
+        _check_limits(report, service, amount, floor, ceiling)
     missing = [service for service in settings.services if service.id not in distinct]
     for service in missing:
         if service.id not in repeated:
@@ -201,25 +220,29 @@ def _whole_units(amount: Exact, unit: Fraction) -> bool:
     return (amount * unit.denominator) % unit.numerator == 0
 
 
-def _check_limits(report: _Report, service: ServiceSettings, amount: Exact) -> None:
+def _check_limits(
+    report: _Report, service: ServiceSettings, amount: Exact, floor: Exact, ceiling: Exact | None
+) -> None:
+    """Whether ``amount`` is within the service's ``floor`` and ``ceiling`` (its own, read
+    once per ballot settings: ``AllocationSettings.limits``)."""
     if amount < 0:
         report.add(service.id, "validation.amount.negative", service=service.name)
-    elif amount < service.floor:
+    elif amount < floor:
         report.add(
             service.id,
             "validation.allocation.below_floor",
             service=service.name,
-            shortfall=service.floor - amount,
-            floor=service.floor,
+            shortfall=floor - amount,
+            floor=floor,
             money=("shortfall", "floor"),
         )
-    elif service.ceiling is not None and amount > service.ceiling:
+    elif ceiling is not None and amount > ceiling:
         report.add(
             service.id,
             "validation.allocation.above_ceiling",
             service=service.name,
-            excess=amount - service.ceiling,
-            ceiling=service.ceiling,
+            excess=amount - ceiling,
+            ceiling=ceiling,
             money=("excess", "ceiling"),
         )
 
@@ -465,6 +488,20 @@ def _read_number(value: object) -> tuple[Exact | None, str]:
     are read by their shortest decimal form, so 0.1 is one tenth). Booleans are not numbers.
     The reason is one of "not_a_number", "not_finite", "too_large" and "too_precise".
     """
+    if type(value) is int or type(value) is Fraction:  # the usual forms, looked at first
+        number = _whole_as_int(value)
+    else:
+        read, reason = _read_other_number(value)
+        if read is None:
+            return None, reason
+        number = read
+    if not -LARGEST_NUMBER <= number <= LARGEST_NUMBER:
+        return None, "too_large"
+    return number, ""
+
+
+def _read_other_number(value: object) -> tuple[Exact | None, str]:
+    """``_read_number`` for every form but a plain int or Fraction, before the range check."""
     if isinstance(value, bool):
         return None, "not_a_number"
     if isinstance(value, str):
@@ -487,19 +524,13 @@ def _read_number(value: object) -> tuple[Exact | None, str]:
             return None, "too_large"
         if value.adjusted() < -15 or len(value.as_tuple().digits) > _DESCRIPTION_LENGTH:
             return None, "too_precise"
-        number = _whole_as_int(Fraction(value))
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, Fraction):
-        number = _whole_as_int(value)
-    else:
-        return None, "not_a_number"
-    if not -LARGEST_NUMBER <= number <= LARGEST_NUMBER:
-        return None, "too_large"
-    return number, ""
+        return _whole_as_int(Fraction(value)), ""
+    if isinstance(value, int | Fraction):  # subclasses of either
+        return _whole_as_int(Fraction(value)), ""
+    return None, "not_a_number"
 
 
-def _whole_as_int(number: Fraction) -> Exact:
+def _whole_as_int(number: Exact) -> Exact:
     return number.numerator if number.denominator == 1 else number
 
 
