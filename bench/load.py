@@ -17,7 +17,11 @@ fragment's refresh every 3 s. After each setup every receipt is looked up in the
 
     .venv/bin/python bench/load.py [--residents 10,50,100,200] [--projectors 3]
         [--store duckdb,postgresql] [--processes 1,2] [--think 1.0] [--arrival 0]
-        [--time-limit 300]
+        [--time-limit 300] [--one-at-a-time]
+
+``--one-at-a-time`` sends each resident after the previous one has finished, with no
+projectors and no pauses, and adds a table of the server's CPU per step (the mean over the
+residents): where a journey's cost goes, with no other session in the way.
 
 Setups: ``duckdb`` is one ``streamlit run app.py`` on a DuckDB file; ``postgresql`` is
 ``python -m budgeting serve --processes N`` (HAProxy in front) on a throwaway PostgreSQL
@@ -43,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +68,8 @@ HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
 RESIDENT_STEPS = ("open", "code", "amount", "balance", "to projects", "tick", "to review", "send")
 MAX_RESIDENTS = 500
+SETTLE_SECONDS = 0.05
+"""One at a time, how long after a step's run the server's CPU is read (its last sends)."""
 MAX_PROJECTORS = 20
 ID_PREFIX = "$$ID-"
 
@@ -387,6 +393,10 @@ class LevelResult:
     harness_cpu: float = 0.0
     rss_mb: float = 0.0
     found: int | None = None
+    cpu_probe: Callable[[], float] | None = None
+    """The server's CPU-seconds so far, read around each step when residents go one at a
+    time (``--one-at-a-time``): then ``step_cpu`` holds what each step cost the server."""
+    step_cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def time(self, step: str, seconds: float) -> None:
         self.steps.setdefault(step, []).append(seconds)
@@ -394,12 +404,16 @@ class LevelResult:
 
 async def timed(result: LevelResult, step: str, action: Awaitable[None]) -> None:
     started = time.perf_counter()
+    cpu_before = result.cpu_probe() if result.cpu_probe is not None else 0.0
     try:
         await action
     except Exception as error:
         error.add_note(step)  # the step it failed at, for the error line
         raise
     result.time(step, time.perf_counter() - started)
+    if result.cpu_probe is not None:
+        await asyncio.sleep(SETTLE_SECONDS)  # the server's last sends after the run
+        result.step_cpu.setdefault(step, []).append(result.cpu_probe() - cpu_before)
 
 
 async def resident(
@@ -662,10 +676,14 @@ async def run_level(
     time_limit: float,
     seed: int,
     arrival: float = 0.0,
+    one_at_a_time: bool = False,
 ) -> LevelResult:
     """``len(codes)`` residents arriving at random within ``arrival`` seconds (all together
-    at 0), ``projectors`` projectors alongside."""
+    at 0), ``projectors`` projectors alongside; or, ``one_at_a_time``, each resident after
+    the previous one has finished, with what each step cost the server (``step_cpu``)."""
     result = LevelResult(len(codes))
+    if one_at_a_time:
+        result.cpu_probe = lambda: cpu_seconds(server.pids())
     rng = random.Random(seed)
     stop = asyncio.Event()
     peak = 0.0
@@ -689,7 +707,16 @@ async def run_level(
         await asyncio.sleep(journey_rng.uniform(0, arrival))
         await resident(server.port, round_id, code, think, journey_rng, result)
 
-    journeys = [asyncio.create_task(arriving(code, random.Random(rng.random()))) for code in codes]
+    async def in_turn() -> None:
+        for code in codes:
+            await resident(server.port, round_id, code, think, random.Random(rng.random()), result)
+
+    if one_at_a_time:
+        journeys = [asyncio.create_task(in_turn())]
+    else:
+        journeys = [
+            asyncio.create_task(arriving(code, random.Random(rng.random()))) for code in codes
+        ]
     _, pending = await asyncio.wait(journeys, timeout=time_limit)
     for task in pending:
         task.cancel()
@@ -772,6 +799,7 @@ def run_setup(setup: Setup, args: argparse.Namespace, database: str, log: Path) 
                     args.time_limit,
                     seed=level,
                     arrival=args.arrival,
+                    one_at_a_time=args.one_at_a_time,
                 )
             )
             first += level
@@ -840,6 +868,30 @@ ROW_NAMES = [
 ]
 
 
+def step_costs(outcomes: list[SetupResult], levels: list[int]) -> str:
+    """Residents one at a time: the server's CPU per step, mean over the residents of the
+    largest level (``/proc`` counts in hundredths of a second, so one step alone is too
+    coarse; the mean over many is not)."""
+    level = max(levels)
+    header = f"{'server CPU per step (ms, mean)':<34}" + "".join(
+        f"{o.setup.label:>24}" for o in outcomes
+    )
+    lines = [f"\nOne at a time, {level} residents:", header, "-" * len(header)]
+    for step in (*RESIDENT_STEPS, "journey"):
+        cells = ""
+        for outcome in outcomes:
+            costs = outcome.levels[level].step_cpu if level in outcome.levels else {}
+            if step == "journey":
+                spent = sum(sum(values) for values in costs.values())
+                runs = len(costs.get("send", []))
+                cells += f"{1000 * spent / runs:>24.0f}" if runs else f"{'-':>24}"
+            else:
+                values = costs.get(step, [])
+                cells += f"{1000 * statistics.mean(values):>24.1f}" if values else f"{'-':>24}"
+        lines.append(f"{step:<34}{cells}")
+    return "\n".join(lines) + "\n"
+
+
 def print_table(outcomes: list[SetupResult], args: argparse.Namespace) -> None:
     width = 24
     arrivals = f"arriving within {args.arrival:g} s" if args.arrival else "starting together"
@@ -862,6 +914,8 @@ def print_table(outcomes: list[SetupResult], args: argparse.Namespace) -> None:
             cells = "".join(f"{column[number]:>{width}}" for column in columns)
             print(f"{level if number == 0 else '':<10}{name:<26}{cells}")
         print()
+    if args.one_at_a_time:
+        print(step_costs(outcomes, args.residents))
     for outcome in outcomes:
         print(
             f"{outcome.setup.label}: each open projector costs "
@@ -890,8 +944,16 @@ def main(argv: list[str] | None = None) -> None:
         "--arrival", type=float, default=0.0, help="residents arrive within this many seconds"
     )
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per level")
+    parser.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="each resident after the previous one, no projectors, no pauses: the server's "
+        "CPU per step",
+    )
     parser.add_argument("--projector-seconds", type=float, default=12)
     args = parser.parse_args(argv)
+    if args.one_at_a_time:
+        args.projectors, args.think = 0, 0.0
     args.residents = [int(n) for n in parse_list(args.residents)]
     if not args.residents or min(args.residents) < 1 or max(args.residents) > MAX_RESIDENTS:
         parser.error(f"--residents: between 1 and {MAX_RESIDENTS} each")

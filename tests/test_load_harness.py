@@ -1,6 +1,8 @@
 """The load harness's own protocol handling (bench/load.py): the messages it builds and how
 it reads the server's, without a server."""
 
+import asyncio
+
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -167,3 +169,34 @@ def test_a_fragment_that_asks_for_the_whole_page_gets_a_full_run():
     client.receive(element("checkbox", "$$ID-p-project_P01"))
     client.receive(finished())
     assert set(client.widgets) == {"project_P01"}
+
+
+def test_one_at_a_time_each_step_records_what_it_cost_the_server():
+    spent = iter([1.00, 1.03, 1.03, 1.10])  # the server's CPU-seconds, read before and after
+    result = load.LevelResult(1, cpu_probe=lambda: next(spent))
+
+    async def step() -> None:
+        return None
+
+    async def journey() -> None:
+        await load.timed(result, "code", step())
+        await load.timed(result, "send", step())
+
+    asyncio.run(journey())
+    assert [round(cost, 2) for cost in result.step_cpu["code"]] == [0.03]
+    assert [round(cost, 2) for cost in result.step_cpu["send"]] == [0.07]
+    assert set(result.steps) == {"code", "send"}
+
+
+def test_the_step_cost_table_gives_each_steps_mean_and_a_journeys_sum():
+    result = load.LevelResult(2, completed=2)
+    result.step_cpu = {"code": [0.060, 0.070], "send": [0.050, 0.050]}
+    outcome = load.SetupResult(load.Setup("duckdb", 1))
+    outcome.levels[2] = result
+    lines = load.step_costs([outcome], [1, 2]).splitlines()
+    assert lines[1] == "One at a time, 2 residents:"
+    rows = {line[:34].strip(): line[34:].strip() for line in lines[4:]}
+    assert rows["code"] == "65.0"
+    assert rows["send"] == "50.0"
+    assert rows["open"] == "-"
+    assert rows["journey"] == "115"
