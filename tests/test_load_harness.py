@@ -7,6 +7,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench import load
+from tests.apart import apart
 
 CODE_ID = "$$ID-fb2b3af4172fe59a59d45d4f7529a40e-voter_code"
 AMOUNT_ID = "$$ID-0123456789abcdef0123456789abcdef-amount_parks"
@@ -182,7 +183,7 @@ def test_one_at_a_time_each_step_records_what_it_cost_the_server():
         await load.timed(result, "code", step())
         await load.timed(result, "send", step())
 
-    asyncio.run(journey())
+    apart(asyncio.run, journey())
     assert [round(cost, 2) for cost in result.step_cpu["code"]] == [0.03]
     assert [round(cost, 2) for cost in result.step_cpu["send"]] == [0.07]
     assert set(result.steps) == {"code", "send"}

@@ -7,28 +7,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from bench import load
 from budgeting import store
 from budgeting.store import round_cache
+from tests.apart import apart
 from tests.postgres_server import fresh_database
 
 RESIDENTS = 10
-T = TypeVar("T")
-
-
-def apart(work: Callable[..., T], *args: object) -> T:
-    """``work(*args)`` in a thread of its own: the harness runs its own event loop, and
-    Playwright's sync API keeps one running in this thread when browser tests share the
-    worker."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(work, *args).result()
 
 
 def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
@@ -39,6 +28,7 @@ def run(setup: load.Setup, database: str, folder: Path) -> load.LevelResult:
         arrival=2.0,
         time_limit=180,
         projector_seconds=3,
+        one_at_a_time=False,
     )
     outcome = apart(load.run_setup, setup, args, database, folder / "server.log")
     assert outcome.failure is None, outcome.failure

@@ -223,8 +223,8 @@ def _whole_units(amount: Exact, unit: Fraction) -> bool:
 def _check_limits(
     report: _Report, service: ServiceSettings, amount: Exact, floor: Exact, ceiling: Exact | None
 ) -> None:
-    """Whether ``amount`` is within the service's ``floor`` and ``ceiling`` (its own, read
-    once per ballot settings: ``AllocationSettings.limits``)."""
+    """Report an ``amount`` that is negative, below the service's ``floor`` or above its
+    ``ceiling`` (read once per settings: ``AllocationSettings.limits``)."""
     if amount < 0:
         report.add(service.id, "validation.amount.negative", service=service.name)
     elif amount < floor:

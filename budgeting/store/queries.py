@@ -62,20 +62,25 @@ def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[Stor
 def _allocations(
     cursor: Cursor, condition: str, params: list[Any]
 ) -> dict[int, dict[str, Fraction]]:
-    """The allocations of the ballots matching ``condition``: ballot id -> service -> pounds.
+    """The allocations of the ballots matching ``condition``: ballot id -> service -> pounds,
+    services in their round's order.
 
     Read one row per ballot, one column per service (a ballot holds each service once), not
     one row per amount: a round's million ballots are twelve million amounts, and building
     them row by row in Python took most of reading the round back.
     """
-    services = [
-        row[0]
-        for row in cursor.execute(
-            "SELECT DISTINCT a.service_id FROM ballot_allocations a"
-            f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition} ORDER BY 1",
-            params,
-        ).fetchall()
-    ]
+    services = list(
+        dict.fromkeys(
+            row[0]
+            for row in cursor.execute(
+                "SELECT DISTINCT a.service_id, s.position FROM ballot_allocations a"
+                " JOIN ballots b ON b.id = a.ballot_id"
+                " LEFT JOIN services s ON s.round_id = b.round_id AND s.id = a.service_id"
+                f" WHERE {condition} ORDER BY s.position, a.service_id",
+                params,
+            ).fetchall()
+        )
+    )
     if not services:
         return {}
     columns = ", ".join(["max(CASE WHEN a.service_id = ? THEN a.amount_minor END)"] * len(services))

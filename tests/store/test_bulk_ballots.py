@@ -164,3 +164,20 @@ def test_the_migration_fills_the_totals_from_the_ballots_already_cast(conn):
     raw_rows(conn, "DROP TABLE ballot_totals")
     raw_rows(conn, migration)
     assert store.projector_snapshot(conn, round_id) == before == _summed(conn, round_id)
+
+
+def test_a_ballot_read_back_lists_its_services_in_the_rounds_order(conn):
+    # The round lists parks before libraries; pages and exports show a ballot's amounts in
+    # the order it reads them, whatever order they were sent in.
+    round_id = open_round(conn)
+    sent = {"libraries": Fraction(4000), "parks": Fraction(6000)}
+    stored = store.submit_ballot(
+        conn, round_id, allocation=sent, project_scores={"A": 1}, channel="paper"
+    )
+    receipt = stored.receipt
+    (current,) = store.current_ballots(conn, round_id)
+    by_receipt = store.ballot_by_receipt(conn, receipt)
+    assert by_receipt is not None
+    for ballot in (current, by_receipt):
+        assert list(ballot.allocation) == ["parks", "libraries"]
+        assert ballot.allocation == BALANCED
