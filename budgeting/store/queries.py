@@ -26,14 +26,24 @@ BALLOT_COLUMNS = (
 )
 
 
-def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[StoredBallot]:
-    """Ballots matching ``condition`` (a fixed SQL fragment over ``b``), with their parts."""
+def load_ballots(
+    cursor: Cursor, condition: str, params: list[Any], *, whole_round: bool = False
+) -> list[StoredBallot]:
+    """Ballots matching ``condition`` (a fixed SQL fragment over ``b``), with their parts.
+
+    ``whole_round``: the condition matches a round's worth of ballots, so their amounts are
+    read one row per ballot (``_allocations_by_ballot``); a few ballots (a receipt, a
+    code's ballot) read them one row per amount, a single indexed lookup.
+    """
     rows = cursor.execute(
         f"SELECT {', '.join('b.' + c for c in BALLOT_COLUMNS)} FROM ballots b"
         f" WHERE {condition} ORDER BY b.id",
         params,
     ).fetchall()
-    allocations = _allocations(cursor, condition, params)
+    if whole_round:
+        allocations = _allocations_by_ballot(cursor, condition, params)
+    else:
+        allocations = _allocations_by_amount(cursor, condition, params)
     scores: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
     for ballot_id, project_id, score in cursor.execute(
         "SELECT s.ballot_id, s.project_id, s.score FROM ballot_project_scores s"
@@ -59,16 +69,30 @@ def load_ballots(cursor: Cursor, condition: str, params: list[Any]) -> list[Stor
     ]
 
 
-def _allocations(
+def _allocations_by_amount(
     cursor: Cursor, condition: str, params: list[Any]
 ) -> dict[int, dict[str, Fraction]]:
     """The allocations of the ballots matching ``condition``: ballot id -> service -> pounds,
-    services in their round's order.
+    one row per amount, in the order they were written (the round's)."""
+    allocations: dict[int, dict[str, Fraction]] = {}
+    pounds = MinorAmounts()
+    for ballot_id, service_id, amount in cursor.execute(
+        "SELECT a.ballot_id, a.service_id, a.amount_minor FROM ballot_allocations a"
+        f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition}",
+        params,
+    ).fetchall():
+        allocations.setdefault(ballot_id, {})[service_id] = pounds[amount]
+    return allocations
 
-    Read one row per ballot, one column per service (a ballot holds each service once), not
-    one row per amount: a round's million ballots are twelve million amounts, and building
-    them row by row in Python took most of reading the round back.
-    """
+
+def _allocations_by_ballot(
+    cursor: Cursor, condition: str, params: list[Any]
+) -> dict[int, dict[str, Fraction]]:
+    """``_allocations_by_amount`` read one row per ballot, one column per service (a ballot
+    holds each service once), services in their round's order: a round's million ballots
+    are twelve million amounts, and building them row by row in Python took most of
+    reading the round back. Two more queries than one row per amount, so only for a round's
+    worth of ballots."""
     services = list(
         dict.fromkeys(
             row[0]
@@ -141,7 +165,9 @@ def ballot_count(conn: Connection, round_id: str) -> int:
 def current_ballots(conn: Connection, round_id: str) -> list[StoredBallot]:
     """Every ballot that currently counts, oldest first."""
     with read_snapshot(conn) as cursor:
-        return load_ballots(cursor, "b.round_id = ? AND NOT b.superseded", [round_id])
+        return load_ballots(
+            cursor, "b.round_id = ? AND NOT b.superseded", [round_id], whole_round=True
+        )
 
 
 def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:
