@@ -109,8 +109,8 @@ class AllocationSettings:
         return {
             s.id: (
                 s,
-                _whole_as_int(s.floor),
-                None if s.ceiling is None else _whole_as_int(s.ceiling),
+                _whole_as_int(Fraction(s.floor)),
+                None if s.ceiling is None else _whole_as_int(Fraction(s.ceiling)),
             )
             for s in self.services
         }

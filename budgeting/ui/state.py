@@ -12,7 +12,6 @@ import secrets
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -76,22 +75,24 @@ def _through_the_router() -> None:
     folder's existence on the first visit); until then it runs the page opened (a scanned
     ballot address, say) on its own, without app.py, and every visit after it too. app.py
     declares every page with ``st.navigation``, so the flag is cleared here. Runs that
-    started before it was cleared (visitors arriving together) have no app.py under them:
-    each applies app.py's settings itself."""
+    Streamlit's old-style runner had already started (visitors arriving together) apply
+    app.py's settings themselves; fragment reruns, which never go through app.py, need
+    none."""
     PagesManager.uses_pages_directory = False
-    if not _run_by_app():
+    if _started_by_the_old_style_runner():
         app_settings()
 
 
-_APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
+_OLD_STYLE_RUNNER = ("streamlit.runtime.scriptrunner.script_runner", "_mpa_v1")
+"""Streamlit's function that runs a page of a ``pages/`` folder app without its main script."""
 
 
-def _run_by_app() -> bool:
-    """Whether app.py is running this page: its module's frame is one of the callers."""
+def _started_by_the_old_style_runner() -> bool:
+    """Whether this run is Streamlit's old-style multipage runner running the page on its
+    own (``_OLD_STYLE_RUNNER`` is one of the callers), not app.py nor a fragment rerun."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        name = frame.f_code.co_filename
-        if name.endswith(_APP_SCRIPT.name) and Path(name).resolve() == _APP_SCRIPT:
+        if (frame.f_globals.get("__name__"), frame.f_code.co_name) == _OLD_STYLE_RUNNER:
             return True
         frame = frame.f_back
     return False

@@ -315,3 +315,16 @@ def test_every_form_of_an_amount_is_read_as_exactly_that_amount(
         "libraries",
         "total",
     ]
+
+
+def test_bounds_given_as_decimals_or_ints_are_compared_exactly() -> None:
+    settings_ = AllocationSettings(
+        budget=Fraction(10),
+        services=(
+            ServiceSettings("parks", "Parks", floor=Decimal("1.5"), ceiling=8),  # type: ignore[arg-type]
+            ServiceSettings("youth", "Youth work"),
+        ),
+    )
+    assert validate_allocation({"parks": "1.50", "youth": "8.50"}, settings_) == []
+    problems = validate_allocation({"parks": "1.49", "youth": "8.51"}, settings_)
+    assert [(p.field, p.key) for p in problems] == [("parks", "validation.allocation.below_floor")]
