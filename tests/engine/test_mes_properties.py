@@ -9,6 +9,7 @@ checked on an election worked out by hand.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from fractions import Fraction
 from unittest.mock import patch
 
@@ -18,10 +19,11 @@ from hypothesis import strategies as st
 
 from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
+from budgeting.engine.mes import envelope as mes_envelope
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
-from budgeting.engine.mes.money import _Run
+from budgeting.engine.mes.envelope import _stretch_certified
 from budgeting.engine.mes.reference import (
     reference_add1,
     reference_equal_shares,
@@ -29,7 +31,6 @@ from budgeting.engine.mes.reference import (
     reference_run,
 )
 from budgeting.engine.mes.run import _run
-from budgeting.engine.mes.scan import _certified_run
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
 
 
@@ -124,30 +125,52 @@ def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectPro
 CUT = mes_cut._cut
 
 
-def _cut_without_money(
-    held: list[float], affordable: list[tuple[Fraction, list[int]]]
+def _cut_with_half_the_money(
+    election: _Election, candidates: Collection[int], held: list[float], reaches: list[int]
 ) -> tuple[Fraction, float | None]:
     """Too optimistic: as if voters could spend only half of what they hold."""
-    left_out, money = CUT(held, affordable)
+    left_out, money = CUT(election, candidates, held, reaches)
     return left_out, None if money is None else money / 2
 
 
-def _fits_without_room(
-    full: _Election, election: _Election, run: _Run, bought: set[int], exhaustive_stop: bool
-) -> bool:
+ROOM_OVER_CUT = mes_cut._room_over_cut
+
+
+def _room_forgetting_the_exhaustive_stop(
+    full: _Election,
+    election: _Election,
+    high: list[float],
+    bought: Collection[int],
+    candidates: Collection[int],
+    exhaustive_stop: bool,
+) -> float:
     """Unsound for the exhaustive stop: forgets to require room for a project never bought."""
-    return mes_cut._stretch_fits(full, election, run, bought, exhaustive_stop=False)
+    return ROOM_OVER_CUT(full, election, high, bought, candidates, exhaustive_stop=False)
+
+
+SHARE = mes_envelope._share
+
+
+def _share_rounded_down_at_low(
+    election: _Election, money: list[float], project: int, *, above: bool
+) -> float | None:
+    """Unsound: the share at ``low`` rounded down, so prices there are no longer bounds
+    above, and neither is what the voters of ``low`` pay."""
+    return SHARE(election, money, project, above=False)
 
 
 @pytest.mark.parametrize(
     ("target", "wrong"),
-    [(mes_cut, {"_cut": _cut_without_money}), (mes_scan, {"_stretch_fits": _fits_without_room})],
+    [
+        (mes_cut, {"_cut": _cut_with_half_the_money}),
+        (mes_envelope, {"_room_over_cut": _room_forgetting_the_exhaustive_stop}),
+    ],
 )
-def test_a_too_optimistic_cut_bound_fails_the_comparison_with_stepping(
+def test_an_unsound_certificate_fails_the_comparison_with_stepping(
     target: object, wrong: dict[str, object]
 ) -> None:
-    # The property above must catch an unsound bound: with one, some small election skips
-    # a stretch that holds the step ending the scan.
+    # The property above must catch an unsound certificate: with one, some small election
+    # skips a stretch that holds the step ending the scan.
     name, replacement = next(iter(wrong.items()))
     with patch.object(target, name, replacement):
         found = find(
@@ -197,38 +220,57 @@ def reference_outcome_cost(
     return chosen, cost, exhaustive
 
 
-@settings(max_examples=150, deadline=None)
-@given(
+def certificate_holds(
+    profile: ProjectProfile, low: int, width: int, parts: int, exhaustive_stop: bool
+) -> bool:
+    """When the envelope certifies the stretch of ``width`` steps from step ``low``, no
+    amount in it (whole, or ``parts`` per step) is over the budget or, with the exhaustive
+    stop, exhaustive."""
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    bottom, top = start + low, start + low + width
+    if not _stretch_certified(election, election, bottom, top, exhaustive_stop):
+        return True
+    for step in range(width * parts + 1):
+        _, cost, exhaustive = reference_outcome_cost(profile, bottom + Fraction(step, parts))
+        if cost > profile.budget or (exhaustive_stop and exhaustive):
+            return False
+    return True
+
+
+STRETCHES = st.tuples(
     st.one_of(profiles(), profiles(vote_type="cumulative")),
     st.integers(0, 8),
     st.integers(1, 8),
     st.integers(1, 4),
     st.booleans(),
 )
-def test_a_certified_stretch_resumes_runs_and_bounds_what_they_spend(
-    profile: ProjectProfile, low: int, width: int, parts: int, exhaustive_stop: bool
+
+
+@settings(max_examples=150, deadline=None)
+@given(STRETCHES)
+def test_a_certified_stretch_holds_no_amount_that_ends_the_scan(
+    stretch: tuple[ProjectProfile, int, int, int, bool],
 ) -> None:
-    # The scan certifies a stretch [a, b] from the run at a and a run at b. Every amount in
-    # between (whole or not) run from the certified first purchases and price bounds must
-    # give the plain rule's outcome; when the cut bound fits, none of them, nor b, may be
-    # over the budget or, with the exhaustive stop, exhaustive.
-    election = _prepare(profile)
-    start = profile.budget / len(profile.ballots)
-    low_run = _run(election, start + low)
-    top = start + low + width
-    far, resume, fits = _certified_run(election, election, low_run, top, exhaustive_stop)
+    assert certificate_holds(*stretch)
 
-    def outcome(order: tuple[int, ...]) -> tuple[str, ...]:
-        return (*election.free, *(election.ids[p] for p in order))
 
-    assert outcome(far.order) == reference_run(profile, top)
-    for step in range(1, width * parts + 1):
-        amount = start + low + Fraction(step, parts)
-        chosen, cost, exhaustive = reference_outcome_cost(profile, amount)
-        assert outcome(_run(election, amount, resume).order) == chosen
-        if fits:
-            assert cost <= profile.budget
-            assert not (exhaustive_stop and exhaustive)
+def test_a_price_at_low_rounded_the_wrong_way_would_be_caught() -> None:
+    # The certificate's prices at ``low`` must be bounds above; rounded down, some small
+    # stretch is certified although an amount in it ends the scan.
+    with patch.object(mes_envelope, "_share", _share_rounded_down_at_low):
+        found = find(
+            STRETCHES,
+            lambda stretch: not certificate_holds(*stretch),
+            settings=settings(
+                max_examples=3000,
+                phases=(Phase.generate,),
+                derandomize=True,
+                deadline=None,
+                database=None,
+            ),
+        )
+    assert certificate_holds(*found)
 
 
 @settings(max_examples=150, deadline=None)

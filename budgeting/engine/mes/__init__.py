@@ -49,9 +49,11 @@ Modules, each holding one idea of the fast implementation, and the plain rule be
   prices near ties) and the supporters' payments.
 * ``run`` — one run: a lazy priority queue of lower-bound prices, re-pricing only the
   candidate that could win.
-* ``scan`` — the ``add1`` scans: stretches of amounts certified by a common first few
-  purchases and skipped.
-* ``cut`` — the cut bound that proves no step of a stretch ends the scan.
+* ``scan`` — the ``add1`` scans: stretches of amounts certified and skipped, the other
+  steps run one by one.
+* ``envelope`` — the certificate: a whole stretch run at once on bounds of every voter's
+  money, one branch per order of purchases it cannot rule out.
+* ``cut`` — the cut bound that proves no amount of a branch ends the scan.
 * ``parallel`` — the ``add1`` scans cut into chunks of steps for several forked processes
   (``workers``), the earliest chunk with a step ending the scan giving the answer.
 * ``completions`` — ``equal_shares`` and ``COMPLETIONS``.

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 
-from budgeting.engine.mes.election import _prepare, _restrict
+from budgeting.engine.mes.election import _prepare, _restrict, _spent
 from budgeting.engine.mes.explain import _fill_greedily, _steps
 from budgeting.engine.mes.money import _start
 from budgeting.engine.mes.parallel import _scan_in_processes, worth_spreading
-from budgeting.engine.mes.run import _run, _spent
+from budgeting.engine.mes.run import _run
 from budgeting.engine.mes.scan import _scan
 from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.steps import SelectionStep
@@ -75,19 +75,19 @@ def equal_shares(
             run, steps_taken, runs = _start(election, Fraction(0)), 0, 0
         elif completion == "none":
             run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
-        elif worth_spreading(election, workers):
-            steps_taken, runs = _scan_in_processes(
-                election, completion == "add1-exhaustive", workers
-            )
+        else:
+            exhaustive_stop = completion == "add1-exhaustive"
+            if worth_spreading(election, workers):
+                steps_taken, runs = _scan_in_processes(election, exhaustive_stop, workers)
+            else:
+                steps_taken, runs = _scan(election, exhaustive_stop)
             amount = election.budget / election.voters + steps_taken
             election = _restrict(election, amount)
             run, runs = _run(election, amount), runs + 1
-        else:
-            election, run, steps_taken, runs = _scan(election, completion == "add1-exhaustive")
     details: dict[str, object] = {"completion": completion}
     assert run is not None
     selected = [*election.free, *(election.ids[p] for p in run.order)]
-    spent = _spent(election, run)
+    spent = _spent(election, run.order)
     steps: list[SelectionStep] = [*_steps(election, run)]
     if completion == "add1u":
         filled, spent = _fill_greedily(profile, selected, spent)

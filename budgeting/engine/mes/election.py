@@ -16,9 +16,10 @@ them drop out of the early runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from itertools import chain, compress, count
 from operator import attrgetter, mul
 from typing import TypeVar
@@ -65,6 +66,16 @@ class _Election:
     free: list[str]
     key_scale: float
     """One over the smallest score: money per unit of score is at most this times the money."""
+
+    @cached_property
+    def group_masks(self) -> list[int]:
+        """Each group's projects as bits (``1 << project``)."""
+        masks = [0] * len(self.group_sizes)
+        for project, groups in enumerate(self.supporter_groups):
+            bit = 1 << project
+            for group in groups:
+                masks[group] |= bit
+        return masks
 
 
 def _score(score: Fraction) -> Score:
@@ -245,3 +256,8 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
         free=election.free,
         key_scale=election.key_scale,
     )
+
+
+def _spent(election: _Election, bought: Iterable[int]) -> Fraction:
+    """What the projects ``bought`` (indices into ``election``) cost."""
+    return sum(map(election.costs.__getitem__, bought), Fraction(0))

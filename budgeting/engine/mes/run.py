@@ -3,15 +3,13 @@
 Prices are kept in a lazy priority queue with float keys: within a run a project's ``rho``
 never decreases (money only shrinks), so a stale price is a lower bound and only the best
 candidate needs re-pricing (``_cheapest``). Before the first purchase every price is known
-without pricing (``_first_round_queue``). A run can also resume from a certified start
-(``_Resume``, made by the ``add1`` scan): first purchases replayed, bounds carried over.
+without pricing (``_first_round_queue``).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 
 from budgeting.engine.mes.election import _affordable_at_start, _Election
@@ -37,36 +35,10 @@ def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued
     return queue
 
 
-@dataclass
-class _Resume:
-    """A certified start for runs at amounts between two computed ones.
-
-    ``prefix`` is the order of the first purchases that every amount in the stretch makes;
-    ``queue`` a lazy queue of lower-bound prices valid after them at every such amount.
-    """
-
-    prefix: list[int]
-    queue: list[_Queued]
-
-
-def _run(election: _Election, per_voter: Fraction, resume: _Resume | None = None) -> _Run:
-    """One MES run starting every voter with ``per_voter``.
-
-    With ``resume``, the certified first purchases are replayed (only the known winner is
-    priced, exactly, at this amount) and the lazy queue starts from the certified bounds.
-    """
+def _run(election: _Election, per_voter: Fraction) -> _Run:
+    """One MES run starting every voter with ``per_voter``."""
     run = _start(election, per_voter)
-    bought: set[int] = set()
-    if resume is None:
-        queue = _first_round_queue(election, per_voter)
-    else:
-        for project in resume.prefix:
-            priced = _price(election, run, project)
-            assert priced is not None  # certified: more money never makes a purchase fail
-            bought.add(project)
-            run.rounds.append(_pay(election, run, project, priced))
-        queue = list(resume.queue)
-    _finish(election, run, queue, bought)
+    _finish(election, run, _first_round_queue(election, per_voter), set())
     return run
 
 
@@ -125,7 +97,3 @@ def _cheapest(
     for entry in looked_at:
         heapq.heappush(queue, entry)
     return None if best is None else (best[2], best[3])
-
-
-def _spent(election: _Election, run: _Run) -> Fraction:
-    return sum((election.costs[r.project] for r in run.rounds), Fraction(0))
