@@ -33,6 +33,11 @@ MOST_RUN = 32
 """The most steps run one by one before a stretch certificate is tried again; the first
 time ``CERTIFY_FROM``, then twice as many after each certificate in a row that fails."""
 
+PROBE_FROM = 32
+"""Stretches of at least this many steps have their last step run before they are
+certified (so are all stretches after a certificate failed, until one passes): a stretch
+whose last step ends the scan cannot be certified, and is halved at the cost of one run."""
+
 LOOK_AHEAD = 16
 """Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the
 projects nobody can afford yet (``_restrict``); each new look goes twice as far."""
@@ -113,33 +118,51 @@ def _scan_range(
     if ends:
         return _Scanned(first, over, runs)
     steps, stride, streak, run_length = first, CERTIFY_FROM, 0, CERTIFY_FROM
+    probing = False
+    ending: tuple[int, bool] | None = None  # a step known to end the scan, and whether over
+    fine: set[int] = set()  # steps run and known not to end it
     while steps < last:
         if stop is not None and steps >= stop():
             return _Scanned(None, False, runs, abandoned=True)
         stride = min(stride, last - steps)
-        if stride >= CERTIFY_FROM:
+        close = ending is not None and ending[0] - steps <= 2 * CERTIFY_FROM
+        if stride >= CERTIFY_FROM and not close:
             end = steps + stride
             _widen(reach, end)
+            if (probing or stride >= PROBE_FROM) and end not in fine:
+                ends, over = _step_ends(reach, end, exhaustive_stop)
+                runs += 1
+                if ends:
+                    ending, last, stride, probing = (end, over), end, stride // 2, True
+                    continue
+                fine.add(end)
             runs += 1
             if _stretch_certified(
                 reach.full, reach.election, reach.start + steps, reach.start + end, exhaustive_stop
             ):
-                steps, streak, run_length = end, streak + 1, CERTIFY_FROM
+                steps, streak, run_length, probing = end, streak + 1, CERTIFY_FROM, False
                 if streak > 1:
                     stride *= 2
                 continue
-            streak, stride = 0, stride // 2
+            streak, stride, probing = 0, stride // 2, True
             if stride >= CERTIFY_FROM:
                 continue
         for step in range(steps + 1, min(steps + run_length, last) + 1):
             if stop is not None and step >= stop():
                 return _Scanned(None, False, runs, abandoned=True)
+            if ending is not None and step == ending[0]:
+                return _Scanned(step, ending[1], runs)
+            if step in fine:
+                steps = step
+                continue
             ends, over = _step_ends(reach, step, exhaustive_stop)
             runs += 1
             if ends:
                 return _Scanned(step, over, runs)
             steps = step
         stride, run_length = CERTIFY_FROM, min(2 * run_length, MOST_RUN)
+    if ending is not None:  # the steps before it were all certified
+        return _Scanned(ending[0], ending[1], runs)
     return _Scanned(None, False, runs)
 
 
