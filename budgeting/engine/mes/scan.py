@@ -161,8 +161,7 @@ def _scan_range(
                 return _Scanned(step, over, runs)
             steps = step
         stride, run_length = CERTIFY_FROM, min(2 * run_length, MOST_RUN)
-    if ending is not None:  # the steps before it were all certified
-        return _Scanned(ending[0], ending[1], runs)
+    assert ending is None  # a step known to end the scan is reached one by one, never certified
     return _Scanned(None, False, runs)
 
 
