@@ -354,3 +354,34 @@ def test_the_cheapest_project_everyone_approves_is_bought_first(profile: Project
     # Its price per unit of utility, 1 / voters, is the lowest any project can have, and
     # equal prices go to the cheaper project.
     assert equal_shares(everyone).selected[0] == "all"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(1, 1e6),
+    st.floats(0, 1),
+    st.integers(1, 10**6),
+    st.sampled_from([Fraction(1, 3), Fraction(1000), Fraction(7, 10**6)]),
+)
+def test_payments_in_a_certificate_are_rounded_outward_whatever_the_scores(
+    money: float, paid_share: float, score: int, scale: Fraction
+) -> None:
+    # ``low`` must stay at or below, and ``high`` at or above, what a voter holds after
+    # paying ``share`` per unit of score, also when every score is large (issue found in
+    # review: the allowance once shrank with the scores, and half the bounds crossed).
+    top = Fraction(money) * scale
+    held = float(top)
+    share = held * paid_share / score
+    election = _prepare(
+        ProjectProfile(
+            budget=Fraction(1),
+            projects=(Project("p", Fraction(1)),),
+            ballots=(ProjectBallot({"p": Fraction(score)}, voter_id="v"),),
+            vote_type="cumulative",
+        )
+    )
+    slack = mes_envelope._slack(top)
+    exact = max(Fraction(held) - Fraction(share) * score, Fraction(0))
+    low = mes_envelope._pay(election, [held], 0, share, slack, in_place=False)[0]
+    high = mes_envelope._pay(election, [held], 0, share, -slack, in_place=False)[0]
+    assert Fraction(low) <= exact <= Fraction(high)

@@ -40,7 +40,7 @@ from operator import add, gt, lt, mul, not_, sub, truediv
 
 from budgeting.engine.mes.cut import _ends_scan, _room_over_cut
 from budgeting.engine.mes.election import _Election
-from budgeting.engine.mes.money import _above
+from budgeting.engine.mes.money import _above, _below
 from budgeting.engine.mes.pricing import _scatter
 from budgeting.engine.mes.run import _first_round_queue, _Queued
 
@@ -90,8 +90,9 @@ def _share(election: _Election, money: list[float], project: int, *, above: bool
     ``pricing._price``, then moved by a few times the float error of ``F`` over the weight
     that pays it in full, and checked: ``F`` short of the cost at a share means the exact
     one is above it; ``F`` at the cost means it is at most that share. A check that fails
-    gives the bound 0 (below) or ``None`` (above). A float sum of ``n`` terms is within
-    ``(n + 2) 2^-53`` of their total of its exact value.
+    gives the bound 0 (below) or ``None`` (above). Each term of the float sums carries a few
+    roundings (score, division, weight, product: at most 4 of ``2^-53``) and summing ``n``
+    terms adds at most ``n`` more, so ``(n + 8) 2^-52`` of the total bounds the error.
     """
     groups, weights = election.supporter_groups[project], election.supporter_weights[project]
     keys = list(map(money.__getitem__, groups))
@@ -100,7 +101,7 @@ def _share(election: _Election, money: list[float], project: int, *, above: bool
     cost = float(election.costs[project])
     held_by = list(map(mul, keys, weights))
     held = sum(held_by)
-    error = (len(groups) + 2) * _UNIT_ROUNDING * (held + cost)
+    error = (len(groups) + 8) * 2 * _UNIT_ROUNDING * (held + cost)
     if held + error < cost or (above and held - error < cost):
         return None
     guess = cost / sum(weights)
@@ -120,6 +121,16 @@ def _share(election: _Election, money: list[float], project: int, *, above: bool
     if above:
         return share if paid - error >= cost else None
     return share if paid + error < cost else 0.0
+
+
+def _slack(top: Fraction) -> float:
+    """How far every payment is rounded in a stretch up to ``top`` per voter.
+
+    A voter left with money pays at most what she holds, at most ``top``: the float
+    product and difference are each within ``2^-53 top`` of their exact values, far below
+    this (the scores do not enter: what is rounded is money per voter).
+    """
+    return 4 * _ROUNDING * float(top)
 
 
 def _pay(
@@ -261,9 +272,9 @@ def _stretch_certified(
     the stretch); ``full`` has every project. See the module docstring.
     """
     groups = len(election.group_sizes)
-    slack = 4 * _ROUNDING * float(high) * election.key_scale
+    slack = _slack(high)
     queue = _first_round_queue(election, high)
-    branches = [_Branch(frozenset(), [float(low)] * groups, [float(high)] * groups, queue)]
+    branches = [_Branch(frozenset(), [_below(low)] * groups, [_above(high)] * groups, queue)]
     rounds = 0
     while branches:
         following: dict[frozenset[int], _Branch] = {}
