@@ -125,12 +125,11 @@ def _cut(
     to the next, so all are left out at once). The money is ``None`` when no voter reaches
     ``P``.
     """
-    alone = list(map((1).__eq__, map(int.bit_count, reaches)))
+    held_alone = list(map(mul, held, map((1).__eq__, map(int.bit_count, reaches))))
     left_out = Fraction(0)
     kept = 0
     for project in candidates:
-        groups = election.supporter_groups[project]
-        only_here = sum(compress(map(held.__getitem__, groups), map(alone.__getitem__, groups)))
+        only_here = sum(map(held_alone.__getitem__, election.supporter_groups[project]))
         if election.costs[project] < only_here:
             left_out += election.costs[project]
         else:
