@@ -151,12 +151,10 @@ def _room_forgetting_the_exhaustive_stop(
 SHARE = mes_envelope._share
 
 
-def _share_rounded_down_at_low(
-    election: _Election, money: list[float], project: int, *, above: bool
-) -> float | None:
+def _share_rounded_down_at_low(holdings: mes_envelope._Holdings, *, above: bool) -> float | None:
     """Unsound: the share at ``low`` rounded down, so prices there are no longer bounds
     above, and neither is what the voters of ``low`` pay."""
-    return SHARE(election, money, project, above=False)
+    return SHARE(holdings, above=False)
 
 
 @pytest.mark.parametrize(

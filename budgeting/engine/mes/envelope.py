@@ -39,7 +39,7 @@ from itertools import compress, repeat
 from operator import add, gt, lt, mul, not_, sub, truediv
 
 from budgeting.engine.mes.cut import _ends_scan, _room_over_cut
-from budgeting.engine.mes.election import _Election
+from budgeting.engine.mes.election import Score, _Election
 from budgeting.engine.mes.money import _above, _below
 from budgeting.engine.mes.pricing import _scatter
 from budgeting.engine.mes.run import _first_round_queue, _Queued
@@ -81,19 +81,34 @@ class _Branch:
     """The round of the last cut bound taken and what the budget left over it."""
 
 
-def _share(election: _Election, money: list[float], project: int, *, above: bool) -> float | None:
-    """The project's share per unit of score at ``money``, rounded down, or up (``above``).
+@dataclass
+class _Holdings:
+    """What a project's supporters hold, as the float sums in ``_share`` need it.
 
-    ``None`` when its supporters may not hold its cost (``above``) or surely do not. The
-    share ``s`` is the least one whose payments ``F(s) = sum(weight * min(key, s))`` reach
-    the cost (keys: money per unit of score); it is found by water-filling from below, as in
-    ``pricing._price``, then moved by a few times the float error of ``F`` over the weight
-    that pays it in full, and checked: ``F`` short of the cost at a share means the exact
-    one is above it; ``F`` at the cost means it is at most that share. A check that fails
-    gives the bound 0 (below) or ``None`` (above). Each term of the float sums carries a few
-    roundings (score, division, weight, product: at most 4 of ``2^-53``) and summing ``n``
-    terms adds at most ``n`` more, so ``(n + 8) 2^-52`` of the total bounds the error.
+    ``keys``: money per unit of score; ``held_by``: each group's money for the project
+    (key times weight); ``error``: a bound on the float error of any sum of payments. Each
+    term carries a few roundings (score, division, weight, product: at most 4 of ``2^-53``)
+    and summing ``n`` terms adds at most ``n`` more, so ``(n + 8) 2^-52`` of the total
+    bounds it.
     """
+
+    keys: list[float]
+    weights: list[Score]
+    held_by: list[float]
+    held: float
+    cost: float
+    error: float
+
+    def paid_at(self, share: float) -> float:
+        """``F(share) = sum(weight * min(key, share))``: the payments at that share."""
+        rich = list(map(gt, self.keys, repeat(share)))
+        return sum(compress(self.held_by, map(not_, rich))) + share * sum(
+            compress(self.weights, rich)
+        )
+
+
+def _holdings(election: _Election, money: list[float], project: int) -> _Holdings:
+    """What the project's supporters hold at ``money`` (``_Holdings``)."""
     groups, weights = election.supporter_groups[project], election.supporter_weights[project]
     keys = list(map(money.__getitem__, groups))
     if not election.unit_scores:
@@ -102,6 +117,22 @@ def _share(election: _Election, money: list[float], project: int, *, above: bool
     held_by = list(map(mul, keys, weights))
     held = sum(held_by)
     error = (len(groups) + 8) * 2 * _UNIT_ROUNDING * (held + cost)
+    return _Holdings(keys, weights, held_by, held, cost, error)
+
+
+def _share(holdings: _Holdings, *, above: bool) -> float | None:
+    """A project's share per unit of score, rounded down, or up (``above``).
+
+    ``None`` when its supporters may not hold its cost (``above``) or surely do not. The
+    share ``s`` is the least one whose payments ``F(s)`` (``_Holdings.paid_at``) reach the
+    cost; it is found by water-filling from below, as in ``pricing._price``, then moved by
+    a few times the float error of ``F`` over the weight that pays it in full, and checked:
+    ``F`` short of the cost at a share means the exact one is above it; ``F`` at the cost
+    means it is at most that share. A check that fails gives the bound 0 (below) or ``None``
+    (above).
+    """
+    keys, weights, held_by = holdings.keys, holdings.weights, holdings.held_by
+    held, cost, error = holdings.held, holdings.cost, holdings.error
     if held + error < cost or (above and held - error < cost):
         return None
     guess = cost / sum(weights)
@@ -116,8 +147,7 @@ def _share(election: _Election, money: list[float], project: int, *, above: bool
         rich, rich_weight = richer, richer_weight
     moved = 4 * error / rich_weight if rich_weight else 0.0
     share = (guess + moved) * (1 + _ROUNDING) if above else (guess - moved) * (1 - _ROUNDING)
-    rich = list(map(gt, keys, repeat(share)))
-    paid = sum(compress(held_by, map(not_, rich))) + share * sum(compress(weights, rich))
+    paid = holdings.paid_at(share)
     if above:
         return share if paid - error >= cost else None
     return share if paid + error < cost else 0.0
@@ -172,8 +202,6 @@ class _Contender:
     project: int
     high_share: float
     low_share: float | None
-    exact_rho: Fraction | None
-    """The price, when it is the same at every amount of the branch (nobody is poor)."""
 
 
 def _contenders(election: _Election, branch: _Branch) -> tuple[list[_Contender], bool]:
@@ -185,7 +213,7 @@ def _contenders(election: _Election, branch: _Branch) -> tuple[list[_Contender],
     back with its price at ``high``, and those nobody can afford at ``high`` drop out for
     good. Some amount may stop buying when no project is surely affordable (at ``low``).
     """
-    queue, bought, costs = branch.queue, branch.bought, election.costs
+    queue, bought = branch.queue, branch.bought
     ceiling = math.inf
     looked_at: list[_Queued] = []
     found: list[tuple[float, _Contender]] = []
@@ -193,25 +221,25 @@ def _contenders(election: _Election, branch: _Branch) -> tuple[list[_Contender],
         known, rank, project = heapq.heappop(queue)
         if project in bought:
             continue
-        high_share = _share(election, branch.high, project, above=False)
+        at_high = _holdings(election, branch.high, project)
+        high_share = _share(at_high, above=False)
         if high_share is None:
             continue
-        cost = float(costs[project])
+        cost = at_high.cost
         least = max(known, high_share / cost * (1 - _ROUNDING))
         looked_at.append((least, rank, project))
         if least > ceiling:
             continue
-        low_share = _share(election, branch.low, project, above=True)
+        low_share = _share(_holdings(election, branch.low, project), above=True)
         if low_share is not None:
             ceiling = min(ceiling, low_share / cost * (1 + _ROUNDING))
-        exact_rho = (
-            election.first_rho[project] if _nobody_poor(election, branch.low, project) else None
-        )
-        found.append((least, _Contender(project, high_share, low_share, exact_rho)))
+        found.append((least, _Contender(project, high_share, low_share)))
     for entry in looked_at:
         heapq.heappush(queue, entry)
     contenders = [(least, contender) for least, contender in found if least <= ceiling]
-    return _untied(election, contenders), ceiling == math.inf
+    if len(contenders) > 1:
+        return _untied(election, branch.low, contenders), ceiling == math.inf
+    return [contender for _, contender in contenders], ceiling == math.inf
 
 
 def _nobody_poor(election: _Election, money: list[float], project: int) -> bool:
@@ -228,23 +256,29 @@ def _nobody_poor(election: _Election, money: list[float], project: int) -> bool:
     return min(keys) > first_share * (1 + _ROUNDING)
 
 
-def _untied(election: _Election, contenders: list[tuple[float, _Contender]]) -> list[_Contender]:
+def _untied(
+    election: _Election, low: list[float], contenders: list[tuple[float, _Contender]]
+) -> list[_Contender]:
     """The contenders that may still win once exact prices and the tie order are compared.
 
-    A project whose price is exact at every amount of the branch (``exact_rho``) beats every
-    other such project with a higher price, or the same price and a later tie rank; and
-    every project whose least price is above its price.
+    A project whose price is the same at every amount of the branch (``_nobody_poor`` at
+    ``low``: ``first_rho``) beats every other such project with a higher price, or the same
+    price and a later tie rank; and every project whose least price is above its price.
     """
-    rank = election.tie_rank
-    exact = [(c.exact_rho, rank[c.project], c) for _, c in contenders if c.exact_rho is not None]
+    rank, first_rho = election.tie_rank, election.first_rho
+    exact = {
+        contender.project: first_rho[contender.project]
+        for _, contender in contenders
+        if _nobody_poor(election, low, contender.project)
+    }
     if not exact:
         return [contender for _, contender in contenders]
-    best_rho, _, best = min(exact, key=lambda entry: entry[:2])
-    best_price = _above(best_rho)
+    best = min(exact, key=lambda project: (exact[project], rank[project]))
+    best_price = _above(exact[best])
     return [
         contender
         for least, contender in contenders
-        if contender is best or (contender.exact_rho is None and least <= best_price)
+        if contender.project == best or (contender.project not in exact and least <= best_price)
     ]
 
 
