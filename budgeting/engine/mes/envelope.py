@@ -14,13 +14,12 @@ the least price at ``low`` (the *contenders*): one certain winner when there is 
 contender, otherwise one *branch* per contender. A project whose supporters all pay their
 full share even at ``low`` has the same price at every amount (its cost over their score),
 so such prices are compared exactly, ties going by the rule's tie order. Branches that
-have bought the same set of
-projects are merged, taking the least ``low`` and the greatest ``high`` voter by voter (each
-amount of the stretch is in one of them). A branch ends when the cut bound
-(``budgeting.engine.mes.cut``) proves that no amount in it ends the scan, or when no project
-is affordable at ``high``: then its outcome is known exactly. The stretch is certified when
-every branch ends that way; it is not when the branches grow past ``MOST_BRANCHES`` or some
-amount may end with a set of projects that ends the scan.
+have bought the same set of projects are merged, taking the least ``low`` and the greatest
+``high`` voter by voter (each amount of the stretch is in one of them). A branch ends when
+the cut bound (``budgeting.engine.mes.cut``) proves that no amount in it ends the scan, or
+when no project is affordable at ``high``: then its outcome is known exactly. The stretch
+is certified when every branch ends that way; it is not when the branches grow past
+``MOST_BRANCHES`` or some amount may end with a set of projects that ends the scan.
 
 Money is in floating point and every bound is rounded outward: shares at ``high`` are
 checked to be at most the exact share there and shares at ``low`` at least it (the
@@ -197,11 +196,13 @@ def _pay(
 
 @dataclass
 class _Contender:
-    """A project that may win a branch's round: its shares at ``high`` and at ``low``."""
+    """A project that may win a branch's round: its shares at ``high`` and at ``low``, and
+    what its supporters hold at ``low``."""
 
     project: int
     high_share: float
     low_share: float | None
+    at_low: _Holdings
 
 
 def _contenders(election: _Election, branch: _Branch) -> tuple[list[_Contender], bool]:
@@ -230,46 +231,43 @@ def _contenders(election: _Election, branch: _Branch) -> tuple[list[_Contender],
         looked_at.append((least, rank, project))
         if least > ceiling:
             continue
-        low_share = _share(_holdings(election, branch.low, project), above=True)
+        at_low = _holdings(election, branch.low, project)
+        low_share = _share(at_low, above=True)
         if low_share is not None:
             ceiling = min(ceiling, low_share / cost * (1 + _ROUNDING))
-        found.append((least, _Contender(project, high_share, low_share)))
+        found.append((least, _Contender(project, high_share, low_share, at_low)))
     for entry in looked_at:
         heapq.heappush(queue, entry)
     contenders = [(least, contender) for least, contender in found if least <= ceiling]
     if len(contenders) > 1:
-        return _untied(election, branch.low, contenders), ceiling == math.inf
+        return _untied(election, contenders), ceiling == math.inf
     return [contender for _, contender in contenders], ceiling == math.inf
 
 
-def _nobody_poor(election: _Election, money: list[float], project: int) -> bool:
-    """Whether every supporter holding ``money`` (or more) pays the project's full share.
+def _nobody_poor(election: _Election, contender: _Contender) -> bool:
+    """Whether every supporter holding the branch's ``low`` money (or more) pays the
+    project's full share.
 
     Then the share is the cost over the supporters' total score at every such amount, and
     the price per unit of utility is exactly ``first_rho``.
     """
-    groups = election.supporter_groups[project]
-    keys = map(money.__getitem__, groups)
-    if not election.unit_scores:
-        keys = map(truediv, keys, election.supporter_scores[project])
+    project = contender.project
     first_share = float(election.costs[project] * election.first_rho[project])
-    return min(keys) > first_share * (1 + _ROUNDING)
+    return min(contender.at_low.keys) > first_share * (1 + _ROUNDING)
 
 
-def _untied(
-    election: _Election, low: list[float], contenders: list[tuple[float, _Contender]]
-) -> list[_Contender]:
+def _untied(election: _Election, contenders: list[tuple[float, _Contender]]) -> list[_Contender]:
     """The contenders that may still win once exact prices and the tie order are compared.
 
-    A project whose price is the same at every amount of the branch (``_nobody_poor`` at
-    ``low``: ``first_rho``) beats every other such project with a higher price, or the same
-    price and a later tie rank; and every project whose least price is above its price.
+    A project whose price is the same at every amount of the branch (``_nobody_poor``:
+    ``first_rho``) beats every other such project with a higher price, or the same price
+    and a later tie rank; and every project whose least price is above its price.
     """
     rank, first_rho = election.tie_rank, election.first_rho
     exact = {
         contender.project: first_rho[contender.project]
         for _, contender in contenders
-        if _nobody_poor(election, low, contender.project)
+        if _nobody_poor(election, contender)
     }
     if not exact:
         return [contender for _, contender in contenders]

@@ -36,18 +36,16 @@ def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued
 
 
 def _run(election: _Election, per_voter: Fraction) -> _Run:
-    """One MES run starting every voter with ``per_voter``."""
+    """One MES run starting every voter with ``per_voter``: buy the cheapest project per
+    unit of utility until none is affordable (lazy queue)."""
     run = _start(election, per_voter)
-    _finish(election, run, _first_round_queue(election, per_voter), set())
-    return run
-
-
-def _finish(election: _Election, run: _Run, queue: list[_Queued], bought: set[int]) -> None:
-    """Buy the cheapest project per unit of utility until none is affordable (lazy queue)."""
+    queue = _first_round_queue(election, per_voter)
+    bought: set[int] = set()
     while (purchase := _cheapest(election, run, queue, bought)) is not None:
         project, priced = purchase
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
+    return run
 
 
 def _cheapest(

@@ -4,9 +4,9 @@ The scans go by stretches of amounts ``a < b``. A stretch that the envelope cert
 (``budgeting.engine.mes.envelope``) proves holds no amount ending the scan is skipped
 whole, and after two in a row the next one is twice as long. A stretch not certified is
 halved down to ``CERTIFY_FROM`` steps; then the next steps are run one by one (exact runs
-from scratch) and checked, more of them each time certificates keep failing. Runs and certificates
-leave out the projects nobody can afford up to the amount the scan looks ahead to
-(``budgeting.engine.mes.election._restrict``).
+from scratch) and checked, more of them each time certificates keep failing. Runs and
+certificates leave out the projects nobody can afford up to the amount the scan looks
+ahead to (``budgeting.engine.mes.election._restrict``).
 
 A scan over a range of steps (``_scan_range``) checks its first step with a run and
 reports the first step in it that ends the whole scan, so ranges can be scanned apart and
@@ -109,9 +109,10 @@ def _scan_range(
     The step ``first`` is run; then the range goes by stretches: a stretch the envelope
     certifies is skipped whole (after two in a row, the next is twice as long); one it does
     not is halved, down to ``CERTIFY_FROM`` steps, and then the next steps are run one by
-    one (``MOST_RUN``). ``stop`` (for scans spread over
-    processes) gives a step from which on nothing matters any more: the range is abandoned
-    once it gets there.
+    one (``MOST_RUN``); long stretches, and every stretch after a certificate failed, have
+    their last step run first (``PROBE_FROM``). ``stop`` (for scans spread over processes)
+    gives a step from which on nothing matters any more: the range is abandoned once it
+    gets there.
     """
     ends, over = _step_ends(reach, first, exhaustive_stop)
     runs = 1
