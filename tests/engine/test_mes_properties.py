@@ -122,6 +122,12 @@ def test_add1_skipping_matches_stepping_through_every_amount(profile: ProjectPro
     assert skipping_matches_stepping(profile)
 
 
+MUTANT_SEARCH = settings(
+    max_examples=3000, phases=(Phase.generate,), derandomize=True, deadline=None, database=None
+)
+"""How the mutation tests look for an election that catches a wrong certificate."""
+
+
 CUT = mes_cut._cut
 
 
@@ -174,13 +180,7 @@ def test_an_unsound_certificate_fails_the_comparison_with_stepping(
         found = find(
             profiles(),
             lambda profile: not skipping_matches_stepping(profile),
-            settings=settings(
-                max_examples=3000,
-                phases=(Phase.generate,),
-                derandomize=True,
-                deadline=None,
-                database=None,
-            ),
+            settings=MUTANT_SEARCH,
         )
         assert not skipping_matches_stepping(found)
     assert skipping_matches_stepping(found)
@@ -260,13 +260,7 @@ def test_a_price_at_low_rounded_the_wrong_way_would_be_caught() -> None:
         found = find(
             STRETCHES,
             lambda stretch: not certificate_holds(*stretch),
-            settings=settings(
-                max_examples=3000,
-                phases=(Phase.generate,),
-                derandomize=True,
-                deadline=None,
-                database=None,
-            ),
+            settings=MUTANT_SEARCH,
         )
     assert certificate_holds(*found)
 
