@@ -26,8 +26,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from operator import attrgetter, floordiv, itemgetter, truediv
-from typing import cast
+from functools import cached_property
+from itertools import repeat
+from operator import attrgetter, floordiv, itemgetter, mul, sub, truediv
 
 Amount = Fraction | int
 ShareVector = Sequence[Amount]
@@ -40,17 +41,41 @@ _denominator = attrgetter("denominator")
 
 @dataclass(frozen=True)
 class ShareProfile:
-    """Ballots as exact share vectors, held as integers.
+    """Ballots as exact share vectors, held as integers: ballot i gives service j the share
+    ``columns[j][i] / totals[i]`` (every total positive).
 
     ``numerators[j]`` and ``denominators[j]`` list service j's shares for every voter,
     largest first: the r-th largest is ``numerators[j][r] / denominators[j][r]`` (rules only
-    need the multiset of ballots). When every ballot has the same total, as validated
-    ballots in pence do, all denominators are that total.
+    need the multiset of ballots). They are sorted when first asked for, since the mean
+    needs no order. When every ballot has the same total, as validated ballots in pence do,
+    all denominators are that total.
     """
 
-    numerators: tuple[tuple[int, ...], ...]
-    denominators: tuple[tuple[int, ...], ...]
-    voters: int
+    columns: Sequence[Sequence[int]]
+    totals: Sequence[int]
+
+    @property
+    def voters(self) -> int:
+        return len(self.totals)
+
+    @cached_property
+    def numerators(self) -> tuple[tuple[int, ...], ...]:
+        if len(set(self.totals)) == 1:
+            return tuple(tuple(sorted(column, reverse=True)) for column in self.columns)
+        return tuple(
+            tuple(map(column.__getitem__, order))
+            for column, order in zip(self.columns, self._orders, strict=True)
+        )
+
+    @cached_property
+    def denominators(self) -> tuple[tuple[int, ...], ...]:
+        if len(set(self.totals)) == 1:
+            return ((self.totals[0],) * self.voters,) * len(self.columns)
+        return tuple(tuple(map(self.totals.__getitem__, order)) for order in self._orders)
+
+    @cached_property
+    def _orders(self) -> list[list[int]]:
+        return [_largest_share_first(column, self.totals) for column in self.columns]
 
 
 @dataclass(frozen=True)
@@ -81,40 +106,35 @@ def share_profile(ballots: Sequence[ShareVector]) -> ShareProfile:
         if sum(ballot) != 1:
             raise ValueError(f"ballot {number}: shares sum to {sum(ballot)}, not 1")
     columns = [[ballot[j] for ballot in ballots] for j in range(services)]
-    integers = _integer_columns(columns)
-    return _profile(integers, _row_totals(integers, len(ballots)))
+    _, integers = integer_columns(columns)
+    return ShareProfile(integers, _row_totals(integers, len(ballots)))
 
 
-def _integer_columns(columns: list[list[Amount]]) -> list[list[int]]:
-    """Each ballot multiplied by the lcm of its denominators: the same proportions, as ints."""
-    denominators = [list(map(_denominator, column)) for column in columns]
-    multipliers = list(map(math.lcm, *denominators))
-    return [
-        [value.numerator * (multiplier // value.denominator) for value, multiplier in pairs]
-        for pairs in (zip(column, multipliers, strict=True) for column in columns)
-    ]
+def integer_columns(columns: Sequence[Sequence[Amount]]) -> tuple[int, list[list[int]]]:
+    """Exact amounts as integers over one common denominator: ``(scale, integers)`` with
+    every amount equal to its integer / ``scale`` (the lcm of the amounts' denominators).
+
+    A round's million ballots repeat a few thousand amount objects (the store converts each
+    distinct amount once), so each distinct object is converted once and every amount is
+    then looked up by identity, at C speed: Fraction arithmetic element by element took
+    most of an allocation rule's time. Identities are unique here because ``columns`` keeps
+    every object alive.
+    """
+    by_identity: dict[int, Amount] = {}
+    for column in columns:
+        by_identity.update(zip(map(id, column), column, strict=True))
+    scale = math.lcm(*map(_denominator, by_identity.values()))
+    as_integer = {
+        key: amount.numerator * (scale // amount.denominator) for key, amount in by_identity.items()
+    }
+    return scale, [list(map(as_integer.__getitem__, map(id, column))) for column in columns]
 
 
 def _row_totals(columns: list[list[int]], voters: int) -> list[int]:
     return list(map(sum, zip(*columns, strict=True))) if columns else [0] * voters
 
 
-def _profile(columns: Sequence[Sequence[int]], totals: list[int]) -> ShareProfile:
-    """The profile of integer ballots with positive ``totals`` (ballot i's share: x / totals[i])."""
-    if len(set(totals)) == 1:
-        numerators = tuple(tuple(sorted(column, reverse=True)) for column in columns)
-        denominators = ((totals[0],) * len(totals),) * len(columns)
-    else:
-        orders = [_largest_share_first(column, totals) for column in columns]
-        numerators = tuple(
-            tuple(map(column.__getitem__, order))
-            for column, order in zip(columns, orders, strict=True)
-        )
-        denominators = tuple(tuple(map(totals.__getitem__, order)) for order in orders)
-    return ShareProfile(numerators=numerators, denominators=denominators, voters=len(totals))
-
-
-def _largest_share_first(column: Sequence[int], totals: list[int]) -> list[int]:
+def _largest_share_first(column: Sequence[int], totals: Sequence[int]) -> list[int]:
     """Voter indices by decreasing share column[i] / totals[i], exactly.
 
     Sorting by the correctly rounded float quotient is exact unless two different shares
@@ -149,10 +169,7 @@ def mean_shares(ballots: Sequence[ShareVector] | ShareProfile) -> list[Fraction]
     """``mean``: each service's average share (Freeman et al. 2019, §1, as the manipulable
     baseline: exaggerating a favourite service always pulls the mean towards it). No ties."""
     profile = _as_profile(ballots)
-    return [
-        _column_sum(numerators, denominators) / profile.voters
-        for numerators, denominators in zip(profile.numerators, profile.denominators, strict=True)
-    ]
+    return [_column_sum(column, profile.totals) / profile.voters for column in profile.columns]
 
 
 def _column_sum(numerators: Sequence[int], denominators: Sequence[int]) -> Fraction:
@@ -378,17 +395,37 @@ class AllocationProfile:
     floors: Mapping[str, Amount] = field(default_factory=dict)
     ceilings: Mapping[str, Amount] = field(default_factory=dict)
 
+    @cached_property
+    def discretionary(self) -> DiscretionaryBallots:
+        """Steps 1 to 3 of ``allocate``, read once however many rules split this profile
+        (they are the same for every rule; the officers' review runs them all)."""
+        return _discretionary_ballots(
+            self.ballots,
+            self.budget,
+            floors=self.floors,
+            ceilings=self.ceilings,
+            services=self.services,
+        )
+
+
+@dataclass(frozen=True)
+class DiscretionaryBallots:
+    """The checked budget, services, floors and ceilings, and the ballots' discretionary
+    parts as a profile (``None`` when no ballot has one): steps 1 to 3 of ``allocate``."""
+
+    budget: Fraction
+    service_ids: list[str]
+    floor_of: dict[str, Fraction]
+    ceilings: dict[str, Fraction]
+    profile: ShareProfile | None
+    ballots: int
+    excluded: int
+
 
 def split(rule_id: str, profile: AllocationProfile) -> AllocationResult:
     """``allocate`` over a whole profile: what the registry calls for an allocation rule."""
-    return allocate(
-        rule_id,
-        profile.ballots,
-        profile.budget,
-        floors=profile.floors,
-        ceilings=profile.ceilings,
-        services=profile.services,
-    )
+    _require_rule(rule_id)
+    return _divide(rule_id, profile.discretionary)
 
 
 def allocate(
@@ -423,10 +460,31 @@ def allocate(
     non-rational amounts, unknown service ids, a floor above its ceiling, floors summing to
     more than the budget, or ceilings (on every service) summing to less than it.
     """
+    _require_rule(rule_id)
+    return _divide(
+        rule_id,
+        _discretionary_ballots(
+            ballots, budget, floors=floors, ceilings=ceilings, services=services
+        ),
+    )
+
+
+def _require_rule(rule_id: str) -> None:
     if rule_id not in ALLOCATION_RULES:
         raise ValueError(
             f"unknown allocation rule {rule_id!r}; known: {', '.join(ALLOCATION_RULES)}"
         )
+
+
+def _discretionary_ballots(
+    ballots: Sequence[Mapping[str, Amount]],
+    budget: Amount,
+    *,
+    floors: Mapping[str, Amount] | None = None,
+    ceilings: Mapping[str, Amount] | None = None,
+    services: Sequence[str] | None = None,
+) -> DiscretionaryBallots:
+    """Steps 1 to 3 of ``allocate`` (see there, with the ``ValueError`` it raises)."""
     budget = _exact(budget, "the budget")
     if budget <= 0:
         raise ValueError(f"the budget must be positive, got {budget}")
@@ -446,6 +504,15 @@ def allocate(
     _check_limits(budget, service_ids, floor_of, exact_ceilings)
 
     profile, excluded = _discretionary_profile(ballots, service_ids, budget, floor_of)
+    return DiscretionaryBallots(
+        budget, service_ids, floor_of, exact_ceilings, profile, len(ballots), excluded
+    )
+
+
+def _divide(rule_id: str, read: DiscretionaryBallots) -> AllocationResult:
+    """Steps 4 and 5 of ``allocate``."""
+    budget, service_ids, floor_of = read.budget, read.service_ids, read.floor_of
+    profile = read.profile
     if profile is None:
         rule_shares = [Fraction(1, len(service_ids))] * len(service_ids)
     else:
@@ -456,18 +523,18 @@ def allocate(
         service: floor_of[service] + share * discretionary
         for service, share in discretionary_shares.items()
     }
-    rounds = _clip_to_ceilings(amounts, exact_ceilings, discretionary_shares)
+    rounds = _clip_to_ceilings(amounts, read.ceilings, discretionary_shares)
     return AllocationResult(
         rule_id=rule_id,
         budget=budget,
         amounts=amounts,
         shares={service: amount / budget for service, amount in amounts.items()},
-        floors=floor_of,
+        floors=dict(floor_of),  # each result its own: a profile's rules share ``read``
         discretionary=discretionary,
         discretionary_shares=discretionary_shares,
         ceiling_rounds=rounds,
-        ballots_counted=len(ballots) - excluded,
-        ballots_excluded=excluded,
+        ballots_counted=read.ballots - read.excluded,
+        ballots_excluded=read.excluded,
     )
 
 
@@ -526,17 +593,15 @@ def _discretionary_profile(
     """The ballots' discretionary parts as a profile (None if no ballot has one), and how
     many ballots were left out for having none."""
     columns = _columns(ballots, service_ids)
-    has_fractions = False
     for service, column in zip(service_ids, columns, strict=True):
-        types = set(map(type, column))
-        if not types <= {int, Fraction}:
+        if not set(map(type, column)) <= {int, Fraction}:
             raise ValueError(f"amounts for {service} must be int or Fraction")
-        if column and min(column) < 0:
+    # Each ballot is read as proportions of its own total, so amounts over one common
+    # denominator are read as the amounts themselves.
+    _, integers = integer_columns(columns)
+    for service, scaled in zip(service_ids, integers, strict=True):
+        if scaled and min(scaled) < 0:
             raise ValueError(f"an amount for {service} is negative")
-        has_fractions = has_fractions or Fraction in types
-    # Every amount was just checked to be an int or a Fraction; without a Fraction they are
-    # all ints already.
-    integers = _integer_columns(columns) if has_fractions else cast("list[list[int]]", columns)
     totals = _row_totals(integers, len(ballots))
     if any(floor_of.values()):
         integers, totals = _above_floors(integers, totals, service_ids, budget, floor_of)
@@ -546,7 +611,7 @@ def _discretionary_profile(
     if len(kept) < len(totals):
         integers = [[column[index] for index in kept] for column in integers]
         totals = [totals[index] for index in kept]
-    return _profile(integers, totals), len(ballots) - len(kept)
+    return ShareProfile(integers, totals), len(ballots) - len(kept)
 
 
 def _columns(
@@ -585,13 +650,14 @@ def _above_floors(
     scaled_budget = int(budget * denominator)
     above = [
         [
-            max(0, x * scaled_budget - scaled_floor * total)
-            for x, total in zip(column, totals, strict=True)
+            above if above > 0 else 0
+            for above in map(
+                sub,
+                map(mul, column, repeat(scaled_budget)),
+                map(mul, totals, repeat(int(floor_of[service] * denominator))),
+            )
         ]
-        for column, scaled_floor in (
-            (column, int(floor_of[service] * denominator))
-            for column, service in zip(integers, service_ids, strict=True)
-        )
+        for column, service in zip(integers, service_ids, strict=True)
     ]
     return above, _row_totals(above, len(totals))
 

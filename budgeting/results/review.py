@@ -30,17 +30,16 @@ leave them out (``decide.project_profile``).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import chain
-from operator import attrgetter, mul
 from typing import Any, Literal, TypeVar
 
 from budgeting import store
+from budgeting.engine.allocation import integer_columns
 from budgeting.engine.registry import allocation_rule, rules, selection_rule
 from budgeting.results.decide import allocation_profile, project_profile, selection_options
 from budgeting.store.models import CHANNELS
@@ -49,8 +48,6 @@ K = 10
 """The smallest group shown: a group of fewer than K ballots is suppressed."""
 
 _ZERO = Fraction(0)
-_numerator = attrgetter("numerator")
-_denominator = attrgetter("denominator")
 
 Dimension = Literal["area", "age_band", "channel"]
 KeyT = TypeVar("KeyT", bound=Hashable)
@@ -402,12 +399,7 @@ class _GroupFigures:
         self.service_ids = [s.id for s in services]
         allocations = [b.allocation for b in ballots]
         amounts = [[a.get(sid, _ZERO) for a in allocations] for sid in self.service_ids]
-        denominators = set(map(_denominator, chain.from_iterable(amounts)))
-        self.scale = math.lcm(*denominators) if denominators else 1
-        self.columns = [
-            list(map(mul, map(_numerator, column), map(self.scale.__floordiv__, column_dens)))
-            for column, column_dens in ((c, map(_denominator, c)) for c in amounts)
-        ]
+        self.scale, self.columns = integer_columns(amounts)
         self.chosen = chosen
 
     def mean_allocation(self, members: Sequence[int]) -> dict[str, Fraction]:

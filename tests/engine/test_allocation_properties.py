@@ -8,13 +8,21 @@ of independent markets (no misreport moves the outcome closer to a voter's true 
 from __future__ import annotations
 
 import itertools
+import math
 from bisect import bisect_left
 from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgeting.engine.allocation import ALLOCATION_RULES, allocate, independent_markets
+from budgeting.engine.allocation import (
+    ALLOCATION_RULES,
+    AllocationProfile,
+    allocate,
+    independent_markets,
+    integer_columns,
+    split,
+)
 
 SERVICES = ["parks", "libraries", "youth", "streets"]
 
@@ -146,3 +154,76 @@ def test_independent_markets_cannot_be_manipulated(
     for report in grid_ballots(3, grid):
         outcome = independent_markets([report, *ballots[1:]]).shares
         assert l1(outcome, truth) >= honest, (ballots, report)
+
+
+@st.composite
+def pence_ballots(draw: st.DrawFn) -> list[dict[str, int]]:
+    """Ballots in pence, with amounts repeated across ballots as a round's are."""
+    amounts = draw(st.lists(st.integers(0, 50_000), min_size=1, max_size=6))
+    voters = draw(st.integers(1, 10))
+    return [
+        {service: draw(st.sampled_from(amounts)) for service in SERVICES} for _ in range(voters)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=st.sampled_from(sorted(ALLOCATION_RULES)), ballots=pence_ballots(), data=st.data())
+def test_a_split_is_the_same_whatever_objects_or_units_hold_the_amounts(
+    rule: str, ballots: list[dict[str, int]], data: st.DataObject
+) -> None:
+    """The same ballots as pence (ints), as pounds with each distinct amount one shared
+    object (as the store reads a round) and as pounds with every amount its own object
+    give one split: ballots are read as proportions, and amounts are converted by identity
+    only where that identity is the same value."""
+    budget = 2_000
+    floors, ceilings = data.draw(limits(budget))
+    shared: dict[int, Fraction] = {}
+    as_shared_pounds = [
+        {s: shared.setdefault(pence, Fraction(pence, 100)) for s, pence in b.items()}
+        for b in ballots
+    ]
+    as_own_pounds = [{s: Fraction(pence, 100) for s, pence in b.items()} for b in ballots]
+    results = [
+        allocate(rule, given_ballots, budget, floors=floors, ceilings=ceilings, services=SERVICES)
+        for given_ballots in (ballots, as_shared_pounds, as_own_pounds)
+    ]
+    assert results[0] == results[1] == results[2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(ballots=pence_ballots(), data=st.data())
+def test_one_profile_split_by_every_rule_in_turn_gives_each_rule_its_own_split(
+    ballots: list[dict[str, int]], data: st.DataObject
+) -> None:
+    """The review splits one profile by every rule, reading its ballots once
+    (``AllocationProfile.discretionary``): each split is the one its rule gives alone."""
+    budget = 2_000
+    floors, ceilings = data.draw(limits(budget))
+    profile = AllocationProfile(ballots, budget, SERVICES, floors, ceilings)
+    in_turn = [split(rule, profile) for rule in sorted(ALLOCATION_RULES)]
+    alone = [
+        allocate(rule, ballots, budget, floors=floors, ceilings=ceilings, services=SERVICES)
+        for rule in sorted(ALLOCATION_RULES)
+    ]
+    assert in_turn == alone
+    in_turn[0].floors.clear()  # a result's own: changing it changes no other
+    assert in_turn[1].floors == alone[1].floors
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    columns=st.lists(
+        st.lists(
+            st.one_of(st.integers(-(10**6), 10**6), st.fractions(max_denominator=1_000)),
+            min_size=3,
+            max_size=3,
+        ),
+        max_size=4,
+    )
+)
+def test_amounts_over_one_common_denominator_are_exactly_the_amounts(
+    columns: list[list[Fraction | int]],
+) -> None:
+    scale, integers = integer_columns(columns)
+    assert [[Fraction(n, scale) for n in column] for column in integers] == columns
+    assert scale == math.lcm(*(Fraction(a).denominator for c in columns for a in c))
