@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from budgeting import store
+from budgeting.engine.allocation import integer_columns
 from budgeting.results.decide import decide_round, round_pb
 
 BALLOT_FORMATS = ("csv", "parquet", "pb")
@@ -57,17 +58,25 @@ def anonymised_ballots(
 ) -> tuple[list[str], list[list[Any]]]:
     """The current ballots as a header and rows, anonymised and in canonical order."""
     points = voting_round.ballot_format == "points"
-    pence = cache(_pence)  # ballots repeat few amounts: each converted once
+    scale, columns = integer_columns(
+        [[b.allocation.get(s.id, _ZERO) for b in ballots] for s in services]
+    )
+    pence = cache(lambda scaled: _pence(Fraction(scaled, scale)))  # ballots repeat few amounts
+    amounts = (
+        zip(*(map(pence, column) for column in columns), strict=True)
+        if columns
+        else [()] * len(ballots)
+    )
     rows = sorted(
         [
             b.submitted_at.date(),
             b.channel,
             b.area or "",
             b.age_band or "",
-            *(pence(b.allocation.get(s.id, _ZERO)) for s in services),
+            *money,
             _choices(b.project_scores, points),
         ]
-        for b in ballots
+        for b, money in zip(ballots, amounts, strict=True)
     )
     header = [*BALLOT_COLUMNS, *(f"service:{s.id}" for s in services), "projects"]
     return header, [[number, *row] for number, row in enumerate(rows, start=1)]

@@ -78,6 +78,29 @@ def test_ballots_csv_is_anonymised_and_in_canonical_order(conn):
     assert {row["service:parks"] for row in rows} == {"6000"}
 
 
+def test_every_amount_is_exported_to_the_penny(conn):
+    """Amounts are exported from their integers over one common denominator: pennies, whole
+    pounds and the same amount on several ballots each come out as the amount given."""
+    round_id = open_round(conn, code_mode="open")
+    splits = [
+        ("6000.01", "3999.99"),
+        ("5000", "5000"),
+        ("6000.01", "3999.99"),
+        ("4500.5", "5499.5"),
+    ]
+    for parks, libraries in splits:
+        store.submit_ballot(
+            conn,
+            round_id,
+            allocation={"parks": Fraction(parks), "libraries": Fraction(libraries)},
+            project_scores={},
+        )
+    rows = list(csv.DictReader(io.StringIO(export.ballots_csv(conn, round_id))))
+    exported = sorted((Decimal(r["service:parks"]), Decimal(r["service:libraries"])) for r in rows)
+    assert exported == sorted((Decimal(p), Decimal(lib)) for p, lib in splits)
+    assert {r["service:parks"] for r in rows} >= {"6000.01", "4500.5"}
+
+
 def test_parquet_holds_the_same_ballots_with_exact_money(conn):
     round_id = ballots_round(conn)
     table = pq.read_table(io.BytesIO(export.ballots_parquet(conn, round_id)))
