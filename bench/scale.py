@@ -10,8 +10,9 @@ projector ask of it:
 * the projector's query (``store.projector_snapshot``), the median of ``REPEATS`` runs;
 * a receipt check (``store.ballot_by_receipt``, a ballot and its rows found by receipt, as
   ``/receipt``, a resident's code and a revision do), the median of ``REPEATS``;
-* reading the round back (``store.current_ballots`` and its settings), then each selection
-  rule and each allocation rule over it, as ``decide.decide_round`` runs the round's own;
+* reading the round back (``store.current_ballots``, as the review and exports do), then
+  each selection rule over the ballots' scores and each allocation rule over their amounts,
+  read as ``decide.decide_round`` reads them (``store.current_votes``);
 * the officers' review (``review.review_round``: every rule side by side, breakdowns);
 * the exports (``export.ballots_file`` csv, parquet, pb; ``export.results_csv``).
 
@@ -227,27 +228,35 @@ def measure(database: str, size: int) -> dict[str, float]:
 
 
 def _rules(conn: store.Connection, round_id: str) -> dict[str, float]:
-    """Reading the round back, then each rule over it, as ``decide.decide_round`` reads the
-    round and runs its own rules: each rule's figure includes the reading."""
+    """Reading the round back, then each rule over it as ``decide.decide_round`` reads and
+    runs the round's own: a selection rule reads the ballots' scores, an allocation rule
+    their amounts (``store.current_votes``), and each rule's figure includes its reading.
+    ``read round`` is the whole ballots, as the review and the exports read them."""
+    figures = {"read round (s)": _seconds(lambda: store.current_ballots(conn, round_id))}
     began = time.perf_counter()
     voting_round = store.get_round(conn, round_id)
     assert voting_round is not None
-    services, projects = store.list_services(conn, round_id), store.list_projects(conn, round_id)
-    ballots = store.current_ballots(conn, round_id)
-    read = time.perf_counter() - began
-    figures = {"read round (s)": read}
+    projects = store.list_projects(conn, round_id)
+    scores = store.current_votes(conn, round_id, allocations=False).scores
+    assert scores is not None
+    figures["read scores (s)"] = read = time.perf_counter() - began
     for entry in rules("selection"):
         rule = selection_rule(entry.id)
         options = decide.selection_options(voting_round, rule)
         figures[f"selection {entry.id} (s, with reading)"] = read + _seconds(
             lambda rule=rule, options=options: rule.run(
-                decide.project_profile(voting_round, projects, ballots), **options
+                decide.project_profile(voting_round, projects, scores), **options
             )
         )
+    began = time.perf_counter()
+    services = store.list_services(conn, round_id)
+    amounts = store.current_votes(conn, round_id, scores=False).allocations
+    assert amounts is not None
+    figures["read amounts (s)"] = read = time.perf_counter() - began
     for entry in rules("allocation"):
         rule = allocation_rule(entry.id)
         figures[f"allocation {entry.id} (s, with reading)"] = read + _seconds(
-            lambda rule=rule: rule.run(decide.allocation_profile(voting_round, services, ballots))
+            lambda rule=rule: rule.run(decide.allocation_profile(voting_round, services, amounts))
         )
     return figures
 

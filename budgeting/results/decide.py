@@ -61,17 +61,26 @@ def live_standings(
 def project_profile(
     voting_round: store.Round,
     projects: Sequence[store.Project],
-    ballots: Sequence[store.StoredBallot],
+    scores: Sequence[Mapping[str, int]],
 ) -> ProjectProfile:
-    """The engine's view of the round's project vote.
+    """The engine's view of the round's project vote, from each ballot's ``scores``.
 
     Approval and knapsack ballots are approval ballots (score 1 per chosen project); points
     ballots are cumulative. Ballots that chose no project express no project preference and
     are left out, so they do not dilute every voter's equal share under equal shares. Voters
     are numbered 1, 2, ... in ballot order, never by a stored id, so an explanation that
-    names voters (equal shares' ``ran_out_sample``) links to no receipt or code.
+    names voters (equal shares' ``ran_out_sample``) links to no receipt or code. Ballots
+    that share one scores dict (``store.current_votes``) share its exact copy too.
     """
     exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
+    copies: dict[int, dict[str, Fraction]] = {}
+
+    def exact_scores(given: Mapping[str, int]) -> dict[str, Fraction]:
+        copy = copies.get(id(given))  # ``scores`` keeps every dict alive: ids are unique
+        if copy is None:
+            copy = copies[id(given)] = dict(zip(given, map(exact, given.values()), strict=True))
+        return copy
+
     return ProjectProfile(
         budget=voting_round.project_budget,
         projects=tuple(
@@ -79,13 +88,8 @@ def project_profile(
             for p in projects
         ),
         ballots=tuple(
-            ProjectBallot(
-                scores=dict(zip(scores, map(exact, scores.values()), strict=True)),
-                voter_id=str(number),
-            )
-            for number, scores in enumerate(
-                (b.project_scores for b in ballots if b.project_scores), start=1
-            )
+            ProjectBallot(scores=exact_scores(given), voter_id=str(number))
+            for number, given in enumerate(filter(None, scores), start=1)
         ),
         vote_type="cumulative" if voting_round.ballot_format == "points" else "approval",
     )
@@ -94,12 +98,12 @@ def project_profile(
 def allocation_profile(
     voting_round: store.Round,
     services: Sequence[store.Service],
-    ballots: Sequence[store.StoredBallot],
+    allocations: Sequence[Mapping[str, Fraction]],
 ) -> AllocationProfile:
     """The engine's view of the round's service split: every ballot's amounts, the budget,
     and each service's floor and ceiling."""
     return AllocationProfile(
-        ballots=[b.allocation for b in ballots],
+        ballots=allocations,
         budget=voting_round.service_budget,
         services=[s.id for s in services],
         floors={s.id: s.floor for s in services},
@@ -119,22 +123,24 @@ def decide(
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
-    ballots: Sequence[store.StoredBallot],
+    votes: store.RoundVotes,
 ) -> Decision:
-    """Run the round's allocation rule and selection rule over ``ballots``."""
+    """Run the round's allocation rule and selection rule over ``votes`` (both parts read)."""
+    if votes.allocations is None or votes.scores is None:
+        raise ValueError("deciding a round reads both its ballots' amounts and their scores")
     chosen = selection_rule(voting_round.selection_rule)
-    profile = project_profile(voting_round, projects, ballots)
+    profile = project_profile(voting_round, projects, votes.scores)
     return Decision(
         voting_round=voting_round,
         services=tuple(services),
         projects=tuple(projects),
         profile=profile,
         allocation=allocation_rule(voting_round.allocation_rule).run(
-            allocation_profile(voting_round, services, ballots)
+            allocation_profile(voting_round, services, votes.allocations)
         ),
         selection=chosen.run(profile, **selection_options(voting_round, chosen)),
         tallies=tally(profile),
-        ballots=len(ballots),
+        ballots=votes.ballots,
     )
 
 
@@ -147,7 +153,7 @@ def decide_round(conn: store.Connection, round_id: str, language: str | None = N
         voting_round,
         store.list_services(conn, round_id, language),
         store.list_projects(conn, round_id, language),
-        store.current_ballots(conn, round_id),
+        store.current_votes(conn, round_id),
     )
 
 

@@ -315,7 +315,7 @@ def compare_allocation(
     services)."""
     outcomes: list[AllocationOutcome] = []
     if services:
-        profile = allocation_profile(voting_round, services, ballots)
+        profile = allocation_profile(voting_round, services, [b.allocation for b in ballots])
         for rule in (allocation_rule(entry.id) for entry in rules("allocation")):
             own = rule.id == voting_round.allocation_rule
             try:
@@ -345,7 +345,7 @@ def compare_selection(
             frozenset(pid for pid, score in b.project_scores.items() if score > 0) for b in ballots
         ]
     patterns = Counter(choice for choice in chosen if choice)
-    profile = project_profile(voting_round, projects, ballots)
+    profile = project_profile(voting_round, projects, [b.project_scores for b in ballots])
     outcomes: list[SelectionOutcome] = []
     for rule in (selection_rule(entry.id) for entry in rules("selection")):
         own = rule.id == voting_round.selection_rule

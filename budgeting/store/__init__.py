@@ -34,6 +34,7 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     Project (dataclass): id, round_id, name, description, cost: Fraction, area, category,
         translations
     Area (dataclass): id, round_id, name, population: int
+    RoundVotes (dataclass): ballots, allocations, scores (each ballot's, oldest first)
     StoredBallot (dataclass): id, round_id, receipt, channel: "web"|"paper", submitted_at,
         code_hash, area, age_band, allocation: dict[service_id, Fraction],
         project_scores: dict[project_id, int], superseded: bool
@@ -92,6 +93,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     ballot_by_receipt(conn, receipt) -> StoredBallot | None
     ballot_count(conn, round_id) -> int                      # current (not superseded)
     current_ballots(conn, round_id) -> list[StoredBallot]
+    current_votes(conn, round_id, *, allocations=True, scores=True) -> RoundVotes
+        # only what the rules read (amounts, scores), oldest first; equal scores share a dict
     projector_snapshot(conn, round_id) -> ProjectorSnapshot
     shared_projector_snapshot(conn, round_id) -> ProjectorSnapshot   # kept a second
     audit_log(conn, round_id=None, *, kind=None, newest=None) -> list[AuditEntry]
@@ -169,6 +172,7 @@ from budgeting.store.models import (
     ProjectorSnapshot,
     Round,
     RoundNotReady,
+    RoundVotes,
     Service,
     StoredBallot,
     StoreError,
@@ -181,6 +185,7 @@ from budgeting.store.queries import (
     ballot_by_receipt,
     ballot_count,
     current_ballots,
+    current_votes,
     latest_ballot,
     projector_snapshot,
     shared_projector_snapshot,
@@ -223,6 +228,7 @@ __all__ = [
     "Round",
     "RoundNotReady",
     "RoundView",
+    "RoundVotes",
     "Service",
     "StoreError",
     "StoreProblem",
@@ -243,6 +249,7 @@ __all__ = [
     "create_round",
     "csv_columns",
     "current_ballots",
+    "current_votes",
     "database_path",
     "display_code",
     "get_round",

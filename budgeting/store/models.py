@@ -116,6 +116,18 @@ class StoredBallot:
 
 
 @dataclass(frozen=True)
+class RoundVotes:
+    """What a round's rules read of its current ballots, oldest first (``current_votes``):
+    each ballot's amounts in pounds per service, and its project scores. Either is ``None``
+    when it was not asked for. Ballots that gave the same scores share one dict (a city's
+    million ballots repeat tens of thousands of choices): read them, never change them."""
+
+    ballots: int
+    allocations: list[dict[str, Fraction]] | None
+    scores: list[dict[str, int]] | None
+
+
+@dataclass(frozen=True)
 class ProjectorSnapshot:
     """What the projector shows live: counts and aggregates over current ballots."""
 

@@ -196,7 +196,7 @@ def test_every_selection_rule_is_compared_with_money_and_voters_served(
     profile = decide.project_profile(
         voting_round,
         store.list_projects(conn, "review-test"),
-        store.current_ballots(conn, "review-test"),
+        [b.project_scores for b in store.current_ballots(conn, "review-test")],
     )
     funded_sets = []
     for outcome in compared.outcomes:

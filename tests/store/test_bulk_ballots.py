@@ -181,3 +181,41 @@ def test_a_ballot_read_back_lists_its_services_in_the_rounds_order(conn):
     for ballot in (current, by_receipt):
         assert list(ballot.allocation) == ["parks", "libraries"]
         assert ballot.allocation == BALANCED
+
+
+def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn):
+    """``current_votes`` reads each current ballot's amounts and scores, oldest first, as
+    ``current_ballots`` does: revised ballots left out, points kept, a ballot with no
+    project as no scores, and equal scores read once into one shared dict."""
+    round_id = open_round(
+        conn, code_mode="codes", ballot_format="points", max_points=6, max_approvals=None
+    )
+    codes_issued = store.issue_voter_codes(conn, round_id, 3)
+    given = [
+        (codes_issued[0], 6_000, {"C": 1, "A": 2}),
+        (codes_issued[1], 5_000, {}),
+        (codes_issued[0], 7_000, {"B": 6}),  # revises the first
+        (codes_issued[2], 4_000, {"A": 2, "C": 1}),
+        (None, 5_500, {"A": 2, "C": 1}),
+    ]
+    for code, parks, scores in given:
+        store.submit_ballot(
+            conn,
+            round_id,
+            allocation={"parks": Fraction(parks), "libraries": Fraction(10_000 - parks)},
+            project_scores=scores,
+            code=code,
+            channel="web" if code else "paper",
+        )
+    ballots = store.current_ballots(conn, round_id)
+    votes = store.current_votes(conn, round_id)
+    assert votes.ballots == len(ballots) == 4
+    assert votes.allocations == [b.allocation for b in ballots]
+    assert votes.scores == [b.project_scores for b in ballots]
+    assert votes.scores is not None
+    assert [list(s) for s in votes.scores] == [[], ["B"], ["A", "C"], ["A", "C"]]
+    assert votes.scores[2] is votes.scores[3]
+    only_scores = store.current_votes(conn, round_id, allocations=False)
+    assert (only_scores.allocations, only_scores.scores) == (None, votes.scores)
+    only_amounts = store.current_votes(conn, round_id, scores=False)
+    assert (only_amounts.allocations, only_amounts.scores) == (votes.allocations, None)
