@@ -30,6 +30,8 @@ from functools import cached_property
 from itertools import repeat
 from operator import attrgetter, floordiv, itemgetter, mul, sub, truediv
 
+from budgeting.engine.bulk import collector_paused
+
 Amount = Fraction | int
 ShareVector = Sequence[Amount]
 
@@ -503,7 +505,8 @@ def _discretionary_ballots(
     floor_of = {service: exact_floors.get(service, Fraction(0)) for service in service_ids}
     _check_limits(budget, service_ids, floor_of, exact_ceilings)
 
-    profile, excluded = _discretionary_profile(ballots, service_ids, budget, floor_of)
+    with collector_paused():
+        profile, excluded = _discretionary_profile(ballots, service_ids, budget, floor_of)
     return DiscretionaryBallots(
         budget, service_ids, floor_of, exact_ceilings, profile, len(ballots), excluded
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from budgeting import store
 from budgeting.engine.allocation import AllocationProfile, AllocationResult
+from budgeting.engine.bulk import collector_paused
 from budgeting.engine.greedy import Tally, tally
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import PBFile, write_pb
@@ -81,16 +82,18 @@ def project_profile(
             copy = copies[id(given)] = dict(zip(given, map(exact, given.values()), strict=True))
         return copy
 
+    with collector_paused():
+        ballots = tuple(
+            ProjectBallot(scores=exact_scores(given), voter_id=str(number))
+            for number, given in enumerate(filter(None, scores), start=1)
+        )
     return ProjectProfile(
         budget=voting_round.project_budget,
         projects=tuple(
             Project(id=p.id, cost=p.cost, name=p.name, category=p.category, area=p.area)
             for p in projects
         ),
-        ballots=tuple(
-            ProjectBallot(scores=exact_scores(given), voter_id=str(number))
-            for number, given in enumerate(filter(None, scores), start=1)
-        ),
+        ballots=ballots,
         vote_type="cumulative" if voting_round.ballot_format == "points" else "approval",
     )
 

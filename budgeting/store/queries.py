@@ -7,6 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from budgeting.engine.bulk import collector_paused
 from budgeting.store.codes import hash_code, normalise_code
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import ProjectorSnapshot, RoundVotes, StoredBallot
@@ -164,7 +165,7 @@ def ballot_count(conn: Connection, round_id: str) -> int:
 
 def current_ballots(conn: Connection, round_id: str) -> list[StoredBallot]:
     """Every ballot that currently counts, oldest first."""
-    with read_snapshot(conn) as cursor:
+    with read_snapshot(conn) as cursor, collector_paused():
         return load_ballots(
             cursor, "b.round_id = ? AND NOT b.superseded", [round_id], whole_round=True
         )
@@ -180,51 +181,70 @@ def current_votes(
     asked for): a selection rule over a million ballots reads only their scores.
     """
     condition, params = "b.round_id = ? AND NOT b.superseded", [round_id]
-    with read_snapshot(conn) as cursor:
-        ids = [
-            row[0]
-            for row in cursor.execute(
-                f"SELECT b.id FROM ballots b WHERE {condition} ORDER BY b.id", params
-            ).fetchall()
-        ]
+    with read_snapshot(conn) as cursor, collector_paused():
+        if scores:
+            ids, choices = _shared_scores_in_order(cursor, condition, params)
+        else:
+            ids, choices = _ballot_ids(cursor, condition, params), None
         amounts = _allocations_by_ballot(cursor, condition, params) if allocations else None
-        choices = _shared_scores_by_ballot(cursor, condition, params) if scores else None
-    none: dict[str, Any] = {}
     return RoundVotes(
         ballots=len(ids),
         allocations=None if amounts is None else [amounts.get(i, {}) for i in ids],
-        scores=None if choices is None else [choices.get(i, none) for i in ids],
+        scores=choices,
     )
 
 
-def _shared_scores_by_ballot(
-    cursor: Cursor, condition: str, params: list[Any]
-) -> dict[int, dict[str, int]]:
-    """Ballot id -> its project scores, ids in project id order; one shared dict for each
-    distinct set of scores. Each ballot's scores come as one text (``A:1 C:2``: project ids
-    hold no spaces, ``ID_PATTERN``), so the distinct ones are read once."""
-    shared = _ScoresByText()
-    return {
-        ballot_id: shared[text]
-        for ballot_id, text in cursor.execute(
-            "SELECT s.ballot_id,"
-            " string_agg(s.project_id || ':' || CAST(s.score AS VARCHAR), ' '"
-            " ORDER BY s.project_id)"
-            " FROM ballot_project_scores s JOIN ballots b ON b.id = s.ballot_id"
-            f" WHERE {condition} GROUP BY s.ballot_id",
-            params,
+def _ballot_ids(cursor: Cursor, condition: str, params: list[Any]) -> list[int]:
+    """The ids of the ballots matching ``condition``, oldest first."""
+    return [
+        row[0]
+        for row in cursor.execute(
+            f"SELECT b.id FROM ballots b WHERE {condition} ORDER BY b.id", params
         ).fetchall()
-    }
+    ]
+
+
+def _shared_scores_in_order(
+    cursor: Cursor, condition: str, params: list[Any]
+) -> tuple[list[int], list[dict[str, int]]]:
+    """The ids of the ballots matching ``condition``, oldest first, and each one's project
+    scores in project id order, one shared dict for each distinct set of scores (one empty
+    dict for every ballot that chose no project). Each ballot's scores come as one text
+    (``C:2 A:1``: project ids hold no spaces, ``ID_PATTERN``), so each distinct text is
+    read once."""
+    rows = cursor.execute(
+        "SELECT b.id, string_agg(s.project_id || ':' || CAST(s.score AS VARCHAR), ' ')"
+        " FROM ballots b LEFT JOIN ballot_project_scores s ON s.ballot_id = b.id"
+        f" WHERE {condition} GROUP BY b.id ORDER BY b.id",
+        params,
+    ).fetchall()
+    shared = _ScoresByText()
+    return [row[0] for row in rows], [shared[text or ""] for _, text in rows]
 
 
 class _ScoresByText(dict[str, dict[str, int]]):
-    """``A:1 C:2`` -> {A: 1, C: 2}, each distinct text read once (ids sorted here too, so
-    the order is the same whatever the database's collation)."""
+    """``C:2 A:1`` -> {A: 1, C: 2}, each distinct text read once, each distinct item
+    (``C:2``) split once, and texts that list the same scores in another order (the
+    database aggregates in no set order) given the same dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items = _ScoreItems()
+        self._by_pairs: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
 
     def __missing__(self, text: str) -> dict[str, int]:
-        pairs = (item.rpartition(":") for item in text.split(" "))
-        scores = self[text] = {pid: int(score) for pid, _, score in sorted(pairs)}
+        pairs = tuple(sorted(map(self._items.__getitem__, text.split())))
+        scores = self[text] = self._by_pairs.setdefault(pairs, dict(pairs))
         return scores
+
+
+class _ScoreItems(dict[str, tuple[str, int]]):
+    """``C:2`` -> (C, 2)."""
+
+    def __missing__(self, item: str) -> tuple[str, int]:
+        project_id, _, score = item.rpartition(":")
+        pair = self[item] = (project_id, int(score))
+        return pair
 
 
 def projector_snapshot(conn: Connection, round_id: str) -> ProjectorSnapshot:

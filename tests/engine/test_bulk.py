@@ -1,0 +1,71 @@
+"""The collector pause for building a round's worth of objects (``engine.bulk``): it ends
+with the last of the blocks sharing it, leaves the collector as it found it, and survives
+an error and blocks on several threads."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from budgeting.engine.bulk import collector_paused
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    was_on = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_on:
+        gc.disable()
+
+
+def test_the_collector_is_paused_inside_and_back_on_after_nested_blocks() -> None:
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still builds
+    assert gc.isenabled()
+
+
+def test_an_error_in_the_block_still_ends_the_pause() -> None:
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("a bad ballot")
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    with collector_paused():
+        pass
+    assert not gc.isenabled()
+
+
+def test_overlapping_blocks_on_two_threads_share_one_pause() -> None:
+    first_inside, second_done, first_may_end = (threading.Event() for _ in range(3))
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with collector_paused():
+            first_inside.set()
+            first_may_end.wait(5)
+            seen["first, after the second ended"] = gc.isenabled()
+
+    def second() -> None:
+        first_inside.wait(5)
+        with collector_paused():
+            pass
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    second_done.wait(5)
+    first_may_end.set()
+    for thread in threads:
+        thread.join(5)
+    assert seen == {"first, after the second ended": False}
+    assert gc.isenabled()
