@@ -29,6 +29,7 @@ from fractions import Fraction
 from functools import cached_property
 from itertools import repeat
 from operator import attrgetter, floordiv, itemgetter, mul, sub, truediv
+from typing import cast
 
 from budgeting.engine.bulk import collector_paused
 
@@ -119,9 +120,13 @@ def integer_columns(columns: Sequence[Sequence[Amount]]) -> tuple[int, list[list
     A round's million ballots repeat a few thousand amount objects (the store converts each
     distinct amount once), so each distinct object is converted once and every amount is
     then looked up by identity, at C speed: Fraction arithmetic element by element took
-    most of an allocation rule's time. Identities are unique here because ``columns`` keeps
-    every object alive.
+    most of an allocation rule's time. Identities are unique here because ``columns`` (read
+    into lists first unless it holds lists or tuples) keeps every object alive. Columns of
+    ints alone are kept as they are.
     """
+    columns = [column if isinstance(column, list | tuple) else list(column) for column in columns]
+    if all(set(map(type, column)) <= {int} for column in columns):
+        return 1, [cast("list[int]", list(column)) for column in columns]  # checked: ints
     by_identity: dict[int, Amount] = {}
     for column in columns:
         by_identity.update(zip(map(id, column), column, strict=True))
@@ -596,15 +601,18 @@ def _discretionary_profile(
     """The ballots' discretionary parts as a profile (None if no ballot has one), and how
     many ballots were left out for having none."""
     columns = _columns(ballots, service_ids)
-    for service, column in zip(service_ids, columns, strict=True):
-        if not set(map(type, column)) <= {int, Fraction}:
-            raise ValueError(f"amounts for {service} must be int or Fraction")
+    # Service by service, as a person would read them: amounts of the wrong type, then
+    # negative ones (read from the integers below, one pass for all services).
+    typed = [set(map(type, column)) <= {int, Fraction} for column in columns]
+    readable = typed.index(False) if False in typed else len(columns)
     # Each ballot is read as proportions of its own total, so amounts over one common
     # denominator are read as the amounts themselves.
-    _, integers = integer_columns(columns)
-    for service, scaled in zip(service_ids, integers, strict=True):
+    _, integers = integer_columns(columns[:readable])
+    for service, scaled in zip(service_ids, integers, strict=False):
         if scaled and min(scaled) < 0:
             raise ValueError(f"an amount for {service} is negative")
+    if readable < len(columns):
+        raise ValueError(f"amounts for {service_ids[readable]} must be int or Fraction")
     totals = _row_totals(integers, len(ballots))
     if any(floor_of.values()):
         integers, totals = _above_floors(integers, totals, service_ids, budget, floor_of)

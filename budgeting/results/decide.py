@@ -75,6 +75,7 @@ def project_profile(
     """
     exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
     copies: dict[int, dict[str, Fraction]] = {}
+    scores = scores if isinstance(scores, list | tuple) else list(scores)  # dicts kept alive
 
     def exact_scores(given: Mapping[str, int]) -> dict[str, Fraction]:
         copy = copies.get(id(given))  # ``scores`` keeps every dict alive: ids are unique

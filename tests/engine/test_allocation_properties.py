@@ -12,6 +12,7 @@ import math
 from bisect import bisect_left
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -227,3 +228,19 @@ def test_amounts_over_one_common_denominator_are_exactly_the_amounts(
     scale, integers = integer_columns(columns)
     assert [[Fraction(n, scale) for n in column] for column in integers] == columns
     assert scale == math.lcm(*(Fraction(a).denominator for c in columns for a in c))
+
+
+def test_problems_are_named_service_by_service_whatever_their_kind() -> None:
+    """A negative amount in an earlier service is named before an amount of the wrong type
+    in a later one, and the other way round, as reading the ballot in order would."""
+    with pytest.raises(ValueError, match="an amount for parks is negative"):
+        allocate("mean", [{"parks": -1, "libraries": 1.5}], 10, services=["parks", "libraries"])
+    with pytest.raises(ValueError, match="amounts for parks must be int or Fraction"):
+        allocate("mean", [{"parks": 1.5, "libraries": -1}], 10, services=["parks", "libraries"])
+
+
+def test_amounts_given_lazily_are_read_exactly() -> None:
+    """Columns that make new objects each time they are read (a range) are read once."""
+    scale, integers = integer_columns([range(1000, 1006), (Fraction(1, 2),) * 6])
+    assert scale == 2
+    assert integers == [[2 * n for n in range(1000, 1006)], [1] * 6]

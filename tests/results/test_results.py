@@ -228,3 +228,18 @@ def test_the_command_line_opens_closes_and_publishes_and_says_why_not(tmp_path: 
     assert store.get_round(connection, ready).status == "published"
     assert store.audit_log(connection, ready)[-1].details["actor"] == "alice"
     connection.close()
+
+
+def test_scores_given_one_by_one_give_each_voter_their_own(conn) -> None:
+    """Scores handed over as they are made (a generator, each dict gone once read) are each
+    voter's own: converted copies are looked up by the dicts they came from."""
+    round_id = open_round(conn, code_mode="open", ballot_format="points", max_points=6)
+    votes = [{"A": n % 5 + 1, "B": n % 3} for n in range(40)]
+    profile = decide.project_profile(
+        store.get_round(conn, round_id),
+        store.list_projects(conn, round_id),
+        ({pid: score for pid, score in scores.items()} for scores in votes),
+    )
+    assert [dict(b.scores) for b in profile.ballots] == [
+        {pid: Fraction(score) for pid, score in scores.items()} for scores in votes
+    ]
