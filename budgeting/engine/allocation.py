@@ -62,8 +62,12 @@ class ShareProfile:
         return len(self.totals)
 
     @cached_property
+    def _one_total(self) -> bool:
+        return len(set(self.totals)) == 1
+
+    @cached_property
     def numerators(self) -> tuple[tuple[int, ...], ...]:
-        if len(set(self.totals)) == 1:
+        if self._one_total:
             return tuple(tuple(sorted(column, reverse=True)) for column in self.columns)
         return tuple(
             tuple(map(column.__getitem__, order))
@@ -72,7 +76,7 @@ class ShareProfile:
 
     @cached_property
     def denominators(self) -> tuple[tuple[int, ...], ...]:
-        if len(set(self.totals)) == 1:
+        if self._one_total:
             return ((self.totals[0],) * self.voters,) * len(self.columns)
         return tuple(tuple(map(self.totals.__getitem__, order)) for order in self._orders)
 
@@ -406,13 +410,7 @@ class AllocationProfile:
     def discretionary(self) -> DiscretionaryBallots:
         """Steps 1 to 3 of ``allocate``, read once however many rules split this profile
         (they are the same for every rule; the officers' review runs them all)."""
-        return _discretionary_ballots(
-            self.ballots,
-            self.budget,
-            floors=self.floors,
-            ceilings=self.ceilings,
-            services=self.services,
-        )
+        return _discretionary_ballots(self)
 
 
 @dataclass(frozen=True)
@@ -430,7 +428,8 @@ class DiscretionaryBallots:
 
 
 def split(rule_id: str, profile: AllocationProfile) -> AllocationResult:
-    """``allocate`` over a whole profile: what the registry calls for an allocation rule."""
+    """``allocate`` over a whole profile (steps 1 to 3 read once, however many rules split
+    it): what the registry calls for an allocation rule."""
     _require_rule(rule_id)
     return _divide(rule_id, profile.discretionary)
 
@@ -467,12 +466,8 @@ def allocate(
     non-rational amounts, unknown service ids, a floor above its ceiling, floors summing to
     more than the budget, or ceilings (on every service) summing to less than it.
     """
-    _require_rule(rule_id)
-    return _divide(
-        rule_id,
-        _discretionary_ballots(
-            ballots, budget, floors=floors, ceilings=ceilings, services=services
-        ),
+    return split(
+        rule_id, AllocationProfile(ballots, budget, services, floors or {}, ceilings or {})
     )
 
 
@@ -483,27 +478,21 @@ def _require_rule(rule_id: str) -> None:
         )
 
 
-def _discretionary_ballots(
-    ballots: Sequence[Mapping[str, Amount]],
-    budget: Amount,
-    *,
-    floors: Mapping[str, Amount] | None = None,
-    ceilings: Mapping[str, Amount] | None = None,
-    services: Sequence[str] | None = None,
-) -> DiscretionaryBallots:
+def _discretionary_ballots(given: AllocationProfile) -> DiscretionaryBallots:
     """Steps 1 to 3 of ``allocate`` (see there, with the ``ValueError`` it raises)."""
-    budget = _exact(budget, "the budget")
+    ballots = given.ballots
+    budget = _exact(given.budget, "the budget")
     if budget <= 0:
         raise ValueError(f"the budget must be positive, got {budget}")
     exact_floors = {
-        key: _exact(value, f"the floor of {key}") for key, value in (floors or {}).items()
+        key: _exact(value, f"the floor of {key}") for key, value in given.floors.items()
     }
     exact_ceilings = {
-        key: _exact(value, f"the ceiling of {key}") for key, value in (ceilings or {}).items()
+        key: _exact(value, f"the ceiling of {key}") for key, value in given.ceilings.items()
     }
     service_ids = (
-        list(services)
-        if services is not None
+        list(given.services)
+        if given.services is not None
         else _services_in_order(exact_floors, exact_ceilings, ballots)
     )
     _require_known(exact_floors, service_ids, "floors given")
@@ -661,8 +650,8 @@ def _above_floors(
     scaled_budget = int(budget * denominator)
     above = [
         [
-            above if above > 0 else 0
-            for above in map(
+            part if part > 0 else 0
+            for part in map(
                 sub,
                 map(mul, column, repeat(scaled_budget)),
                 map(mul, totals, repeat(int(floor_of[service] * denominator))),

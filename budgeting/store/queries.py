@@ -163,12 +163,14 @@ def ballot_count(conn: Connection, round_id: str) -> int:
     return int(rows[0][0])
 
 
+_CURRENT = "b.round_id = ? AND NOT b.superseded"
+"""The ballots of a round that currently count (``b``: ballots; the round id its parameter)."""
+
+
 def current_ballots(conn: Connection, round_id: str) -> list[StoredBallot]:
     """Every ballot that currently counts, oldest first."""
     with read_snapshot(conn) as cursor, collector_paused():
-        return load_ballots(
-            cursor, "b.round_id = ? AND NOT b.superseded", [round_id], whole_round=True
-        )
+        return load_ballots(cursor, _CURRENT, [round_id], whole_round=True)
 
 
 def current_votes(
@@ -180,13 +182,13 @@ def current_votes(
     Lighter than ``current_ballots`` (no receipts, codes or times, and only the parts
     asked for): a selection rule over a million ballots reads only their scores.
     """
-    condition, params = "b.round_id = ? AND NOT b.superseded", [round_id]
+    params = [round_id]
     with read_snapshot(conn) as cursor, collector_paused():
         if scores:
-            ids, choices = _shared_scores_in_order(cursor, condition, params)
+            ids, choices = _shared_scores_in_order(cursor, _CURRENT, params)
         else:
-            ids, choices = _ballot_ids(cursor, condition, params), None
-        amounts = _allocations_by_ballot(cursor, condition, params) if allocations else None
+            ids, choices = _ballot_ids(cursor, _CURRENT, params), None
+        amounts = _allocations_by_ballot(cursor, _CURRENT, params) if allocations else None
     return RoundVotes(
         ballots=len(ids),
         allocations=None if amounts is None else [amounts.get(i, {}) for i in ids],
