@@ -27,7 +27,7 @@ class Project:
     area: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectBallot:
     """One voter's project vote as scores: project id -> positive score.
 

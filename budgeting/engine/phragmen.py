@@ -19,10 +19,12 @@ does not fit, the rule stops.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from fractions import Fraction
+from operator import attrgetter
 
-from budgeting.engine.model import Project, ProjectProfile, SelectionResult
+from budgeting.engine.bulk import collector_paused, weighted_objects
+from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.steps import PhragmenStep
 from budgeting.engine.ties import tie_order_key
 
@@ -33,64 +35,48 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     """Sequential Phragmén with exact loads; voters with identical ballots move together."""
     if profile.vote_type not in APPROVAL_KINDS:
         raise ValueError(f"phragmen needs approval ballots, not {profile.vote_type}")
-    ballot_counts = Counter(frozenset(ballot.scores) for ballot in profile.ballots)
-    members = list(ballot_counts)
-    weights = [ballot_counts[group] for group in members]
-    groups_of: dict[str, list[int]] = defaultdict(list)
-    for index, group in enumerate(members):
-        for project_id in group:
-            groups_of[project_id].append(index)
-    supporters = {
-        project.id: sum(weights[index] for index in groups_of[project.id])
-        for project in profile.projects
-    }
-    # Every group's load is the load set by the last funded project it approves, so it is
-    # stored as an index into ``levels`` and each project keeps the sum of its supporters'
-    # loads up to date.
-    levels = [Fraction(0)]
-    level_of = [0] * len(members)
-    load_sum = {project.id: Fraction(0) for project in profile.projects}
-
-    candidates = [project for project in profile.projects if project.cost <= profile.budget]
+    groups = _Groups(profile)
+    candidates = [
+        number for number, project in enumerate(profile.projects) if project.cost <= profile.budget
+    ]
     spent = Fraction(0)
     selected: list[str] = []
     steps: list[PhragmenStep] = []
     while candidates:
-        tied, load = _lowest_new_load(candidates, supporters, load_sum)
-        blocking = [project for project in tied if spent + project.cost > profile.budget]
+        tied, load = groups.lowest_new_load(candidates)
+        blocking = [number for number in tied if spent + groups.costs[number] > profile.budget]
         if blocking:
-            for project in blocking:
+            for number in blocking:
+                project = profile.projects[number]
                 steps.append(
                     PhragmenStep(
                         kind="stopped_does_not_fit",
                         project_id=project.id,
                         cost=project.cost,
                         load=load,
-                        supporters=supporters[project.id],
+                        supporters=groups.supporters[number],
                         budget_left=profile.budget - spent,
                         shortfall=spent + project.cost - profile.budget,
                     )
                 )
             break
-        chosen = min(tied, key=lambda p: tie_order_key(p.cost, supporters[p.id], p.id))
+        chosen = min(tied, key=groups.tie_key)
+        project = profile.projects[chosen]
         candidates.remove(chosen)
-        spent += chosen.cost
-        selected.append(chosen.id)
+        spent += project.cost
+        selected.append(project.id)
         steps.append(
             PhragmenStep(
                 kind="selected",
-                project_id=chosen.id,
-                cost=chosen.cost,
+                project_id=project.id,
+                cost=project.cost,
                 load=load,
-                supporters=supporters[chosen.id],
+                supporters=groups.supporters[chosen],
                 budget_left=profile.budget - spent,
             )
         )
         if load is not None:
-            levels.append(load)
-            _raise_loads(
-                chosen.id, len(levels) - 1, levels, level_of, members, weights, groups_of, load_sum
-            )
+            groups.raise_loads(chosen, load)
     return SelectionResult(
         rule="phragmen",
         selected=tuple(selected),
@@ -100,45 +86,72 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     )
 
 
-def _lowest_new_load(
-    candidates: list[Project], supporters: dict[str, int], load_sum: dict[str, Fraction]
-) -> tuple[list[Project], Fraction | None]:
-    """The candidates with the lowest new load and that load (``None``: nobody approves)."""
-    best: Fraction | None = None
-    tied: list[Project] = []
-    for project in candidates:
-        count = supporters[project.id]
-        if count == 0:
-            if best is None:
-                tied.append(project)
-            continue
-        load = (load_sum[project.id] + project.cost) / count
-        if best is None or load < best:
-            best, tied = load, [project]
-        elif load == best:
-            tied.append(project)
-    return tied, best
+class _Groups:
+    """Voters with identical ballots as weighted groups, projects by their number in the
+    profile, and the loads: every group's load is the load set by the last funded project
+    it approves, so it is kept as an index into ``levels``, and each project keeps the sum
+    of its supporters' loads (``load_sum``) up to date. Lists indexed by number, not dicts
+    keyed by id: raising the loads of a million voters' groups is the rule's inner loop."""
 
+    def __init__(self, profile: ProjectProfile) -> None:
+        self.ids = [project.id for project in profile.projects]
+        self.costs = [project.cost for project in profile.projects]
+        number_of = {project_id: number for number, project_id in enumerate(self.ids)}
+        known = number_of.__contains__  # votes for projects not in the profile are ignored
+        weight_of: Counter[tuple[int, ...]] = Counter()
+        self.groups_of: list[list[int]] = [[] for _ in self.ids]
+        with collector_paused():
+            scores_of = list(map(attrgetter("scores"), profile.ballots))
+            for scores, times in weighted_objects(scores_of):
+                weight_of[tuple(sorted(map(number_of.__getitem__, filter(known, scores))))] += times
+            self.members = list(weight_of)
+            for group, members in enumerate(self.members):
+                for number in members:
+                    self.groups_of[number].append(group)
+        self.weights = list(weight_of.values())
+        self.supporters = [sum(map(self.weights.__getitem__, of)) for of in self.groups_of]
+        self.levels = [Fraction(0)]
+        self.level_of = [0] * len(self.members)
+        self.load_sum = [Fraction(0)] * len(self.ids)
 
-def _raise_loads(
-    funded: str,
-    level: int,
-    levels: list[Fraction],
-    level_of: list[int],
-    members: list[frozenset[str]],
-    weights: list[int],
-    groups_of: dict[str, list[int]],
-    load_sum: dict[str, Fraction],
-) -> None:
-    """Set the load of every supporter of ``funded`` to ``levels[level]``."""
-    moved: dict[int, Counter[str]] = defaultdict(Counter)
-    for index in groups_of[funded]:
-        counter = moved[level_of[index]]
-        weight = weights[index]
-        for project_id in members[index]:
-            counter[project_id] += weight
-        level_of[index] = level
-    for old_level, counter in moved.items():
-        rise = levels[level] - levels[old_level]
-        for project_id, count in counter.items():
-            load_sum[project_id] += count * rise
+    def tie_key(self, number: int) -> tuple[Fraction, int, str]:
+        """The engine's tie order (``budgeting.engine.ties``) for project ``number``."""
+        return tie_order_key(self.costs[number], self.supporters[number], self.ids[number])
+
+    def lowest_new_load(self, candidates: list[int]) -> tuple[list[int], Fraction | None]:
+        """The candidates with the lowest new load and that load (``None``: nobody
+        approves)."""
+        best: Fraction | None = None
+        tied: list[int] = []
+        for number in candidates:
+            count = self.supporters[number]
+            if count == 0:
+                if best is None:
+                    tied.append(number)
+                continue
+            load = (self.load_sum[number] + self.costs[number]) / count
+            if best is None or load < best:
+                best, tied = load, [number]
+            elif load == best:
+                tied.append(number)
+        return tied, best
+
+    def raise_loads(self, funded: int, load: Fraction) -> None:
+        """Set the load of every supporter of project ``funded`` to ``load``."""
+        self.levels.append(load)
+        level = len(self.levels) - 1
+        moved: dict[int, list[int]] = {}  # old level -> supporters per project moved from it
+        level_of, weights, members = self.level_of, self.weights, self.members
+        for group in self.groups_of[funded]:
+            counts = moved.get(level_of[group])
+            if counts is None:
+                counts = moved[level_of[group]] = [0] * len(self.ids)
+            weight = weights[group]
+            for number in members[group]:
+                counts[number] += weight
+            level_of[group] = level
+        for old_level, counts in moved.items():
+            rise = load - self.levels[old_level]
+            for number, count in enumerate(counts):
+                if count:
+                    self.load_sum[number] += count * rise

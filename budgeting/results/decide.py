@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 from budgeting import store
 from budgeting.engine.allocation import AllocationProfile, AllocationResult
-from budgeting.engine.bulk import collector_paused
+from budgeting.engine.bulk import collector_paused, shared_objects
 from budgeting.engine.greedy import Tally, tally
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import PBFile, write_pb
@@ -73,20 +74,19 @@ def project_profile(
     names voters (equal shares' ``ran_out_sample``) links to no receipt or code. Ballots
     that share one scores dict (``store.current_votes``) share its exact copy too.
     """
+    chosen = list(filter(None, scores))  # ballots that chose a project
     exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
-    copies: dict[int, dict[str, Fraction]] = {}
-    scores = scores if isinstance(scores, list | tuple) else list(scores)  # dicts kept alive
-
-    def exact_scores(given: Mapping[str, int]) -> dict[str, Fraction]:
-        copy = copies.get(id(given))  # ``scores`` keeps every dict alive: ids are unique
-        if copy is None:
-            copy = copies[id(given)] = dict(zip(given, map(exact, given.values()), strict=True))
-        return copy
-
     with collector_paused():
+        distinct, numbers = shared_objects(chosen)
+        copies = [dict(zip(given, map(exact, given.values()), strict=True)) for given in distinct]
+        # positional, in ProjectBallot's field order (scores, ranking, voter_id), at C speed
         ballots = tuple(
-            ProjectBallot(scores=exact_scores(given), voter_id=str(number))
-            for number, given in enumerate(filter(None, scores), start=1)
+            map(
+                ProjectBallot,
+                map(copies.__getitem__, numbers),
+                repeat(()),
+                map(str, range(1, len(chosen) + 1)),
+            )
         )
     return ProjectProfile(
         budget=voting_round.project_budget,
