@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
-from operator import attrgetter
+from itertools import chain
 
-from budgeting.engine.bulk import weighted_objects
 from budgeting.engine.model import Project, ProjectProfile, SelectionResult
 from budgeting.engine.steps import GreedyOutcome, GreedyStep
 from budgeting.engine.ties import tie_order_key
@@ -41,18 +40,14 @@ class Tally:
 
 def tally(profile: ProjectProfile) -> dict[str, Tally]:
     """Every project's total score and supporter count (projects nobody chose included)."""
-    supporters: Counter[str] = Counter()
-    weighted = weighted_objects(list(map(attrgetter("scores"), profile.ballots)))
-    for ballot_scores, times in weighted:
-        for pid in ballot_scores:
-            supporters[pid] += times
+    supporters = Counter(chain.from_iterable(profile.ballot_scores()))  # at C speed
     if profile.vote_type in ("approval", "choose-1"):
         scores: dict[str, Fraction] = {pid: Fraction(count) for pid, count in supporters.items()}
     else:
         scores = {}
-        for ballot_scores, times in weighted:
-            for pid, score in ballot_scores.items():
-                scores[pid] = scores.get(pid, 0) + score * times
+        for ballot in profile.ballots:
+            for pid, score in ballot.scores.items():
+                scores[pid] = scores.get(pid, 0) + score
     return {
         project.id: Tally(Fraction(scores.get(project.id, 0)), supporters[project.id])
         for project in profile.projects

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, Literal
 
 from budgeting.engine.steps import SelectionStep
@@ -49,6 +50,10 @@ class ProjectProfile:
     projects: tuple[Project, ...]
     ballots: tuple[ProjectBallot, ...]
     vote_type: VoteType = "approval"
+
+    def ballot_scores(self) -> list[dict[str, Fraction]]:
+        """Every ballot's scores, in ballot order (the same dict where ballots share one)."""
+        return list(map(attrgetter("scores"), self.ballots))
 
     def project(self, project_id: str) -> Project:
         """The project with this id (``KeyError`` when unknown)."""

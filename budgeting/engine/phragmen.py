@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from operator import attrgetter
 
-from budgeting.engine.bulk import collector_paused, weighted_objects
+from budgeting.engine.bulk import collector_paused
 from budgeting.engine.model import ProjectProfile, SelectionResult
 from budgeting.engine.steps import PhragmenStep
 from budgeting.engine.ties import tie_order_key
@@ -35,7 +34,7 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     """Sequential Phragmén with exact loads; voters with identical ballots move together."""
     if profile.vote_type not in APPROVAL_KINDS:
         raise ValueError(f"phragmen needs approval ballots, not {profile.vote_type}")
-    groups = _Groups(profile)
+    loads = _Loads(profile)
     candidates = [
         number for number, project in enumerate(profile.projects) if project.cost <= profile.budget
     ]
@@ -43,8 +42,10 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     selected: list[str] = []
     steps: list[PhragmenStep] = []
     while candidates:
-        tied, load = groups.lowest_new_load(candidates)
-        blocking = [number for number in tied if spent + groups.costs[number] > profile.budget]
+        tied, load = loads.lowest_new_load(candidates)
+        blocking = [
+            number for number in tied if spent + profile.projects[number].cost > profile.budget
+        ]
         if blocking:
             for number in blocking:
                 project = profile.projects[number]
@@ -54,13 +55,13 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
                         project_id=project.id,
                         cost=project.cost,
                         load=load,
-                        supporters=groups.supporters[number],
+                        supporters=loads.supporters[number],
                         budget_left=profile.budget - spent,
                         shortfall=spent + project.cost - profile.budget,
                     )
                 )
             break
-        chosen = min(tied, key=groups.tie_key)
+        chosen = min(tied, key=loads.tie_key)
         project = profile.projects[chosen]
         candidates.remove(chosen)
         spent += project.cost
@@ -71,12 +72,12 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
                 project_id=project.id,
                 cost=project.cost,
                 load=load,
-                supporters=groups.supporters[chosen],
+                supporters=loads.supporters[chosen],
                 budget_left=profile.budget - spent,
             )
         )
         if load is not None:
-            groups.raise_loads(chosen, load)
+            loads.raise_loads(chosen, load)
     return SelectionResult(
         rule="phragmen",
         selected=tuple(selected),
@@ -86,7 +87,7 @@ def phragmen(profile: ProjectProfile) -> SelectionResult:
     )
 
 
-class _Groups:
+class _Loads:
     """Voters with identical ballots as weighted groups, projects by their number in the
     profile, and the loads: every group's load is the load set by the last funded project
     it approves, so it is kept as an index into ``levels``, and each project keeps the sum
@@ -101,9 +102,8 @@ class _Groups:
         weight_of: Counter[tuple[int, ...]] = Counter()
         self.groups_of: list[list[int]] = [[] for _ in self.ids]
         with collector_paused():
-            scores_of = list(map(attrgetter("scores"), profile.ballots))
-            for scores, times in weighted_objects(scores_of):
-                weight_of[tuple(sorted(map(number_of.__getitem__, filter(known, scores))))] += times
+            for ballot, times in Counter(map(frozenset, profile.ballot_scores())).items():
+                weight_of[tuple(sorted(map(number_of.__getitem__, filter(known, ballot))))] += times
             self.members = list(weight_of)
             for group, members in enumerate(self.members):
                 for number in members:

@@ -1,6 +1,6 @@
-"""The collector pause for building a round's worth of objects (``engine.bulk``): it ends
-with the last of the blocks sharing it, leaves the collector as it found it, and survives
-an error and blocks on several threads."""
+"""A round's worth of ballots at once (``engine.bulk``): the collector pause ends with the
+last of the blocks sharing it, leaves the collector as it found it, and survives an error
+and blocks on several threads; objects are grouped by identity, never by equality."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from budgeting.engine.bulk import collector_paused
+from budgeting.engine.bulk import collector_paused, shared_objects
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,11 @@ def test_overlapping_blocks_on_two_threads_share_one_pause() -> None:
         thread.join(5)
     assert seen == {"first, after the second ended": False}
     assert gc.isenabled()
+
+
+def test_objects_are_grouped_by_identity_in_order_of_first_appearance() -> None:
+    first, second, equal_to_first = {"a": 1}, {"b": 1}, {"a": 1}
+    distinct, numbers = shared_objects([first, second, first, equal_to_first, second])
+    assert distinct == [first, second, equal_to_first]
+    assert [id(d) for d in distinct] == [id(first), id(second), id(equal_to_first)]
+    assert numbers == [0, 1, 0, 2, 1]

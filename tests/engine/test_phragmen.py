@@ -90,3 +90,11 @@ def test_grouped_voters_give_the_textbook_result(seed: int) -> None:
     profile = make_profile(rng.randint(10, 80), costs, ballots)
     expected = per_voter_phragmen(profile)
     assert list(phragmen(profile).selected[: len(expected)]) == expected
+
+
+def test_votes_for_projects_not_in_the_profile_are_ignored() -> None:
+    # As greedy and equal shares read them: a vote for "z" (no such project) neither
+    # supports a project nor shares a load.
+    with_unknown = make_profile(10, {"a": 4, "b": 3}, [["a", "z"], ["b", "z"], ["a"]])
+    without = make_profile(10, {"a": 4, "b": 3}, [["a"], ["b"], ["a"]])
+    assert phragmen(with_unknown) == phragmen(without)

@@ -1,6 +1,6 @@
-"""Ballots that share one scores dict, as the store reads a round (one dict per distinct
-vote), are counted exactly as ballots that each hold their own copy: the rules group the
-dicts by identity first (``engine.bulk``) and only then by content."""
+"""Ballots that share one scores dict, as the store reads a round and the project vote
+keeps it (one dict per distinct vote, ``decide.project_profile``), are counted exactly as
+ballots that each hold their own copy: every rule counts a shared dict once per ballot."""
 
 from __future__ import annotations
 
@@ -9,30 +9,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgeting.engine.bulk import first_appearances, shared_objects, weighted_objects
 from budgeting.engine.greedy import greedy, tally
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
 from budgeting.engine.phragmen import phragmen
-
-
-def test_objects_are_grouped_by_identity_in_order_of_first_appearance() -> None:
-    first, second, equal_to_first = {"a": 1}, {"b": 1}, {"a": 1}
-    distinct, numbers = shared_objects([first, second, first, equal_to_first, second])
-    assert distinct == [first, second, equal_to_first]
-    assert [id(d) for d in distinct] == [id(first), id(second), id(equal_to_first)]
-    assert numbers == [0, 1, 0, 2, 1]
-    weighted = weighted_objects([first, second, first, equal_to_first, second])
-    assert [(id(d), times) for d, times in weighted] == [
-        (id(first), 2),
-        (id(second), 2),
-        (id(equal_to_first), 1),
-    ]
-
-
-def test_first_appearances_numbers_each_key_among_the_distinct_ones() -> None:
-    assert first_appearances(["c", "a", "c", "b", "a"]) == (["c", "a", "b"], [0, 1, 0, 2, 1])
-    assert first_appearances([]) == ([], [])
 
 
 @st.composite

@@ -16,18 +16,19 @@ them drop out of the early runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from itertools import chain, compress
+from itertools import chain, compress, count
 from operator import attrgetter, mul
+from typing import TypeVar
 
-from budgeting.engine.bulk import first_appearances, shared_objects
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.ties import tie_order_key
 
 Score = int | Fraction
+Key = TypeVar("Key", bound=Hashable)
 
 
 RESTRICT_BELOW = 0.8
@@ -82,39 +83,45 @@ def _score(score: Fraction) -> Score:
     return score.numerator if score.denominator == 1 else score
 
 
+def _first_appearances(keys: list[Key]) -> tuple[list[Key], list[int]]:
+    """The distinct keys in order of first appearance, and each key's number among them."""
+    first_ballot: dict[Key, int] = {}
+    firsts = list(map(first_ballot.setdefault, keys, count()))
+    number = dict(zip(first_ballot.values(), count(), strict=False))
+    return list(first_ballot), list(map(number.__getitem__, firsts))
+
+
 def _group_ballots(
     profile: ProjectProfile,
 ) -> tuple[list[tuple[str, ...]], list[tuple[Score, ...]] | None, list[int]]:
     """Identical ballots as groups: each group's projects and scores, and each ballot's group.
 
-    Groups are numbered in order of first appearance. Ballots sharing one scores dict (as
-    the store reads them, ``budgeting.engine.bulk``) are grouped by identity first, so only
-    the distinct dicts are keyed by content. When every score is 1 (approval-type
+    Groups are numbered in order of first appearance. When every score is 1 (approval-type
     ballots; checked once per distinct score object, as parsers share one object per
     ballot) ballots are keyed by their sorted project ids alone, so grouping hashes and
     compares no exact numbers, and the scores are ``None``. Other ballots are keyed by their
     sorted (project, score) pairs, whole scores as ``int`` (fast to hash); scores of 0 are
     dropped once per group.
     """
-    shared_scores, ballot_dict = shared_objects(list(map(attrgetter("scores"), profile.ballots)))
-    values = list(chain.from_iterable(map(dict.values, shared_scores)))
+    scores_of = list(map(attrgetter("scores"), profile.ballots))
+    values = list(chain.from_iterable(map(dict.values, scores_of)))
     unit = all(value == 1 for value in dict(zip(map(id, values), values, strict=True)).values())
     if unit:
-        project_sets: list[tuple[str, ...]] = list(map(tuple, map(sorted, shared_scores)))
-        distinct_sets, dict_group = first_appearances(project_sets)
-        return distinct_sets, None, list(map(dict_group.__getitem__, ballot_dict))
+        project_sets: list[tuple[str, ...]] = list(map(tuple, map(sorted, scores_of)))
+        distinct_sets, ballot_group = _first_appearances(project_sets)
+        return distinct_sets, None, ballot_group
     scored_keys: list[tuple[tuple[str, Score], ...]] = [
         tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
-        for scores in shared_scores
+        for scores in scores_of
     ]
-    distinct_keys, dict_group = first_appearances(scored_keys)
+    distinct_keys, ballot_group = _first_appearances(scored_keys)
     projects_of: list[tuple[str, ...]] = []
     scores_out: list[tuple[Score, ...]] = []
     for items in distinct_keys:
         scored = [(pid, value) for pid, value in items if value > 0]
         projects_of.append(tuple(pid for pid, _ in scored))
         scores_out.append(tuple(value for _, value in scored))
-    return projects_of, scores_out, list(map(dict_group.__getitem__, ballot_dict))
+    return projects_of, scores_out, ballot_group
 
 
 def _prepare(profile: ProjectProfile) -> _Election:
@@ -204,7 +211,7 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
     projects_of = [tuple(filter(keeps, projects)) for projects in election.group_projects]
     group_scores: list[tuple[Score, ...]] | None
     if election.group_scores is None:
-        group_projects, old_to_new = first_appearances(projects_of)
+        group_projects, old_to_new = _first_appearances(projects_of)
         group_scores = None
     else:
         scored: list[tuple[tuple[str, ...], tuple[Score, ...]]] = [
@@ -213,7 +220,7 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
                 projects_of, election.group_scores, election.group_projects, strict=True
             )
         ]
-        merged, old_to_new = first_appearances(scored)
+        merged, old_to_new = _first_appearances(scored)
         group_projects = [projects for projects, _ in merged]
         group_scores = [scores for _, scores in merged]
     sizes = [0] * len(group_projects)
