@@ -31,7 +31,7 @@ from itertools import repeat
 from operator import attrgetter, floordiv, itemgetter, mul, sub, truediv
 from typing import cast
 
-from budgeting.engine.bulk import collector_paused
+from budgeting.engine.bulk import by_identity, collector_paused
 
 Amount = Fraction | int
 ShareVector = Sequence[Amount]
@@ -131,12 +131,10 @@ def integer_columns(columns: Sequence[Sequence[Amount]]) -> tuple[int, list[list
     columns = [column if isinstance(column, list | tuple) else list(column) for column in columns]
     if all(set(map(type, column)) <= {int} for column in columns):
         return 1, [cast("list[int]", list(column)) for column in columns]  # checked: ints
-    by_identity: dict[int, Amount] = {}
-    for column in columns:
-        by_identity.update(zip(map(id, column), column, strict=True))
-    scale = math.lcm(*map(_denominator, by_identity.values()))
+    distinct = by_identity(*columns)
+    scale = math.lcm(*map(_denominator, distinct.values()))
     as_integer = {
-        key: amount.numerator * (scale // amount.denominator) for key, amount in by_identity.items()
+        key: amount.numerator * (scale // amount.denominator) for key, amount in distinct.items()
     }
     return scale, [list(map(as_integer.__getitem__, map(id, column))) for column in columns]
 

@@ -102,6 +102,7 @@ class _Loads:
         weight_of: Counter[tuple[int, ...]] = Counter()
         self.groups_of: list[list[int]] = [[] for _ in self.ids]
         with collector_paused():
+            # identical ballots counted at C speed, then each distinct one as project numbers
             for ballot, times in Counter(map(frozenset, profile.ballot_scores())).items():
                 weight_of[tuple(sorted(map(number_of.__getitem__, filter(known, ballot))))] += times
             self.members = list(weight_of)

@@ -19,7 +19,7 @@ from typing import Any
 
 from budgeting import store
 from budgeting.engine.allocation import AllocationProfile, AllocationResult
-from budgeting.engine.bulk import collector_paused, shared_objects
+from budgeting.engine.bulk import by_identity, collector_paused
 from budgeting.engine.greedy import Tally, tally
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from budgeting.engine.pabulib import PBFile, write_pb
@@ -77,13 +77,15 @@ def project_profile(
     chosen = list(filter(None, scores))  # ballots that chose a project
     exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
     with collector_paused():
-        distinct, numbers = shared_objects(chosen)
-        copies = [dict(zip(given, map(exact, given.values()), strict=True)) for given in distinct]
+        copies = {
+            key: dict(zip(given, map(exact, given.values()), strict=True))
+            for key, given in by_identity(chosen).items()
+        }
         # positional, in ProjectBallot's field order (scores, ranking, voter_id), at C speed
         ballots = tuple(
             map(
                 ProjectBallot,
-                map(copies.__getitem__, numbers),
+                map(copies.__getitem__, map(id, chosen)),
                 repeat(()),
                 map(str, range(1, len(chosen) + 1)),
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from budgeting.engine.bulk import collector_paused, shared_objects
+from budgeting.engine.bulk import by_identity, collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +71,8 @@ def test_overlapping_blocks_on_two_threads_share_one_pause() -> None:
     assert gc.isenabled()
 
 
-def test_objects_are_grouped_by_identity_in_order_of_first_appearance() -> None:
+def test_objects_are_kept_by_identity_in_order_of_first_appearance() -> None:
     first, second, equal_to_first = {"a": 1}, {"b": 1}, {"a": 1}
-    distinct, numbers = shared_objects([first, second, first, equal_to_first, second])
-    assert distinct == [first, second, equal_to_first]
-    assert [id(d) for d in distinct] == [id(first), id(second), id(equal_to_first)]
-    assert numbers == [0, 1, 0, 2, 1]
+    distinct = by_identity([first, second, first], (equal_to_first, second))
+    assert list(distinct) == [id(first), id(second), id(equal_to_first)]
+    assert [distinct[id(d)] is d for d in (first, second, equal_to_first)] == [True] * 3
