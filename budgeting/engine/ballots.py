@@ -120,6 +120,22 @@ class AllocationSettings:
         """Each service's name by id."""
         return {s.id: s.name for s in self.services}
 
+    @functools.cached_property
+    def service_ids(self) -> tuple[str, ...]:
+        """The services' ids, in ballot order."""
+        return tuple(s.id for s in self.services)
+
+    @functools.cached_property
+    def exact_totals(self) -> tuple[Exact, Exact]:
+        """The budget and the tolerance, whole ones as ints (whole amounts then add up and
+        compare without a ``Fraction``)."""
+        return _whole_as_int(Fraction(self.budget)), _whole_as_int(Fraction(self.tolerance))
+
+    @functools.cached_property
+    def unit_parts(self) -> tuple[int, int]:
+        """``smallest_unit`` as (numerator, denominator) in lowest terms."""
+        return self.smallest_unit.numerator, self.smallest_unit.denominator
+
 
 @dataclass(frozen=True)
 class ProjectSettings:
@@ -145,6 +161,16 @@ class ProjectVoteSettings:
     max_ranked: int | None = None
     budget: Fraction | None = None
     currency_symbol: str = "£"
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Each project's name by id: read for every vote checked against these settings."""
+        return {project.id: project.name for project in self.projects}
+
+    @functools.cached_property
+    def costs(self) -> dict[str, Fraction]:
+        """Each project's cost by id."""
+        return {project.id: project.cost for project in self.projects}
 
     def __post_init__(self) -> None:
         if self.format not in PROJECT_VOTE_FORMATS:
@@ -186,11 +212,12 @@ def parse_allocation(
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
+    unit_parts = settings.unit_parts
     amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
         service, floor, ceiling = limits[service_id]
         amount, reason = _read_number(value)
-        if amount is not None and not _whole_units(amount, settings.smallest_unit):
+        if amount is not None and not _whole_units(amount, unit_parts):
             amount, reason = None, "too_precise"
         if amount is None:
             report.add(
@@ -203,21 +230,23 @@ def parse_allocation(
             continue
         amounts[service_id] = amount
         _check_limits(report, service, amount, floor, ceiling)
-    missing = [service for service in settings.services if service.id not in distinct]
-    for service in missing:
-        if service.id not in repeated:
-            report.add(service.id, "validation.allocation.missing", service=service.name)
+    if len(distinct) < len(settings.services):  # only known ids are kept: some are missing
+        for service in settings.services:
+            if service.id not in distinct and service.id not in repeated:
+                report.add(service.id, "validation.allocation.missing", service=service.name)
     if len(amounts) == len(settings.services):
         _check_total(report, sum(amounts.values()), settings)
     if report.problems:
         return None, report.problems
-    return AllocationBallot(amounts={s.id: amounts[s.id] for s in settings.services}), []
+    ids = settings.service_ids
+    return AllocationBallot(amounts=dict(zip(ids, map(amounts.__getitem__, ids), strict=True))), []
 
 
-def _whole_units(amount: Exact, unit: Fraction) -> bool:
-    """Whether ``amount`` is a whole number of ``unit`` (p/q in lowest terms): ``amount·q``
-    is a multiple of p, in integers alone when the amount is whole."""
-    return (amount * unit.denominator) % unit.numerator == 0
+def _whole_units(amount: Exact, unit_parts: tuple[int, int]) -> bool:
+    """Whether ``amount`` is a whole number of the unit p/q (``unit_parts``, in lowest
+    terms): ``amount·q`` is a multiple of p, in integers alone when the amount is whole."""
+    numerator, denominator = unit_parts
+    return (amount * denominator) % numerator == 0
 
 
 def _check_limits(
@@ -248,10 +277,11 @@ def _check_limits(
 
 
 def _check_total(report: _Report, total: Exact, settings: AllocationSettings) -> None:
-    left = settings.budget - total
-    if left > settings.tolerance:
+    budget, tolerance = settings.exact_totals
+    left = budget - total
+    if left > tolerance:
         report.add("total", "validation.allocation.left_to_allocate", left=left, money=("left",))
-    elif -left > settings.tolerance:
+    elif -left > tolerance:
         report.add(
             "total",
             "validation.allocation.over_budget",
@@ -289,7 +319,7 @@ def _read_choices(
     ballot: object, settings: ProjectVoteSettings, report: _Report
 ) -> ProjectBallot | None:
     """Approval and knapsack: the chosen projects, checking their number and (knapsack) cost."""
-    names = _project_names(settings)
+    names = settings.names
     if isinstance(ballot, Mapping):
         entries = _entries(ballot)
         if entries is None:
@@ -321,7 +351,7 @@ def _read_choices(
     if count < settings.min_approvals:
         report.add("total", "validation.vote.too_few", count=count, limit=settings.min_approvals)
     if settings.format == "knapsack" and settings.budget is not None:
-        costs = {project.id: project.cost for project in settings.projects}
+        costs = settings.costs
         total = sum((costs[project_id] for project_id in distinct), Fraction(0))
         if total > settings.budget:
             report.add(
@@ -342,7 +372,7 @@ def _read_points(
     entries = _entries(ballot)
     if entries is None:
         return None
-    names = _project_names(settings)
+    names = settings.names
     distinct, repeated = _distinct_known(
         entries,
         names,
@@ -379,7 +409,7 @@ def _read_ranking(
         return None
     distinct, _ = _distinct_known(
         [(project_id, None) for project_id in items],
-        _project_names(settings),
+        settings.names,
         report,
         unknown=("validation.vote.unknown_project", "project_id"),
         repeated=("validation.ranking.duplicate", "project"),
@@ -439,10 +469,6 @@ def _distinct_known(
     return distinct, repeats
 
 
-def _project_names(settings: ProjectVoteSettings) -> dict[str, str]:
-    return {project.id: project.name for project in settings.projects}
-
-
 def _entries(ballot: object) -> list[tuple[object, object]] | None:
     """(id, value) pairs from a mapping or a sequence of pairs; None if it is neither."""
     if isinstance(ballot, Mapping):
@@ -488,7 +514,9 @@ def _read_number(value: object) -> tuple[Exact | None, str]:
     are read by their shortest decimal form, so 0.1 is one tenth). Booleans are not numbers.
     The reason is one of "not_a_number", "not_finite", "too_large" and "too_precise".
     """
-    if type(value) is int or type(value) is Fraction:  # the usual forms, looked at first
+    if type(value) is int:  # the usual forms, looked at first
+        number: Exact = value
+    elif type(value) is Fraction:
         number = _whole_as_int(value)
     else:
         read, reason = _read_other_number(value)

@@ -31,6 +31,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from budgeting.store.connection import Connection, Cursor, insert_rows, read_cursor, utc_now
 from budgeting.store.models import AuditEntry, StoreError
 
@@ -96,9 +98,26 @@ def key_fingerprint(key: bytes) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_bytes(value: Any) -> bytes:
+    """JSON with sorted keys and no spaces, in UTF-8: the same value always gives the same
+    bytes.
+
+    The form is the standard library's ``json`` with ``sort_keys``, ``separators=(",",
+    ":")`` and ``ensure_ascii=False``, which every entry written so far used; ``orjson``
+    writes the same bytes for what the log holds (text, whole numbers within 64 bits,
+    booleans, null, lists and objects with text keys: money is pence or text, never a
+    float), about ten times faster, and anything it refuses (a larger number, a key that is
+    not text) is written by ``json``. ``tests/store/test_audit.py`` checks the two agree.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return _CANONICAL.encode(value).encode("utf-8")
+
+
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same value always gives the same text."""
-    return _CANONICAL.encode(value)
+    """``canonical_bytes`` as text, as the log's ``details`` column holds it."""
+    return canonical_bytes(value).decode("utf-8")
 
 
 def entry_hash(
@@ -112,8 +131,8 @@ def entry_hash(
 ) -> str:
     """The hash that links an entry to its predecessor: HMAC-SHA256 under ``key``, else
     plain SHA-256."""
-    message = (prev_hash + canonical_json([seq, round_id, at.isoformat(), kind, details])).encode(
-        "utf-8"
+    message = prev_hash.encode("utf-8") + canonical_bytes(
+        [seq, round_id, at.isoformat(), kind, details]
     )
     if key is None:
         return hashlib.sha256(message).hexdigest()

@@ -46,7 +46,7 @@ from budgeting.store.audit import (
     KEY_FILE_ENV,
     AuditHead,
     audit_key,
-    canonical_json,
+    canonical_bytes,
     entry_hash,
     key_fingerprint,
 )
@@ -91,7 +91,7 @@ def ballot_content(
 
 def ballot_digest(content: Mapping[str, Any]) -> str:
     """SHA-256 over a ballot's full content, as recorded in its ``ballot`` entry."""
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
 def ballot_parts(content: Mapping[str, Any]) -> dict[str, str]:
@@ -99,7 +99,7 @@ def ballot_parts(content: Mapping[str, Any]) -> dict[str, str]:
     name which part changed (the full digest is what vouches for the ballot)."""
     row = {k: v for k, v in content.items() if k not in ("allocation", "scores")}
     return {
-        part: hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:PART_DIGEST_LENGTH]
+        part: hashlib.sha256(canonical_bytes(value)).hexdigest()[:PART_DIGEST_LENGTH]
         for part, value in (
             ("ballot", row),
             ("allocation", content["allocation"]),

@@ -23,6 +23,10 @@ class AmountTooLarge(ValueError):
 def to_minor(amount: Fraction | int | str | Decimal) -> int:
     """Pounds -> pence; ``ValueError`` when the amount is not a whole number of pence,
     ``AmountTooLarge`` when it is not under ``AMOUNT_LIMIT``."""
+    if type(amount) is int:  # whole pounds, the usual case: no Fraction needed
+        if abs(amount) >= AMOUNT_LIMIT:
+            raise AmountTooLarge(amount)
+        return amount * MINOR_PER_MAJOR
     value = amount if isinstance(amount, Fraction | int) else Fraction(amount)
     numerator, denominator = value.numerator, value.denominator  # in lowest terms
     if abs(numerator) >= AMOUNT_LIMIT * denominator:

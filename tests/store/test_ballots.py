@@ -202,3 +202,37 @@ def test_submit_ballots_is_all_or_nothing(conn, round_id):
     assert [b.superseded for b in stored] == [True, False]
     assert store.latest_ballot(conn, round_id, "CODE-020").project_scores == {"B": 1}
     assert verify_audit_log(conn) == []
+
+
+def test_a_ballots_area_is_found_by_id_or_name_ignoring_case_and_spacing(conn, round_id):
+    store.replace_areas(
+        conn,
+        round_id,
+        [
+            {"id": "N1", "name": "North  Ward", "population": 1000},
+            {"id": "north", "name": "Old North", "population": 1000},
+            {"id": "S1", "name": "South", "population": 1000},
+        ],
+    )
+
+    def area_of(given):
+        ballot = store.submit_ballot(
+            conn,
+            round_id,
+            allocation=BALANCED,
+            project_scores={"A": 1},
+            channel="paper",
+            area=given,
+        )
+        return ballot.area
+
+    assert area_of("s1") == "S1"
+    assert area_of("  SOUTH ") == "S1"
+    assert area_of("north ward") == "N1"
+    assert area_of("NORTH") == "north"
+    assert area_of("old   north") == "north"
+    assert area_of("  ") is None
+    with pytest.raises(store.BallotRejected) as rejected:
+        area_of("East")
+    assert [p.key for p in rejected.value.problems] == ["store.area_unknown"]
+    assert "North  Ward, Old North, South" in rejected.value.problems[0].params["known"]
