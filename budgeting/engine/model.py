@@ -55,6 +55,12 @@ class ProjectProfile:
         """Every ballot's scores, in ballot order (the same dict where ballots share one)."""
         return list(map(attrgetter("scores"), self.ballots))
 
+    def voter_ids(self) -> list[str]:
+        """Every ballot's voter id, in ballot order; a ballot without one is named by its
+        number in that order (1, 2, ...), so ballots that share one ``ProjectBallot`` (a
+        city's identical votes, ``results.decide.project_profile``) are still told apart."""
+        return [ballot.voter_id or str(number) for number, ballot in enumerate(self.ballots, 1)]
+
     def project(self, project_id: str) -> Project:
         """The project with this id (``KeyError`` when unknown)."""
         for project in self.projects:

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from itertools import repeat
 from typing import Any
 
 from budgeting import store
@@ -70,26 +69,20 @@ def project_profile(
     Approval and knapsack ballots are approval ballots (score 1 per chosen project); points
     ballots are cumulative. Ballots that chose no project express no project preference and
     are left out, so they do not dilute every voter's equal share under equal shares. Voters
-    are numbered 1, 2, ... in ballot order, never by a stored id, so an explanation that
-    names voters (equal shares' ``ran_out_sample``) links to no receipt or code. Ballots
-    that share one scores dict (``store.current_votes``) share its exact copy too.
+    carry no id, so they are numbered 1, 2, ... in ballot order (``voter_ids``), never by a
+    stored id, and an explanation that names voters (equal shares' ``ran_out_sample``) links
+    to no receipt or code. Ballots that share one scores dict (``store.current_votes``: a
+    city's million ballots hold a few hundred thousand distinct votes) share one
+    ``ProjectBallot`` too, made once.
     """
     chosen = list(filter(None, scores))  # ballots that chose a project
     exact = cache(Fraction)  # ballots repeat a handful of scores: one Fraction for each
     with collector_paused():
-        copies = {
-            key: dict(zip(given, map(exact, given.values()), strict=True))
+        shared = {
+            key: ProjectBallot(dict(zip(given, map(exact, given.values()), strict=True)))
             for key, given in by_identity(chosen).items()
         }
-        # positional, in ProjectBallot's field order (scores, ranking, voter_id), at C speed
-        ballots = tuple(
-            map(
-                ProjectBallot,
-                map(copies.__getitem__, map(id, chosen)),
-                repeat(()),
-                map(str, range(1, len(chosen) + 1)),
-            )
-        )
+        ballots = tuple(map(shared.__getitem__, map(id, chosen)))
     return ProjectProfile(
         budget=voting_round.project_budget,
         projects=tuple(
@@ -210,11 +203,11 @@ def round_pb(conn: store.Connection, round_id: str) -> str:
     points = profile.vote_type == "cumulative"
     votes = [
         {
-            "voter_id": ballot.voter_id,
+            "voter_id": voter_id,
             "vote": ",".join(ballot.scores),
             **({"points": ",".join(str(s) for s in ballot.scores.values())} if points else {}),
         }
-        for ballot in profile.ballots
+        for voter_id, ballot in zip(profile.voter_ids(), profile.ballots, strict=True)
     ]
     chosen = selection_rule(voting_round.selection_rule)
     meta = {

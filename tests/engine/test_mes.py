@@ -56,6 +56,26 @@ def test_a_supporter_who_already_paid_runs_out_and_pays_what_she_has() -> None:
     assert result.details["per_voter_budget"] == 10
 
 
+def test_voters_sharing_one_ballot_are_named_by_their_place_in_ballot_order() -> None:
+    # The same vote as above, with v3 and v4's identical ballot one shared object and no
+    # voter ids (as a stored round's profile is built): the one who ran out is voter 2.
+    both_c = ProjectBallot({"C": Fraction(1)})
+    profile = ProjectProfile(
+        budget=Fraction(40),
+        projects=(Project("A", Fraction(12)), Project("C", Fraction(21))),
+        ballots=(
+            ProjectBallot({"A": Fraction(1)}),
+            ProjectBallot({"A": Fraction(1), "C": Fraction(1)}),
+            both_c,
+            both_c,
+        ),
+    )
+    assert profile.voter_ids() == ["1", "2", "3", "4"]
+    result = equal_shares(profile)
+    assert result.selected == ("C", "A")
+    assert result.steps[1].ran_out_sample == ("2",)
+
+
 def test_unaffordable_projects_are_not_bought_even_when_money_is_left() -> None:
     # 3 voters x 4. A (9, everyone) rho 1/3; B (3, v2 v3) rho 1/2. After A each holds 1,
     # so B's supporters hold 2 < 3: MES stops at A although B would fit the budget.

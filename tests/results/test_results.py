@@ -53,10 +53,19 @@ def test_a_round_is_decided_by_its_own_rules_over_its_current_ballots(conn) -> N
     assert len(profile.ballots) == len(CHOICES) - 1  # no project chosen: no preference
     # Voters are numbered in ballot order, never by stored id (which the audit log links
     # to a receipt).
-    assert [ballot.voter_id for ballot in profile.ballots] == ["1", "2", "3", "4", "5"]
+    assert profile.voter_ids() == ["1", "2", "3", "4", "5"]
     assert decision.selection == equal_shares(profile, completion="add1")
     assert all(isinstance(step, EqualSharesStep) for step in decision.selection.steps)
     assert decision.tallies["A"].supporters == 3
+
+
+def test_ballots_with_the_same_vote_share_one_engine_ballot(conn) -> None:
+    round_id = open_round(conn, code_mode="open")
+    for scores in ({"A": 1, "B": 1}, {"C": 1}, {"B": 1, "A": 1}, {"A": 1, "B": 1}):
+        store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores=scores)
+    ballots = decide.decide_round(conn, round_id).profile.ballots
+    assert ballots[0] is ballots[2] is ballots[3] and ballots[1] is not ballots[0]
+    assert ballots[0].scores == {"A": 1, "B": 1} and ballots[1].scores == {"C": 1}
 
 
 def test_the_profile_holds_every_ballot_s_points_exactly(conn) -> None:

@@ -166,7 +166,7 @@ def _prepare(profile: ProjectProfile) -> _Election:
         group_projects=group_projects,
         group_scores=group_scores,
         ballot_group=ballot_group,
-        voter_ids=[ballot.voter_id for ballot in profile.ballots],
+        voter_ids=profile.voter_ids(),
         supporter_groups=supporter_groups,
         supporter_scores=supporter_scores,
         supporter_weights=supporter_weights,
