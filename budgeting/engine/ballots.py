@@ -212,12 +212,11 @@ def parse_allocation(
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
-    unit_parts = settings.unit_parts
     amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
         service, floor, ceiling = limits[service_id]
         amount, reason = _read_number(value)
-        if amount is not None and not _whole_units(amount, unit_parts):
+        if amount is not None and not _whole_units(amount, settings.unit_parts):
             amount, reason = None, "too_precise"
         if amount is None:
             report.add(
@@ -230,7 +229,7 @@ def parse_allocation(
             continue
         amounts[service_id] = amount
         _check_limits(report, service, amount, floor, ceiling)
-    if len(distinct) < len(settings.services):  # only known ids are kept: some are missing
+    if len(distinct) < len(settings.services):  # fewer services given than listed
         for service in settings.services:
             if service.id not in distinct and service.id not in repeated:
                 report.add(service.id, "validation.allocation.missing", service=service.name)

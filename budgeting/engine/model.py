@@ -56,10 +56,12 @@ class ProjectProfile:
         return list(map(attrgetter("scores"), self.ballots))
 
     def voter_ids(self) -> list[str]:
-        """Every ballot's voter id, in ballot order; a ballot without one is named by its
-        number in that order (1, 2, ...), so ballots that share one ``ProjectBallot`` (a
-        city's identical votes, ``results.decide.project_profile``) are still told apart."""
-        return [ballot.voter_id or str(number) for number, ballot in enumerate(self.ballots, 1)]
+        """Every ballot's voter id, in ballot order. When no ballot has one (a stored round,
+        whose identical votes share one ``ProjectBallot``: ``results.decide.project_profile``)
+        voters are named by their number in that order, 1, 2, ...; otherwise the ids are
+        as given (a number could clash with another voter's own id)."""
+        ids = list(map(attrgetter("voter_id"), self.ballots))
+        return ids if any(ids) else list(map(str, range(1, len(ids) + 1)))
 
     def project(self, project_id: str) -> Project:
         """The project with this id (``KeyError`` when unknown)."""

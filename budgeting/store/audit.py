@@ -96,6 +96,12 @@ def key_fingerprint(key: bytes) -> str:
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -103,14 +109,17 @@ def canonical_bytes(value: Any) -> bytes:
     bytes.
 
     The form is the standard library's ``json`` with ``sort_keys``, ``separators=(",",
-    ":")`` and ``ensure_ascii=False``, which every entry written so far used; ``orjson``
-    writes the same bytes for what the log holds (text, whole numbers within 64 bits,
-    booleans, null, lists and objects with text keys: money is pence or text, never a
-    float), about ten times faster, and anything it refuses (a larger number, a key that is
-    not text) is written by ``json``. ``tests/store/test_audit.py`` checks the two agree.
+    ":")`` and ``ensure_ascii=False``, which every entry written so far used. ``orjson``
+    writes the same bytes, about ten times faster, for what the log holds: text, whole
+    numbers, booleans, null, lists and objects with text keys (the store turns money and
+    times into pence or text first; no entry holds a float, whose small values the two
+    write differently, or an enum). What ``orjson`` refuses is written by ``json``: numbers
+    beyond 64 bits, keys that are not text, and (passed through on purpose) subclasses of
+    text, numbers and containers, times and dataclasses, which ``json`` refuses as before.
+    ``tests/store/test_canonical_json.py`` checks the two agree.
     """
     try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return _CANONICAL.encode(value).encode("utf-8")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import chain
@@ -46,6 +47,8 @@ from budgeting.store.rounds import get_round, list_areas, list_projects, list_se
 from budgeting.store.validation import BallotRules, ballot_rules
 
 RECEIPT_LENGTH = 8
+BULK_BALLOTS = 1_000
+"""Batches of at least this many ballots are handled with the garbage collector paused."""
 
 
 @dataclass(frozen=True)
@@ -381,17 +384,25 @@ def _sums_by_key(rows: list[dict[str, int]]) -> dict[str, int]:
     return sums
 
 
+def _paused_for_bulk(count: int) -> AbstractContextManager[None]:
+    """The cyclic garbage collector paused (``engine.bulk.collector_paused``) while a batch
+    of at least ``BULK_BALLOTS`` ballots is handled: it makes tens of thousands of objects
+    without cycles, and the collector's passes over them cost a fifth of a 10,000-ballot
+    write (``bench/scale.py``). A resident's one ballot gains nothing from a pause, which
+    is shared by every thread of the process."""
+    return collector_paused() if count >= BULK_BALLOTS else nullcontext()
+
+
 def write_ballots(
     conn: Connection, round_id: str, prepared: list[PreparedBallot]
 ) -> list[StoredBallot]:
     """Store prepared ballots in one transaction (all or none), in order; see ``_write``.
 
-    The cyclic garbage collector is paused meanwhile (``engine.bulk.collector_paused``): a
-    batch makes tens of thousands of objects without cycles, and the collector's passes
-    over them cost a fifth of a 10,000-ballot write (``bench/scale.py``)."""
+    A batch of ``BULK_BALLOTS`` or more is written with the cyclic garbage collector paused
+    (``_paused_for_bulk``)."""
     if not prepared:
         return []
-    with collector_paused(), write_transaction(conn) as cursor:
+    with write_transaction(conn) as cursor, _paused_for_bulk(len(prepared)):
         return _write(cursor, round_id, prepared)
 
 
@@ -427,5 +438,7 @@ def submit_ballots(
     earlier one. Raises ``BallotRejected`` for the first invalid ballot, storing nothing.
     """
     checker = ballot_checker(conn, round_id)
-    with collector_paused():
-        return write_ballots(conn, round_id, [checker.prepare(ballot) for ballot in ballots])
+    given = list(ballots)
+    with _paused_for_bulk(len(given)):
+        prepared = [checker.prepare(ballot) for ballot in given]
+    return write_ballots(conn, round_id, prepared)

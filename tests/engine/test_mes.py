@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import random
 from collections.abc import Iterable, Mapping
@@ -74,6 +75,16 @@ def test_voters_sharing_one_ballot_are_named_by_their_place_in_ballot_order() ->
     result = equal_shares(profile)
     assert result.selected == ("C", "A")
     assert result.steps[1].ran_out_sample == ("2",)
+    # Where some voters have ids (a pabulib file may leave one out), ids are kept as given:
+    # a number could name another voter.
+    labelled = dataclasses.replace(
+        profile,
+        ballots=(
+            ProjectBallot({"A": Fraction(1)}, voter_id="2"),
+            *profile.ballots[1:],
+        ),
+    )
+    assert labelled.voter_ids() == ["2", "", "", ""]
 
 
 def test_unaffordable_projects_are_not_bought_even_when_money_is_left() -> None:

@@ -219,3 +219,26 @@ def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn):
     assert (only_scores.allocations, only_scores.scores) == (None, votes.scores)
     only_amounts = store.current_votes(conn, round_id, scores=False)
     assert (only_amounts.allocations, only_amounts.scores) == (votes.allocations, None)
+
+
+def test_the_collector_is_paused_for_a_bulk_batch_and_never_for_one_ballot(conn, monkeypatch):
+    import gc
+
+    from budgeting.store import ballots as store_ballots
+
+    round_id = open_round(conn, code_mode="open")
+    seen: list[bool] = []
+    write = store_ballots._write
+
+    def recording(cursor, round_id, prepared):
+        seen.append(gc.isenabled())
+        return write(cursor, round_id, prepared)
+
+    monkeypatch.setattr(store_ballots, "_write", recording)
+    assert gc.isenabled()
+    one = store.BallotInput(allocation=BALANCED, project_scores={"A": 1})
+    store.submit_ballots(conn, round_id, [one])
+    store.submit_ballots(conn, round_id, [one] * store_ballots.BULK_BALLOTS)
+    assert seen == [True, False]
+    assert gc.isenabled()
+    assert store.ballot_count(conn, round_id) == 1 + store_ballots.BULK_BALLOTS

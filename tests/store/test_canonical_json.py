@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,3 +41,25 @@ def test_keys_are_sorted_and_text_is_escaped_as_before():
         canonical_bytes(value)
         == ('{"area":"Łąka\\n\\"north\\"","code_hash":null,"scores":{"P10":1,"P2":1}}').encode()
     )
+
+
+def test_values_the_log_never_holds_are_refused_or_written_as_before():
+    import dataclasses
+    import enum
+    from datetime import datetime
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    class Word(str):
+        pass
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    for refused in (datetime(2027, 4, 1), Point(1), {"at": datetime(2027, 4, 1)}):
+        with pytest.raises(TypeError):
+            canonical_bytes(refused)
+    for value in ({"kind": Word("ballot")}, [Level.HIGH, True], {Word("k"): [Word("v")]}):
+        assert canonical_bytes(value) == STANDARD.encode(value).encode("utf-8")
