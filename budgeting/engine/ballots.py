@@ -437,7 +437,7 @@ class _Report:
 
 
 def _distinct_known(
-    entries: Iterable[tuple[object, object]],
+    entries: Sequence[tuple[object, object]],
     names: Mapping[str, str],
     report: _Report,
     unknown: tuple[str, str],
@@ -446,6 +446,16 @@ def _distinct_known(
     """The entries whose id is known and given once (id -> value, in ballot order), and the
     ids given more than once. Unknown ids and repeats are reported once each, with the
     catalogue key and parameter name given in ``unknown`` and ``repeated``."""
+    try:  # the usual ballot first: every id known and given once
+        given: dict[Any, object] = dict(entries)
+        if (
+            len(given) == len(entries)
+            and all(map(isinstance, given, itertools.repeat(str)))
+            and names.keys() >= given.keys()
+        ):
+            return given, set()
+    except Exception:  # an id that cannot be hashed or compared: reported one by one below
+        pass
     distinct: dict[str, object] = {}
     seen: set[str] = set()
     repeats: set[str] = set()
