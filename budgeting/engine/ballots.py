@@ -446,7 +446,7 @@ def _distinct_known(
     """The entries whose id is known and given once (id -> value, in ballot order), and the
     ids given more than once. Unknown ids and repeats are reported once each, with the
     catalogue key and parameter name given in ``unknown`` and ``repeated``."""
-    try:  # the usual ballot first: every id known and given once
+    try:  # the usual ballot first: every id known and given once (``entries`` is read twice)
         given: dict[Any, object] = dict(entries)
         if (
             len(given) == len(entries)
@@ -454,7 +454,7 @@ def _distinct_known(
             and names.keys() >= given.keys()
         ):
             return given, set()
-    except Exception:  # an id that cannot be hashed or compared: reported one by one below
+    except Exception:  # an id that is not text and cannot be hashed: reported below
         pass
     distinct: dict[str, object] = {}
     seen: set[str] = set()
