@@ -41,7 +41,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,7 +61,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.NumberInput_pb2 import NumberInput  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from budgeting.serve import wait_healthy  # noqa: E402
+from budgeting.serve import free_consecutive_ports, free_port, wait_healthy  # noqa: E402
 
 HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
@@ -571,12 +570,6 @@ def postmaster_pid(port: int) -> int | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Setup:
     store: str
@@ -607,7 +600,7 @@ class Server:
 @contextmanager
 def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
     """The app on ``database``: one Streamlit process (DuckDB), or ``budgeting serve``."""
-    port = free_port()
+    port = free_port(HOST)
     env = {**os.environ, "BUDGET_DB": database}
     if setup.store == "duckdb":
         command = [
@@ -616,9 +609,10 @@ def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
             "--server.address", HOST, "--browser.gatherUsageStats", "false",
         ]  # fmt: skip
     else:
+        first_app_port = free_consecutive_ports(setup.processes, HOST)
         command = [
             sys.executable, "-m", "budgeting", "serve", "--processes", str(setup.processes),
-            "--address", HOST, "--port", str(port), "--first-app-port", str(free_port()),
+            "--address", HOST, "--port", str(port), "--first-app-port", str(first_app_port),
         ]  # fmt: skip
     with log.open("ab") as output:
         process = subprocess.Popen(

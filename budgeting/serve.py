@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,30 @@ from budgeting.store.postgres import is_postgres
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_APP_PORT = 8601
 STARTUP_SECONDS = 120
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on at this moment (the system's choice)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
+    """The first of ``count`` consecutive ports nobody listens on at this moment, for
+    ``--first-app-port`` (serve numbers its app processes from it)."""
+    while True:
+        first = free_port(host)
+        probes = [socket.socket() for _ in range(count)]
+        try:
+            for offset, probe in enumerate(probes):
+                probe.bind((host, first + offset))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
 
 
 def haproxy_config(address: str, port: int, app_ports: Sequence[int]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from budgeting.serve import free_port
 
 SUPERUSER = "budget"
 
@@ -36,12 +37,6 @@ def _binaries() -> Path:
         "PostgreSQL is not installed: the store's tests run on it too. Install Debian's "
         "postgresql (apt-get install postgresql), as the README's test command does."
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_owner(command: list[str]) -> list[str]:
@@ -62,7 +57,7 @@ def running_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         shutil.chown(data, "postgres")
-    port = _free_port()
+    port = free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     subprocess.run(
         _as_owner(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from budgeting.serve import haproxy_config
+from budgeting.serve import free_consecutive_ports, free_port, haproxy_config
 from tests.postgres_server import fresh_database, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,28 +36,6 @@ def test_several_processes_need_postgresql(tmp_path):
     )  # fmt: skip
     assert refused.returncode == 1
     assert "several processes need the PostgreSQL store" in refused.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def free_consecutive_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports (serve numbers its app processes so)."""
-    while True:
-        first = free_port()
-        probes = [socket.socket() for _ in range(count)]
-        try:
-            for offset, probe in enumerate(probes):
-                probe.bind(("127.0.0.1", first + offset))
-            return first
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
 
 
 @pytest.mark.postgres
@@ -111,3 +89,14 @@ def test_two_processes_answer_behind_one_address():
             ["pgrep", "-f", "--", f"--server.port {first_app}"], capture_output=True, check=False
         )
         assert still_running.returncode == 1, "an app process outlived serve"
+
+
+def test_the_ports_for_the_app_processes_are_all_free():
+    first = free_consecutive_ports(3)
+    probes = [socket.socket() for _ in range(3)]
+    try:
+        for offset, probe in enumerate(probes):
+            probe.bind(("127.0.0.1", first + offset))
+    finally:
+        for probe in probes:
+            probe.close()

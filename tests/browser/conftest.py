@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from budgeting import store
 from budgeting.demo import demo_codes, load_demo_round
-from budgeting.serve import wait_healthy
+from budgeting.serve import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS_ENV = "SCREENSHOTS_DIR"
@@ -49,12 +48,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
