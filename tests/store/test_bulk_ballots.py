@@ -222,23 +222,22 @@ def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn):
 
 
 def test_the_collector_is_paused_for_a_bulk_batch_and_never_for_one_ballot(conn, monkeypatch):
-    import gc
+    from contextlib import contextmanager
 
     from budgeting.store import ballots as store_ballots
 
     round_id = open_round(conn, code_mode="open")
-    seen: list[bool] = []
-    write = store_ballots._write
+    pauses: list[int] = []  # the ballots stored so far, at each pause
 
-    def recording(cursor, round_id, prepared):
-        seen.append(gc.isenabled())
-        return write(cursor, round_id, prepared)
+    @contextmanager
+    def recording_pause():
+        pauses.append(store.ballot_count(conn, round_id))
+        yield
 
-    monkeypatch.setattr(store_ballots, "_write", recording)
-    assert gc.isenabled()
+    monkeypatch.setattr(store_ballots, "collector_paused", recording_pause)
     one = store.BallotInput(allocation=BALANCED, project_scores={"A": 1})
     store.submit_ballots(conn, round_id, [one])
+    assert pauses == []
     store.submit_ballots(conn, round_id, [one] * store_ballots.BULK_BALLOTS)
-    assert seen == [True, False]
-    assert gc.isenabled()
+    assert pauses == [1, 1]  # checking, then writing, the batch
     assert store.ballot_count(conn, round_id) == 1 + store_ballots.BULK_BALLOTS
