@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from fractions import Fraction
+from itertools import chain
 from typing import TypeVar
 
 Item = TypeVar("Item")
+Key = TypeVar("Key")
+Value = TypeVar("Value", int, Fraction)
 
 _lock = threading.Lock()
 _paused_blocks = 0
@@ -59,3 +63,13 @@ def by_identity(*sequences: Sequence[Item]) -> dict[int, Item]:
     for sequence in sequences:
         distinct.update(zip(map(id, sequence), sequence, strict=True))
     return distinct
+
+
+def sums_by_key(rows: Iterable[Mapping[Key, Value]]) -> dict[Key, Value]:
+    """Each key's sum over ``rows`` (a batch's amounts per service, a profile's points per
+    project), in one pass over their items, keys in order of first appearance."""
+    sums: dict[Key, Value] = {}
+    sum_of = sums.get
+    for key, value in chain.from_iterable(row.items() for row in rows):
+        sums[key] = sum_of(key, 0) + value
+    return sums

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain
 
+from budgeting.engine.bulk import sums_by_key
 from budgeting.engine.model import Project, ProjectProfile, SelectionResult
 from budgeting.engine.steps import GreedyOutcome, GreedyStep
 from budgeting.engine.ties import tie_order_key
@@ -44,10 +45,7 @@ def tally(profile: ProjectProfile) -> dict[str, Tally]:
     if profile.vote_type in ("approval", "choose-1"):
         scores: dict[str, Fraction] = {pid: Fraction(count) for pid, count in supporters.items()}
     else:
-        scores = {}
-        for ballot in profile.ballots:
-            for pid, score in ballot.scores.items():
-                scores[pid] = scores.get(pid, 0) + score
+        scores = sums_by_key(profile.ballot_scores())
     return {
         project.id: Tally(Fraction(scores.get(project.id, 0)), supporters[project.id])
         for project in profile.projects

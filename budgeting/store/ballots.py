@@ -14,11 +14,10 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from itertools import chain
 from operator import attrgetter
 from typing import Any, cast
 
-from budgeting.engine.bulk import collector_paused
+from budgeting.engine.bulk import collector_paused, sums_by_key
 from budgeting.store.audit import append_entries
 from budgeting.store.codes import CodeHasher, checked_hasher, known_code_hashes, random_codes
 from budgeting.store.connection import (
@@ -344,7 +343,7 @@ def _update_totals(
     change["ballots", ""] = len(counted)
     change["paper", ""] = sum(ballot.channel == "paper" for ballot in counted)
     for kind, column in (("service", "allocation"), ("project", "scores")):
-        sums = _sums_by_key(list(map(attrgetter(column), counted)))
+        sums = sums_by_key(list(map(attrgetter(column), counted)))
         change.update({(kind, key): total for key, total in sums.items()})
     if withdrawn:
         change["ballots", ""] -= len(withdrawn)
@@ -373,15 +372,6 @@ def _update_totals(
             " DO UPDATE SET total = ballot_totals.total + excluded.total",
             [value for row in rows for value in row],
         )
-
-
-def _sums_by_key(rows: list[dict[str, int]]) -> dict[str, int]:
-    """Each key's sum over ``rows``, in one pass over their items."""
-    sums: dict[str, int] = {}
-    sum_of = sums.get
-    for key, value in chain.from_iterable(map(dict.items, rows)):
-        sums[key] = sum_of(key, 0) + value
-    return sums
 
 
 def _paused_for_bulk(count: int) -> AbstractContextManager[None]:
