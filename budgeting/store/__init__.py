@@ -78,7 +78,6 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         # issued, revoked, used (has voted)
     add_voter_codes(conn, round_id, codes, hasher=None) -> None  # e.g. the demo's known codes
     code_hasher(conn, round_id) -> CodeHasher  # share: add codes, then import, hashing once
-    voter_code_status(conn, round_id, code) -> "valid" | "unknown"  # revoked: "unknown"
     display_code(code) -> str                                # "abcd efgh" -> "ABCD-EFGH"
     submit_ballot(conn, round_id, *, allocation, project_scores, channel="web",
         code=None, area=None, age_band=None, submitted_at=None) -> StoredBallot
@@ -90,6 +89,8 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
     submit_ballots(conn, round_id, ballots: Iterable[BallotInput]) -> list[StoredBallot]
         # many ballots in one transaction (all or none): loading, paper batches, benchmarks
     latest_ballot(conn, round_id, code) -> StoredBallot | None
+    voter_code_check(conn, round_id, code) -> VoterCodeCheck  # status "valid" | "unknown"
+        # (revoked: "unknown") and a valid code's counted ballot, the code hashed once
     ballot_by_receipt(conn, receipt) -> StoredBallot | None
     ballot_count(conn, round_id) -> int                      # current (not superseded)
     current_ballots(conn, round_id) -> list[StoredBallot]
@@ -137,7 +138,6 @@ from budgeting.store.codes import (
     issue_voter_codes,
     revoke_voter_code,
     voter_code_counts,
-    voter_code_status,
 )
 from budgeting.store.connection import (
     Connection,
@@ -178,6 +178,7 @@ from budgeting.store.models import (
     StoreError,
     StoreProblem,
     Translations,
+    VoterCodeCheck,
 )
 from budgeting.store.money import parse_amount
 from budgeting.store.postgres import is_postgres
@@ -189,6 +190,7 @@ from budgeting.store.queries import (
     latest_ballot,
     projector_snapshot,
     shared_projector_snapshot,
+    voter_code_check,
 )
 from budgeting.store.round_cache import RoundView
 from budgeting.store.rounds import (
@@ -234,6 +236,7 @@ __all__ = [
     "StoreProblem",
     "StoredBallot",
     "Translations",
+    "VoterCodeCheck",
     "VoterCodeCounts",
     "add_voter_codes",
     "attempt_delays",
@@ -285,6 +288,6 @@ __all__ = [
     "translated_columns",
     "update_round",
     "verify_audit_log",
+    "voter_code_check",
     "voter_code_counts",
-    "voter_code_status",
 ]

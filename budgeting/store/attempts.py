@@ -88,6 +88,13 @@ def _checked(keys: Sequence[AttemptKey]) -> list[AttemptKey]:
     return checked
 
 
+def _any_of(keys: Sequence[AttemptKey]) -> tuple[str, list[str]]:
+    """A condition matching the rows of any of ``keys`` (at least one), and its parameters:
+    one query for all of them."""
+    condition = " OR ".join(["(scope = ? AND subject = ?)"] * len(keys))
+    return condition, [part for key in keys for part in key]
+
+
 def _wait(blocked_until: datetime | None, now: datetime) -> timedelta:
     return max(blocked_until - now, timedelta(0)) if blocked_until is not None else timedelta(0)
 
@@ -97,16 +104,15 @@ def attempt_wait(
 ) -> timedelta:
     """How long until an attempt under all of ``keys`` may be checked (zero: now)."""
     now = utc_now() if now is None else now
-    wait = timedelta(0)
+    checked = _checked(keys)
+    if not checked:
+        return timedelta(0)
+    condition, params = _any_of(checked)
     with read_cursor(conn) as cursor:
-        for scope, subject in _checked(keys):
-            rows = cursor.execute(
-                "SELECT blocked_until FROM attempt_failures WHERE scope = ? AND subject = ?",
-                [scope, subject],
-            ).fetchall()
-            if rows:
-                wait = max(wait, _wait(rows[0][0], now))
-    return wait
+        rows = cursor.execute(
+            f"SELECT max(blocked_until) FROM attempt_failures WHERE {condition}", params
+        ).fetchall()
+    return _wait(rows[0][0], now)
 
 
 def record_failure(
@@ -167,14 +173,12 @@ def record_failure(
 
 def _any_failures(conn: Connection, keys: Sequence[AttemptKey]) -> bool:
     """Whether any of ``keys`` has failures counted (read only, no write transaction)."""
+    condition, params = _any_of(keys)
     with read_cursor(conn) as cursor:
-        return any(
-            cursor.execute(
-                "SELECT count(*) FROM attempt_failures WHERE scope = ? AND subject = ?",
-                [scope, subject],
-            ).fetchall()[0][0]
-            for scope, subject in keys
-        )
+        found = cursor.execute(
+            f"SELECT count(*) FROM attempt_failures WHERE {condition}", params
+        ).fetchall()
+    return bool(found[0][0])
 
 
 def record_success(conn: Connection, keys: Sequence[AttemptKey]) -> None:

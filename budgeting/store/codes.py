@@ -269,7 +269,7 @@ def revoke_voter_code(
 ) -> datetime:
     """Stop ``code`` from voting in the round (a lost or stolen slip); when it was revoked.
 
-    From now on the code is refused as an unknown code is (``voter_code_status`` says
+    From now on the code is refused as an unknown code is (``voter_code_check`` says
     ``"unknown"``, ``submit_ballot`` and ballot imports refuse it). A ballot it cast before
     stays counted. Audited, with ``actor``. ``StoreError`` when the round has no such code,
     the code was revoked already, or voting has closed.
@@ -384,21 +384,3 @@ def add_voter_codes(
             hash_of = checked_hasher(cursor, round_id, hasher)
         hashes = [hash_of(code) for code in plain]
         _store_code_hashes(conn, round_id, [h for h in hashes if h is not None], "added")
-
-
-def voter_code_status(conn: Connection, round_id: str, code: str) -> str:
-    """``"valid"`` when the code belongs to the round and is not revoked, else ``"unknown"``
-    (a revoked code is told apart from a mistyped one nowhere a resident could see it)."""
-    if not normalise_code(code):
-        return "unknown"
-    with read_cursor(conn) as cursor:
-        try:
-            salt = round_salt(cursor, round_id)
-        except StoreError:
-            return "unknown"
-        found = cursor.execute(
-            "SELECT count(*) FROM voter_codes WHERE round_id = ? AND code_hash = ?"
-            " AND revoked_at IS NULL",
-            [round_id, hash_code(code, salt)],
-        ).fetchall()
-    return "valid" if found[0][0] else "unknown"

@@ -116,6 +116,17 @@ class StoredBallot:
 
 
 @dataclass(frozen=True)
+class VoterCodeCheck:
+    """A voter code as the ballot takes it: ``"valid"`` when it belongs to the round and is
+    not revoked, else ``"unknown"`` (a revoked code is told apart from a mistyped one nowhere
+    a resident could see it); for a valid code, the ballot that counts for it now (None
+    before its first vote)."""
+
+    status: str
+    ballot: StoredBallot | None
+
+
+@dataclass(frozen=True)
 class RoundVotes:
     """What a round's rules read of its current ballots, oldest first (``current_votes``):
     each ballot's amounts in pounds per service, and its project scores. Either is ``None``

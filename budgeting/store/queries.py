@@ -10,7 +10,7 @@ from typing import Any
 from budgeting.engine.bulk import collector_paused
 from budgeting.store.codes import hash_code, normalise_code
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
-from budgeting.store.models import ProjectorSnapshot, RoundVotes, StoredBallot
+from budgeting.store.models import ProjectorSnapshot, RoundVotes, StoredBallot, VoterCodeCheck
 from budgeting.store.money import MinorAmounts
 from budgeting.store.round_cache import kept_a_moment
 
@@ -41,6 +41,8 @@ def load_ballots(
         f" WHERE {condition} ORDER BY b.id",
         params,
     ).fetchall()
+    if not rows:  # a first vote's code, a mistyped receipt: no parts to read
+        return []
     if whole_round:
         allocations = _allocations_by_ballot(cursor, condition, params)
     else:
@@ -126,18 +128,43 @@ def _allocations_by_ballot(
 
 def latest_ballot(conn: Connection, round_id: str, code: str) -> StoredBallot | None:
     """The ballot that currently counts for this voter code, if any."""
+    with read_snapshot(conn) as cursor:
+        code_hash = _code_hash(cursor, round_id, code)
+        return None if code_hash is None else _counted_ballot(cursor, round_id, code_hash)
+
+
+def voter_code_check(conn: Connection, round_id: str, code: str) -> VoterCodeCheck:
+    """Whether ``code`` may vote in the round, and the ballot that counts for it now, read
+    together: the code is hashed once (scrypt is slow on purpose)."""
+    unknown = VoterCodeCheck("unknown", None)
+    with read_snapshot(conn) as cursor:
+        code_hash = _code_hash(cursor, round_id, code)
+        if code_hash is None:
+            return unknown
+        issued = cursor.execute(
+            "SELECT count(*) FROM voter_codes WHERE round_id = ? AND code_hash = ?"
+            " AND revoked_at IS NULL",
+            [round_id, code_hash],
+        ).fetchall()
+        if not issued[0][0]:
+            return unknown
+        return VoterCodeCheck("valid", _counted_ballot(cursor, round_id, code_hash))
+
+
+def _code_hash(cursor: Cursor, round_id: str, code: str) -> str | None:
+    """The code's hash with the round's salt; None for no code or no such round."""
     if not normalise_code(code):
         return None
-    with read_snapshot(conn) as cursor:
-        rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
-        if not rows:
-            return None
-        code_hash = hash_code(code, rows[0][0])
-        found = load_ballots(
-            cursor,
-            "b.round_id = ? AND b.code_hash = ? AND NOT b.superseded",
-            [round_id, code_hash],
-        )
+    rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
+    return hash_code(code, rows[0][0]) if rows else None
+
+
+def _counted_ballot(cursor: Cursor, round_id: str, code_hash: str) -> StoredBallot | None:
+    found = load_ballots(
+        cursor,
+        "b.round_id = ? AND b.code_hash = ? AND NOT b.superseded",
+        [round_id, code_hash],
+    )
     return found[-1] if found else None
 
 

@@ -35,6 +35,7 @@ PROBLEMS_KEY = "ballot_problems"
 RECEIPT_KEY = "ballot_receipt"
 ATTEMPT_KEY = "ballot_attempted"
 CODE_CHECKED_KEY = "voter_code_checked"
+CHECKED_BALLOT_KEY = "voter_code_ballot"
 PREFILLED_KEY = "voter_code_prefilled"
 CODE_PRESSED_KEY = "voter_code_pressed"
 TOUCHED_KEY = "ballot_touched"
@@ -94,6 +95,7 @@ def entered_code(conn: store.Connection, round_id: str) -> CodeEntry:
     """Read and check the voter code before anything is drawn, so the page can choose
     the step to show. The field's value is kept while other steps are shown."""
     prefill_code()
+    st.session_state.pop(CHECKED_BALLOT_KEY, None)  # handed to load_ballot in one run only
     if CODE_KEY in st.session_state:
         st.session_state[CODE_KEY] = st.session_state[CODE_KEY]
     code = (st.session_state.get(CODE_KEY) or "").strip()
@@ -122,9 +124,11 @@ def check_code(conn: store.Connection, round_id: str, code: str) -> tuple[str, t
     wait = store.attempt_wait(conn, keys, now=state.now())
     if wait:
         return "wait", wait
-    status = store.voter_code_status(conn, round_id, code)
+    check = store.voter_code_check(conn, round_id, code)
+    status = check.status
     if status == "valid":
         store.record_success(conn, [session])
+        st.session_state[CHECKED_BALLOT_KEY] = (checked, check.ballot)
     else:
         wait = store.record_failure(conn, keys, round_id=round_id, now=state.now())
     st.session_state[CODE_CHECKED_KEY] = (checked, status)
@@ -175,7 +179,7 @@ def load_ballot(
             st.session_state[key] = st.session_state[key]
         loaded: store.StoredBallot | None = st.session_state.get(PREVIOUS_KEY)
         return loaded
-    previous = store.latest_ballot(conn, voting_round.id, code) if code else None
+    previous = _counted_ballot(conn, voting_round.id, code) if code else None
     st.session_state[PREVIOUS_KEY] = previous
     budget = voting_round.service_budget
     if previous is not None:
@@ -198,6 +202,16 @@ def load_ballot(
     for key in (PROBLEMS_KEY, RECEIPT_KEY, ATTEMPT_KEY, REFUSAL_KEY):
         st.session_state.pop(key, None)
     return previous
+
+
+def _counted_ballot(conn: store.Connection, round_id: str, code: str) -> store.StoredBallot | None:
+    """The code's ballot as this run's code check read it (the code hashed once), else read
+    now."""
+    handed = st.session_state.pop(CHECKED_BALLOT_KEY, None)
+    if handed is not None and handed[0] == (round_id, normalise_code(code)):
+        ballot_read: store.StoredBallot | None = handed[1]
+        return ballot_read
+    return store.latest_ballot(conn, round_id, code)
 
 
 def forget_ballot() -> None:

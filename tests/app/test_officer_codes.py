@@ -74,7 +74,7 @@ def test_codes_issued_for_an_area_are_shown_once_and_downloaded(open_page, conn,
     assert any("3 new codes issued for North ward" in s.value for s in app.success)
     assert any("These codes are shown once" in w.value for w in app.warning)
     for code in codes:
-        assert store.voter_code_status(conn, DEMO_ROUND_ID, code) == "valid"
+        assert store.voter_code_check(conn, DEMO_ROUND_ID, code).status == "valid"
     assert {
         "Area": "North ward",
         "Issued": 3,
@@ -159,7 +159,9 @@ def test_a_revoked_code_is_refused_and_its_earlier_ballot_kept(open_page, conn):
     assert any(
         f"Code {code} is revoked" in s.value and "stays counted" in s.value for s in app.success
     )
-    assert store.voter_code_status(conn, DEMO_ROUND_ID, code) == "unknown"
+    assert store.voter_code_check(conn, DEMO_ROUND_ID, code) == store.VoterCodeCheck(
+        "unknown", None
+    )
     assert earlier.receipt in {b.receipt for b in store.current_ballots(conn, DEMO_ROUND_ID)}
     after = no_area_row(conn)
     assert (after.revoked, after.issued - after.used) == (1, no_area_unused)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 
 from budgeting import store
@@ -589,3 +590,24 @@ def test_a_rerun_does_not_read_the_ballot_or_hash_the_code_again(open_page, monk
     go_next(app)
     assert not app.exception
     assert reads == []
+
+
+def test_taking_a_code_hashes_it_once(open_page, conn, monkeypatch):
+    """Continue checks the code and reads its ballot with one scrypt hash (slow on purpose):
+    a revision starts from the ballot that counts, a first vote from the start."""
+    first = submit_valid_ballot(enter_code(open_page), ["P01", "P02"])
+    hashes = []
+    scrypt = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: hashes.append(a) or scrypt(*a, **k))
+    again = enter_code(open_page)
+    assert not again.exception
+    assert len(hashes) == 1
+    assert any(shown_receipt(first) in text for text in texts(again, "info"))
+    assert go_next(again).checkbox(key="project_P01").value
+
+    new_code = store.issue_voter_codes(conn, DEMO_ROUND_ID, 1)[0]
+    hashes.clear()
+    fresh = enter_code(open_page, new_code)
+    assert "Step 2 of 4: Services" in progress(fresh)
+    assert len(hashes) == 1
+    assert not any("You have voted before" in text for text in texts(fresh, "info"))

@@ -21,13 +21,15 @@ def test_issued_codes_are_unambiguous_unique_and_valid(conn):
         assert len(code) == 9 and code[4] == "-"
         assert set(code.replace("-", "")) <= set(CODE_ALPHABET)
         assert not set(code) & set("0O1IL")
-    assert store.voter_code_status(conn, round_id, codes[0]) == "valid"
-    assert store.voter_code_status(conn, round_id, codes[0].lower().replace("-", " ")) == "valid"
-    assert store.voter_code_status(conn, round_id, "ZZZ-ZZZ") == "unknown"
-    assert store.voter_code_status(conn, round_id, "") == "unknown"
+    assert store.voter_code_check(conn, round_id, codes[0]).status == "valid"
+    assert (
+        store.voter_code_check(conn, round_id, codes[0].lower().replace("-", " ")).status == "valid"
+    )
+    assert store.voter_code_check(conn, round_id, "ZZZ-ZZZ").status == "unknown"
+    assert store.voter_code_check(conn, round_id, "").status == "unknown"
     other = open_round(conn, name="Other ward")
-    assert store.voter_code_status(conn, other, codes[0]) == "unknown"
-    assert store.voter_code_status(conn, "no-such-round", codes[0]) == "unknown"
+    assert store.voter_code_check(conn, other, codes[0]).status == "unknown"
+    assert store.voter_code_check(conn, "no-such-round", codes[0]).status == "unknown"
 
 
 def test_adding_known_codes_twice_keeps_one(conn):
@@ -69,7 +71,7 @@ def test_a_shared_hasher_hashes_each_code_once_and_only_for_its_round(conn, monk
     hasher = store.code_hasher(conn, round_id)
     store.add_voter_codes(conn, round_id, ["KNOWN-0001", "known 0002"], hasher=hasher)
     assert hasher("KNOWN-0002") is not None and len(calls) == 2
-    assert store.voter_code_status(conn, round_id, "KNOWN0001") == "valid"
+    assert store.voter_code_check(conn, round_id, "KNOWN0001").status == "valid"
     other = open_round(conn, name="Other ward")
     with pytest.raises(store.StoreError):
         store.add_voter_codes(conn, other, ["KNOWN-0003"], hasher=hasher)
@@ -94,7 +96,7 @@ def test_codes_issued_for_an_area_are_stored_with_it_and_audited_with_the_office
     assert (issued[0]["area"], issued[0]["actor"], issued[0]["count"]) == ("north", "alice", 3)
     assert "area" not in issued[1] and "actor" not in issued[1]
     for code in [*north, *plain]:
-        assert store.voter_code_status(conn, round_id, code) == "valid"
+        assert store.voter_code_check(conn, round_id, code).status == "valid"
 
 
 @pytest.mark.parametrize(
@@ -135,8 +137,8 @@ def test_a_revoked_code_is_refused_like_an_unknown_one_and_its_earlier_ballot_co
     store.revoke_voter_code(conn, round_id, lost.lower().replace("-", " "), actor="alice")
     store.revoke_voter_code(conn, round_id, never_used)
 
-    assert store.voter_code_status(conn, round_id, lost) == "unknown"
-    assert store.voter_code_status(conn, round_id, kept) == "valid"
+    assert store.voter_code_check(conn, round_id, lost).status == "unknown"
+    assert store.voter_code_check(conn, round_id, kept).status == "valid"
     with pytest.raises(store.BallotRejected) as revoked:
         store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={}, code=lost)
     with pytest.raises(store.BallotRejected) as unknown:
@@ -179,7 +181,7 @@ def test_adding_a_revoked_code_again_keeps_it_revoked(conn):
     store.add_voter_codes(conn, round_id, ["DEMO-0001"])
     store.revoke_voter_code(conn, round_id, "DEMO-0001")
     store.add_voter_codes(conn, round_id, ["DEMO-0001"])
-    assert store.voter_code_status(conn, round_id, "DEMO-0001") == "unknown"
+    assert store.voter_code_check(conn, round_id, "DEMO-0001").status == "unknown"
     assert store.verify_audit_log(conn) == []
 
 
@@ -217,3 +219,20 @@ def test_rows_without_area_or_revocation_digest_as_before_those_columns(conn):
     record = codes_module.code_records(cursor, round_id)[round_id]
     cursor.close()
     assert record == {"count": 3, "digest": hashlib.sha256(before.encode()).hexdigest()}
+
+
+def test_a_code_check_brings_the_ballot_that_counts_for_the_code(conn):
+    round_id = open_round(conn)
+    voted, fresh, revoked = store.issue_voter_codes(conn, round_id, 3)
+    for projects in ({"A": 1}, {"B": 1}):
+        latest = store.submit_ballot(
+            conn, round_id, allocation=BALANCED, project_scores=projects, code=voted
+        )
+    store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={}, code=revoked)
+    store.revoke_voter_code(conn, round_id, revoked)
+
+    check = store.voter_code_check(conn, round_id, voted.lower())
+    assert check.status == "valid" and check.ballot == latest
+    assert check.ballot == store.latest_ballot(conn, round_id, voted)
+    assert store.voter_code_check(conn, round_id, fresh) == store.VoterCodeCheck("valid", None)
+    assert store.voter_code_check(conn, round_id, revoked) == store.VoterCodeCheck("unknown", None)

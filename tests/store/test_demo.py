@@ -47,7 +47,7 @@ def test_demo_codes_are_published_valid_and_unused(conn):
     readme = (DEMO_DIR / "README.md").read_text(encoding="utf-8")
     assert set(re.findall(r"DEMO-\d{4}", readme)) == set(codes)
     for code in codes:
-        assert store.voter_code_status(conn, DEMO_ROUND_ID, code) == "valid"
+        assert store.voter_code_check(conn, DEMO_ROUND_ID, code).status == "valid"
         assert store.latest_ballot(conn, DEMO_ROUND_ID, code) is None
 
 
