@@ -2,10 +2,10 @@
 
 The scans are cut into chunks of steps handed to forked worker processes
 (``budgeting.engine.mes.parallel``); on small random elections, with processes forced on
-(``PARALLEL_FROM`` 0) and chunks as short as they go, every completion gives the same
-outcome for 1, 2 and 3 workers as the plain rule stepping through every amount
-(``reference_add1``), and everything but the count of runs made is the same for every
-number of workers.
+(``PARALLEL_FROM`` 0) and chunks as short as they go (or one chunk for every step, which
+idle workers then split), every completion gives the same outcome for 1, 2 and 3 workers
+as the plain rule stepping through every amount (``reference_add1``), and everything but
+the count of runs made is the same for every number of workers.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from budgeting.engine.mes import equal_shares, parallel
 from budgeting.engine.mes.completions import COMPLETIONS
 from budgeting.engine.mes.election import _prepare
-from budgeting.engine.mes.parallel import _scan_in_processes, _settled
+from budgeting.engine.mes.parallel import _far_half, _scan_in_processes, _settled
 from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill
 from budgeting.engine.mes.scan import _reach, _scan_range
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
@@ -54,7 +54,7 @@ def processes_always() -> Iterator[None]:
 
 @pytest.mark.slow  # 25 elections x 3 worker counts, each forking a pool: in .ci/run
 @settings(max_examples=25, deadline=None)
-@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(1, 3))
+@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.sampled_from((1, 2, 3, 10**9)))
 def test_every_completion_matches_stepping_for_1_2_and_3_workers(
     profile: ProjectProfile, chunk: int
 ) -> None:
@@ -90,6 +90,68 @@ def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
             stepped = (step, False)
             break
     assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.booleans(),
+    st.integers(0, 12),
+    st.integers(0, 12),
+    st.integers(0, 12),
+)
+def test_a_range_cut_short_while_it_is_scanned_answers_for_the_steps_it_kept(
+    profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int, cut: int
+) -> None:
+    # Another worker takes the steps after ``first + cut`` once the range has started: the
+    # range then names the first step up to there that ends the scan, or none, and tells
+    # how far it has found none as it goes (past the cut when a stretch begun before it was
+    # certified).
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    kept_last = first + min(cut, width)
+    limits = iter([first + width])
+    reported: list[int] = []
+    scanned = _scan_range(
+        _reach(election),
+        first,
+        first + width,
+        exhaustive_stop,
+        limit=lambda: next(limits, kept_last),
+        progress=reported.append,
+    )
+    stepped = None
+    for step in range(first, kept_last + 1):
+        run = reference_outcome_cost(profile, start + step)
+        if (step and run[1] > profile.budget) or (exhaustive_stop and run[2]):
+            stepped = step
+            break
+    assert scanned.end == stepped and not scanned.abandoned
+    assert reported == sorted(reported)
+    assert all(first <= step <= first + width for step in reported)
+
+
+def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:
+    assert _far_half(reached=9, last=19) == 15  # 10..14 stay, 15..19 go to the idle worker
+    assert _far_half(reached=-1, last=6) == 4  # 0..3 stay, 4..6 go
+    assert _far_half(reached=16, last=19) is None  # too few steps left to be worth a run
+
+
+def test_a_scan_handed_out_as_one_chunk_is_shared_by_splitting_it() -> None:
+    # With one chunk holding every step, the second worker has nothing to take but halves
+    # of it; the answer stays the one process's.
+    election = pabulib_profile("Poland_Swiecie_2023.pb")
+    one = equal_shares(election, completion="add1", workers=1)
+    halves: list[int] = []
+
+    def far_half(reached: int, last: int) -> int | None:
+        far = _far_half(reached, last)
+        halves.extend([] if far is None else [far])
+        return far
+
+    with patch.object(parallel, "CHUNK_RUNS", 10**9), patch.object(parallel, "_far_half", far_half):
+        assert _scan_in_processes(_prepare(election), False, 2)[0] == one.details["add1_steps"]
+    assert halves
 
 
 def test_the_answer_waits_for_every_chunk_before_the_first_ending_one() -> None:

@@ -14,14 +14,18 @@ number of workers: only the number of runs made changes.
 Chunks start ``CHUNK_RUNS`` steps long and then hold about ``CHUNK_RUNS`` runs each, from
 the runs per step of the last finished chunk (long chunks where stretches are skipped
 whole), never more than the steps handed out so far (the chunks at most double the
-range). Small elections are scanned in the calling process (``PARALLEL_FROM``): starting
-processes costs more than they save.
+range). Near the answer a step costs a run of its own, so a chunk handed out long can hold
+most of the work: a worker left with nothing to do (every step up to the earliest ending
+step known is handed out) takes the far half of the running chunk with the most steps
+left (``_far_half``), which then stops where that half begins. Small elections are scanned
+in the calling process (``PARALLEL_FROM``): starting processes costs more than they save.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +39,10 @@ group, project) pairs; smaller ones take well under a second in one process."""
 
 CHUNK_RUNS = 12
 """About how many runs each chunk of steps handed to a worker should make."""
+
+SPLIT_FROM = 4
+"""The fewest steps left in a running chunk for an idle worker to take half of them: the
+half it takes starts with a run from scratch."""
 
 
 def available_cores() -> int:
@@ -63,6 +71,11 @@ class _Shared:
     exhaustive_stop: bool
     bound: Any
     """A shared ``q`` value: the earliest step known to end the scan (-1: all done)."""
+    limits: Any
+    """Shared ``q`` values, one per worker slot: the last step its chunk must scan."""
+    reached: Any
+    """Shared ``q`` values, one per worker slot: the step up to which its chunk has found
+    no step ending the scan."""
 
 
 _shared: _Shared | None = None
@@ -75,8 +88,9 @@ _Chunk = tuple[int | None, bool, int, bool]
 is over the budget, the runs made, and whether the chunk was abandoned."""
 
 
-def _scan_chunk(first: int, last: int) -> _Chunk:
-    """Scan steps ``first`` to ``last`` in a worker (``_scan_range``)."""
+def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
+    """Scan steps ``first`` to ``last`` in a worker (``_scan_range``), in worker slot
+    ``slot``: the parent may cut the chunk short there (``_Shared.limits``)."""
     global _reach_here
     shared = _shared
     assert shared is not None
@@ -86,7 +100,13 @@ def _scan_chunk(first: int, last: int) -> _Chunk:
     if _reach_here is None:
         _reach_here = _reach(shared.full)
     scanned = _scan_range(
-        _reach_here, first, last, shared.exhaustive_stop, stop=lambda: int(bound.value)
+        _reach_here,
+        first,
+        last,
+        shared.exhaustive_stop,
+        stop=lambda: int(bound.value),
+        limit=lambda: int(shared.limits[slot]),
+        progress=lambda step: shared.reached.__setitem__(slot, step),
     )
     return scanned.end, scanned.over, scanned.runs, scanned.abandoned
 
@@ -111,41 +131,88 @@ def _next_size(runs: int, steps: int, handed_out: int) -> int:
     return max(CHUNK_RUNS, min(wanted, max(handed_out, CHUNK_RUNS)))
 
 
+def _far_half(reached: int, last: int) -> int | None:
+    """Where a running chunk that has found no ending step up to ``reached`` and must scan
+    up to ``last`` is cut for an idle worker to take the rest: the first step of its far
+    half, or ``None`` when fewer than ``SPLIT_FROM`` steps are left."""
+    left = last - reached
+    if left < SPLIT_FROM:
+        return None
+    return reached + (left + 1) // 2 + 1
+
+
 def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> tuple[int, int]:
     """The step an ``add1`` scan keeps and the runs made, scanned by ``workers`` processes.
 
     Hands out consecutive chunks of steps, one per idle worker, until the chunks up to the
-    first one holding a step that ends the scan (or up to the last step) are all back.
+    first one holding a step that ends the scan (or up to the last step) are all back; a
+    worker with no chunk left to take takes the far half of a running one.
     """
     global _shared, _reach_here
     last_step = _last_step(full)
     context = multiprocessing.get_context("fork")
     bound = context.RawValue("q", last_step + 1)
-    _shared, _reach_here = _Shared(full, exhaustive_stop, bound), None
-    chunks: list[tuple[int, int]] = []
+    limits = context.RawArray("q", workers)
+    reached = context.RawArray("q", workers)
+    _shared, _reach_here = _Shared(full, exhaustive_stop, bound, limits, reached), None
+    chunks: dict[int, int] = {}  # first step -> last step, as handed out or cut short
     found: dict[int, _Chunk] = {}
     runs, size, next_first = 0, CHUNK_RUNS, 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        pending: dict[Future[_Chunk], tuple[int, int]] = {}
-        while (kept := _settled(chunks, found, last_step)) is None:
+        pending: dict[Future[_Chunk], tuple[int, int]] = {}  # -> (first step, slot)
+
+        def hand_out(first: int, last: int) -> None:
+            slot = min(set(range(workers)) - {slot for _, slot in pending.values()})
+            limits[slot], reached[slot] = last, first - 1
+            pending[pool.submit(_scan_chunk, first, last, slot)] = (first, slot)
+            chunks[first] = last
+
+        while (kept := _settled(sorted(chunks.items()), found, last_step)) is None:
             while len(pending) < workers and next_first <= min(last_step, bound.value - 1):
                 last = min(next_first + size - 1, last_step)
-                pending[pool.submit(_scan_chunk, next_first, last)] = (next_first, last)
-                chunks.append((next_first, last))
+                hand_out(next_first, last)
                 next_first = last + 1
+            while len(pending) < workers:  # idle workers, nothing left to hand out
+                if not _split_for_idle(
+                    pending, chunks, limits, reached, int(bound.value), hand_out
+                ):
+                    break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                first, last = pending.pop(future)
+                first, _ = pending.pop(future)
                 answer = found[first] = future.result()
                 end, _, made, abandoned = answer
                 runs += made
                 if end is not None and end < bound.value:
                     bound.value = end
                 if not abandoned and end is None:
-                    size = _next_size(made, last - first + 1, next_first)
+                    size = _next_size(made, chunks[first] - first + 1, next_first)
         bound.value = -1  # everything still running is abandoned at its next run
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _shared = None
     return kept, runs
+
+
+def _split_for_idle(
+    pending: dict[Future[_Chunk], tuple[int, int]],
+    chunks: dict[int, int],
+    limits: Any,
+    reached: Any,
+    bound: int,
+    hand_out: Callable[[int, int], None],
+) -> bool:
+    """Give an idle worker the far half (``_far_half``) of the running chunk with the most
+    steps left before ``bound`` (the earliest step known to end the scan), and cut that
+    chunk short where the half begins; whether there was one worth cutting."""
+    left = {first: min(int(limits[slot]), bound - 1) for first, slot in pending.values()}
+    if not left:
+        return False
+    first, slot = max(pending.values(), key=lambda chunk: left[chunk[0]] - reached[chunk[1]])
+    far = _far_half(int(reached[slot]), left[first])
+    if far is None:
+        return False
+    limits[slot] = chunks[first] = far - 1
+    hand_out(far, left[first])
+    return True

@@ -103,6 +103,8 @@ def _scan_range(
     last: int,
     exhaustive_stop: bool,
     stop: Callable[[], int] | None = None,
+    limit: Callable[[], int] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> _Scanned:
     """The ``add1`` steps ``first`` to ``last``: the first that ends the scan (``_Scanned``).
 
@@ -112,7 +114,10 @@ def _scan_range(
     one (``MOST_RUN``); long stretches, and every stretch after a certificate failed, have
     their last step run first (``PROBE_FROM``). ``stop`` (for scans spread over processes)
     gives a step from which on nothing matters any more: the range is abandoned once it
-    gets there.
+    gets there. ``limit`` gives the range's last step as it may shrink while it is scanned
+    (another process took the steps after it): the range ends, with no step ending the
+    scan, once it has got there. ``progress`` is told, as the range goes, the step up to
+    which no step ends the scan.
     """
     ends, over = _step_ends(reach, first, exhaustive_stop)
     runs = 1
@@ -123,6 +128,12 @@ def _scan_range(
     ending: tuple[int, bool] | None = None  # a step known to end the scan, and whether over
     fine: set[int] = set()  # steps run and known not to end it
     while steps < last:
+        if progress is not None:
+            progress(steps)
+        if limit is not None:
+            last = min(last, limit())
+            if steps >= last:
+                break
         if stop is not None and steps >= stop():
             return _Scanned(None, False, runs, abandoned=True)
         stride = min(stride, last - steps)
@@ -149,6 +160,8 @@ def _scan_range(
             if stride >= CERTIFY_FROM:
                 continue
         for step in range(steps + 1, min(steps + run_length, last) + 1):
+            if limit is not None and step > limit():
+                break
             if stop is not None and step >= stop():
                 return _Scanned(None, False, runs, abandoned=True)
             if ending is not None and step == ending[0]:
@@ -162,7 +175,9 @@ def _scan_range(
                 return _Scanned(step, over, runs)
             steps = step
         stride, run_length = CERTIFY_FROM, min(2 * run_length, MOST_RUN)
-    assert ending is None  # a step known to end the scan is reached one by one, never certified
+    # A step known to end the scan is reached one by one, never certified, unless the range
+    # was cut short before it.
+    assert ending is None or ending[0] > last
     return _Scanned(None, False, runs)
 
 
