@@ -7,6 +7,8 @@ from fractions import Fraction
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
+from budgeting.store.codes import normalise_code
+from budgeting.ui import ballot_form
 from tests.app.conftest import draft_round
 
 ROUND = {"round": DEMO_ROUND_ID}
@@ -611,3 +613,17 @@ def test_taking_a_code_hashes_it_once(open_page, conn, monkeypatch):
     assert "Step 2 of 4: Services" in progress(fresh)
     assert len(hashes) == 1
     assert not any("You have voted before" in text for text in texts(fresh, "info"))
+
+
+def test_a_ballot_read_with_an_earlier_runs_code_check_is_never_used_later(open_page, conn):
+    """The ballot a code check reads is handed to the services step of the same run only:
+    a later run reads the ballot that counts then (one sent meanwhile, say)."""
+    first = submit_valid_ballot(enter_code(open_page), ["P01"])
+    app = open_page("pages/vote.py", **ROUND)
+    checked = (DEMO_ROUND_ID, normalise_code(CODE))
+    app.session_state[ballot_form.CODE_CHECKED_KEY] = (checked, "valid")  # checked before
+    app.session_state[ballot_form.CHECKED_BALLOT_KEY] = (checked, None)  # then: no ballot
+    app.text_input(key="voter_code").input(CODE)
+    app.button(key="use_code").click().run()
+    assert "Step 2 of 4: Services" in progress(app)
+    assert any(shown_receipt(first) in text for text in texts(app, "info"))

@@ -131,10 +131,49 @@ def test_a_range_cut_short_while_it_is_scanned_answers_for_the_steps_it_kept(
     assert all(first <= step <= first + width for step in reported)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.booleans(),
+    st.integers(0, 6),
+    st.integers(1, 12),
+)
+def test_a_range_cut_short_as_the_rest_finds_the_end_is_not_abandoned(
+    profile: ProjectProfile, exhaustive_stop: bool, first: int, cut: int
+) -> None:
+    # The race of two processes, played in order: the range has read its old last step for
+    # the step after the cut; at that moment the parent cuts it there and the far half finds
+    # that the step after the cut ends the scan. The range must stop at the cut, answering
+    # for its steps, not give up as if they no longer mattered.
+    election = _prepare(profile)
+    cut_at, old_last = first + cut, first + 2 * cut + 8
+    reached = [first - 1]
+    cut_made: list[bool] = []
+
+    def limit() -> int:
+        if cut_made:
+            return cut_at
+        if reached[0] >= cut_at:  # read for the step after the cut: old, then the cut comes
+            cut_made.append(True)
+        return old_last
+
+    scanned = _scan_range(
+        _reach(election),
+        first,
+        old_last,
+        exhaustive_stop,
+        stop=lambda: cut_at + 1 if cut_made else old_last + 1,
+        limit=limit,
+        progress=lambda step: reached.__setitem__(0, step),
+    )
+    assert not scanned.abandoned
+
+
 def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:
     assert _far_half(reached=9, last=19) == 15  # 10..14 stay, 15..19 go to the idle worker
     assert _far_half(reached=-1, last=6) == 4  # 0..3 stay, 4..6 go
-    assert _far_half(reached=16, last=19) is None  # too few steps left to be worth a run
+    assert _far_half(reached=16, last=19) == 19
+    assert _far_half(reached=18, last=19) is None  # one step left: nothing to share
 
 
 def test_a_scan_handed_out_as_one_chunk_is_shared_by_splitting_it() -> None:

@@ -40,9 +40,10 @@ group, project) pairs; smaller ones take well under a second in one process."""
 CHUNK_RUNS = 12
 """About how many runs each chunk of steps handed to a worker should make."""
 
-SPLIT_FROM = 4
-"""The fewest steps left in a running chunk for an idle worker to take half of them: the
-half it takes starts with a run from scratch."""
+SPLIT_FROM = 2
+"""The fewest steps left in a running chunk for an idle worker to take half of them: near
+the answer every step is a run of its own, so even one step each is worth a worker that
+would otherwise wait."""
 
 
 def available_cores() -> int:

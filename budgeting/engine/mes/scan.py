@@ -135,9 +135,14 @@ def _scan_range(
             if steps >= last:
                 break
         if stop is not None and steps >= stop():
+            if limit is not None and steps >= limit():
+                break  # cut short (the parent lowers the limit before it hands the rest on)
             return _Scanned(None, False, runs, abandoned=True)
         stride = min(stride, last - steps)
-        close = ending is not None and ending[0] - steps <= 2 * CERTIFY_FROM
+        # Near a step known to end the scan (found here, or by another process) a stretch
+        # cannot be certified: run the steps.
+        known_ends = ([ending[0]] if ending else []) + ([stop()] if stop else [])
+        close = any(end - steps <= 2 * CERTIFY_FROM for end in known_ends)
         if stride >= CERTIFY_FROM and not close:
             end = steps + stride
             _widen(reach, end)
@@ -163,6 +168,8 @@ def _scan_range(
             if limit is not None and step > limit():
                 break
             if stop is not None and step >= stop():
+                if limit is not None and step > limit():
+                    break
                 return _Scanned(None, False, runs, abandoned=True)
             if ending is not None and step == ending[0]:
                 return _Scanned(step, ending[1], runs)
@@ -174,6 +181,8 @@ def _scan_range(
             if ends:
                 return _Scanned(step, over, runs)
             steps = step
+            if progress is not None:
+                progress(steps)
         stride, run_length = CERTIFY_FROM, min(2 * run_length, MOST_RUN)
     # A step known to end the scan is reached one by one, never certified, unless the range
     # was cut short before it.
