@@ -31,6 +31,7 @@ from tests.engine.test_mes_golden import profile as pabulib_profile
 from tests.engine.test_mes_properties import profiles, reference_outcome_cost
 
 WORKERS = (1, 2, 3)
+ELECTIONS = st.one_of(profiles(), profiles(vote_type="cumulative"))
 PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
 
@@ -38,6 +39,21 @@ def expected(profile: ProjectProfile, completion: str) -> tuple[str, ...]:
     if completion == "add1u":
         return reference_greedy_fill(profile, reference_add1(profile, exhaustive_stop=False))
     return reference_add1(profile, exhaustive_stop=completion == "add1-exhaustive")
+
+
+def first_ending_step(
+    profile: ProjectProfile, exhaustive_stop: bool, first: int, last: int
+) -> tuple[int, bool] | None:
+    """Stepping one unit at a time from ``first`` to ``last``: the first step whose outcome
+    is over the budget (``True``) or, with the exhaustive stop, exhaustive (``False``)."""
+    start = profile.budget / len(profile.ballots)
+    for step in range(first, last + 1):
+        run = reference_outcome_cost(profile, start + step)
+        if step and run[1] > profile.budget:
+            return step, True
+        if exhaustive_stop and run[2]:
+            return step, False
+    return None
 
 
 def outcome(result: SelectionResult) -> tuple[object, ...]:
@@ -54,7 +70,7 @@ def processes_always() -> Iterator[None]:
 
 @pytest.mark.slow  # 25 elections x 3 worker counts, each forking a pool: in .ci/run
 @settings(max_examples=25, deadline=None)
-@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.sampled_from((1, 2, 3, 10**9)))
+@given(ELECTIONS, st.sampled_from((1, 2, 3, 10**9)))
 def test_every_completion_matches_stepping_for_1_2_and_3_workers(
     profile: ProjectProfile, chunk: int
 ) -> None:
@@ -67,7 +83,7 @@ def test_every_completion_matches_stepping_for_1_2_and_3_workers(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    ELECTIONS,
     st.booleans(),
     st.integers(0, 12),
     st.integers(0, 12),
@@ -77,24 +93,14 @@ def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
 ) -> None:
     # Each chunk a worker scans on its own, from a run made from scratch at its first step,
     # must name the first step in it whose outcome is over the budget (or exhaustive).
-    election = _prepare(profile)
-    start = profile.budget / len(profile.ballots)
-    scanned = _scan_range(_reach(election), first, first + width, exhaustive_stop)
-    stepped = None
-    for step in range(first, first + width + 1):
-        run = reference_outcome_cost(profile, start + step)
-        if step and run[1] > profile.budget:
-            stepped = (step, True)
-            break
-        if exhaustive_stop and run[2]:
-            stepped = (step, False)
-            break
+    scanned = _scan_range(_reach(_prepare(profile)), first, first + width, exhaustive_stop)
+    stepped = first_ending_step(profile, exhaustive_stop, first, first + width)
     assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    ELECTIONS,
     st.booleans(),
     st.integers(0, 12),
     st.integers(0, 12),
@@ -107,33 +113,27 @@ def test_a_range_cut_short_while_it_is_scanned_answers_for_the_steps_it_kept(
     # range then names the first step up to there that ends the scan, or none, and tells
     # how far it has found none as it goes (past the cut when a stretch begun before it was
     # certified).
-    election = _prepare(profile)
-    start = profile.budget / len(profile.ballots)
     kept_last = first + min(cut, width)
     limits = iter([first + width])
     reported: list[int] = []
     scanned = _scan_range(
-        _reach(election),
+        _reach(_prepare(profile)),
         first,
         first + width,
         exhaustive_stop,
         limit=lambda: next(limits, kept_last),
         progress=reported.append,
     )
-    stepped = None
-    for step in range(first, kept_last + 1):
-        run = reference_outcome_cost(profile, start + step)
-        if (step and run[1] > profile.budget) or (exhaustive_stop and run[2]):
-            stepped = step
-            break
-    assert scanned.end == stepped and not scanned.abandoned
+    stepped = first_ending_step(profile, exhaustive_stop, first, kept_last)
+    assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
+    assert not scanned.abandoned
     assert reported == sorted(reported)
     assert all(first <= step <= first + width for step in reported)
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    ELECTIONS,
     st.booleans(),
     st.integers(0, 6),
     st.integers(1, 12),
