@@ -8,9 +8,15 @@ from fractions import Fraction
 from typing import Any
 
 from budgeting.engine.bulk import collector_paused
-from budgeting.store.codes import hash_code, normalise_code
+from budgeting.store.codes import hash_code, normalise_code, round_salt
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
-from budgeting.store.models import ProjectorSnapshot, RoundVotes, StoredBallot, VoterCodeCheck
+from budgeting.store.models import (
+    ProjectorSnapshot,
+    RoundVotes,
+    StoredBallot,
+    StoreError,
+    VoterCodeCheck,
+)
 from budgeting.store.money import MinorAmounts
 from budgeting.store.round_cache import kept_a_moment
 
@@ -155,11 +161,14 @@ def _code_hash(cursor: Cursor, round_id: str, code: str) -> str | None:
     """The code's hash with the round's salt; None for no code or no such round."""
     if not normalise_code(code):
         return None
-    rows = cursor.execute("SELECT code_salt FROM rounds WHERE id = ?", [round_id]).fetchall()
-    return hash_code(code, rows[0][0]) if rows else None
+    try:
+        return hash_code(code, round_salt(cursor, round_id))
+    except StoreError:
+        return None
 
 
 def _counted_ballot(cursor: Cursor, round_id: str, code_hash: str) -> StoredBallot | None:
+    """The ballot that counts for the code with this hash, if any."""
     found = load_ballots(
         cursor,
         "b.round_id = ? AND b.code_hash = ? AND NOT b.superseded",

@@ -179,7 +179,7 @@ def load_ballot(
             st.session_state[key] = st.session_state[key]
         loaded: store.StoredBallot | None = st.session_state.get(PREVIOUS_KEY)
         return loaded
-    previous = _counted_ballot(conn, voting_round.id, code) if code else None
+    previous = _ballot_of_code(conn, voting_round.id, code) if code else None
     st.session_state[PREVIOUS_KEY] = previous
     budget = voting_round.service_budget
     if previous is not None:
@@ -204,7 +204,7 @@ def load_ballot(
     return previous
 
 
-def _counted_ballot(conn: store.Connection, round_id: str, code: str) -> store.StoredBallot | None:
+def _ballot_of_code(conn: store.Connection, round_id: str, code: str) -> store.StoredBallot | None:
     """The code's ballot as this run's code check read it (the code hashed once), else read
     now."""
     handed = st.session_state.pop(CHECKED_BALLOT_KEY, None)
