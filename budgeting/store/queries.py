@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from budgeting.engine.bulk import collector_paused
-from budgeting.store.codes import hash_code, normalise_code, round_salt
+from budgeting.store.codes import hash_code, known_code_hashes, normalise_code, round_salt
 from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
 from budgeting.store.models import (
     ProjectorSnapshot,
@@ -147,12 +147,7 @@ def voter_code_check(conn: Connection, round_id: str, code: str) -> VoterCodeChe
         code_hash = _code_hash(cursor, round_id, code)
         if code_hash is None:
             return unknown
-        issued = cursor.execute(
-            "SELECT count(*) FROM voter_codes WHERE round_id = ? AND code_hash = ?"
-            " AND revoked_at IS NULL",
-            [round_id, code_hash],
-        ).fetchall()
-        if not issued[0][0]:
+        if not known_code_hashes(cursor, round_id, [code_hash]):
             return unknown
         return VoterCodeCheck("valid", _counted_ballot(cursor, round_id, code_hash))
 

@@ -130,18 +130,20 @@ def _scan_range(
     while steps < last:
         if progress is not None:
             progress(steps)
+        # The step to stop at is read before the limit: the parent lowers a range's limit
+        # before it hands the steps past it on, so a step ending the scan that was found
+        # past the cut comes with the cut, and the range ends there rather than give up.
+        stop_at = stop() if stop is not None else None
         if limit is not None:
             last = min(last, limit())
             if steps >= last:
                 break
-        if stop is not None and steps >= stop():
-            if limit is not None and steps >= limit():
-                break  # cut short (the parent lowers the limit before it hands the rest on)
+        if stop_at is not None and steps >= stop_at:
             return _Scanned(None, False, runs, abandoned=True)
         stride = min(stride, last - steps)
         # Near a step known to end the scan (found here, or by another process) a stretch
         # cannot be certified: run the steps.
-        known_ends = ([ending[0]] if ending else []) + ([stop()] if stop else [])
+        known_ends = ([ending[0]] if ending else []) + ([stop_at] if stop_at is not None else [])
         close = any(end - steps <= 2 * CERTIFY_FROM for end in known_ends)
         if stride >= CERTIFY_FROM and not close:
             end = steps + stride
@@ -165,11 +167,10 @@ def _scan_range(
             if stride >= CERTIFY_FROM:
                 continue
         for step in range(steps + 1, min(steps + run_length, last) + 1):
+            stop_at = stop() if stop is not None else None  # before the limit, as above
             if limit is not None and step > limit():
                 break
-            if stop is not None and step >= stop():
-                if limit is not None and step > limit():
-                    break
+            if stop_at is not None and step >= stop_at:
                 return _Scanned(None, False, runs, abandoned=True)
             if ending is not None and step == ending[0]:
                 return _Scanned(step, ending[1], runs)
