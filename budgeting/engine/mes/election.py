@@ -24,6 +24,7 @@ from itertools import chain, compress, count
 from operator import attrgetter, mul
 from typing import TypeVar
 
+from budgeting.engine.bulk import by_identity
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.ties import tie_order_key
 
@@ -91,30 +92,41 @@ def _first_appearances(keys: list[Key]) -> tuple[list[Key], list[int]]:
     return list(first_ballot), list(map(number.__getitem__, firsts))
 
 
+def _ballots_by_content(
+    scores_of: list[dict[str, Fraction]], distinct: Iterable[int], keys: Iterable[list[Key]]
+) -> tuple[list[tuple[Key, ...]], list[int]]:
+    """The distinct keys (one per distinct scores object, ``distinct`` its ids in the same
+    order) in order of first appearance, and each ballot's number among them."""
+    distinct_keys, object_key = _first_appearances(list(map(tuple, keys)))
+    key_of = dict(zip(distinct, object_key, strict=True))
+    return distinct_keys, list(map(key_of.__getitem__, map(id, scores_of)))
+
+
 def _group_ballots(
     profile: ProjectProfile,
 ) -> tuple[list[tuple[str, ...]], list[tuple[Score, ...]] | None, list[int]]:
     """Identical ballots as groups: each group's projects and scores, and each ballot's group.
 
-    Groups are numbered in order of first appearance. When every score is 1 (approval-type
-    ballots; checked once per distinct score object, as parsers share one object per
-    ballot) ballots are keyed by their sorted project ids alone, so grouping hashes and
+    Groups are numbered in order of first appearance. Each distinct scores object is keyed
+    once (``bulk.by_identity``: a stored round's million ballots share a few hundred
+    thousand dicts), then keys are grouped by content. When every score is 1 (approval-type
+    ballots) ballots are keyed by their sorted project ids alone, so grouping hashes and
     compares no exact numbers, and the scores are ``None``. Other ballots are keyed by their
     sorted (project, score) pairs, whole scores as ``int`` (fast to hash); scores of 0 are
     dropped once per group.
     """
     scores_of = list(map(attrgetter("scores"), profile.ballots))
-    values = list(chain.from_iterable(map(dict.values, scores_of)))
+    distinct = by_identity(scores_of)
+    dicts = list(distinct.values())
+    values = list(chain.from_iterable(map(dict.values, dicts)))
     unit = all(value == 1 for value in dict(zip(map(id, values), values, strict=True)).values())
     if unit:
-        project_sets: list[tuple[str, ...]] = list(map(tuple, map(sorted, scores_of)))
-        distinct_sets, ballot_group = _first_appearances(project_sets)
-        return distinct_sets, None, ballot_group
-    scored_keys: list[tuple[tuple[str, Score], ...]] = [
-        tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
-        for scores in scores_of
-    ]
-    distinct_keys, ballot_group = _first_appearances(scored_keys)
+        project_sets, ballot_group = _ballots_by_content(scores_of, distinct, map(sorted, dicts))
+        return project_sets, None, ballot_group
+    scored_keys = (
+        sorted(zip(scores, map(_score, scores.values()), strict=True)) for scores in dicts
+    )
+    distinct_keys, ballot_group = _ballots_by_content(scores_of, distinct, scored_keys)
     projects_of: list[tuple[str, ...]] = []
     scores_out: list[tuple[Score, ...]] = []
     for items in distinct_keys:
