@@ -285,6 +285,25 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     assert sum(restricted.group_sizes) == len(profile.ballots)
 
 
+def test_a_scan_keeps_the_projects_affordable_a_fixed_look_ahead_past_the_step_it_needs() -> None:
+    # Project k, backed by one voter of 200, costs k more than that voter's equal share: it
+    # becomes affordable at step k. A scan that needs step 40 leaves out every project
+    # affordable only past step 40 + LOOK_AHEAD (a look that doubled each time kept more,
+    # and its runs paid for them).
+    voters = 200
+    projects = tuple(Project(f"p{k:03d}", Fraction(1 + k)) for k in range(1, voters + 1))
+    profile = ProjectProfile(
+        budget=Fraction(voters),
+        projects=projects,
+        ballots=tuple(ProjectBallot({p.id: Fraction(1)}) for p in projects),
+    )
+    reach = mes_scan._reach(_prepare(profile))
+    for step in (20, 40):
+        mes_scan._widen(reach, step)
+    assert reach.steps == 40 + mes_scan.LOOK_AHEAD
+    assert len(reach.election.ids) == 40 + mes_scan.LOOK_AHEAD
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.one_of(profiles(), profiles(vote_type="cumulative")))
 def test_add1_scans_looking_ahead_one_step_at_a_time_match_stepping(

@@ -39,8 +39,11 @@ certified (so are all stretches after a certificate failed, until one passes): a
 whose last step ends the scan cannot be certified, and is halved at the cost of one run."""
 
 LOOK_AHEAD = 16
-"""Steps of one unit per voter the ``add1`` scans first look ahead when they leave out the
-projects nobody can afford yet (``_restrict``); each new look goes twice as far."""
+"""Steps of one unit per voter the ``add1`` scans look ahead, past the step they need, when
+they leave out the projects nobody can afford yet (``_restrict``). Always the same distance:
+a look that went twice as far each time kept, on a city of 1,000,000 ballots whose scan
+ends at step 31, the projects affordable up to step 64, and its runs took twice as long
+(the rule 14.5 s against 8.1 s; no change on the pabulib files, whose scans rebuild rarely)."""
 
 
 @dataclass
@@ -48,29 +51,26 @@ class _Reach:
     """The election the runs of a scan use, and how many steps it is valid for.
 
     ``election`` leaves out the projects nobody can afford up to ``steps`` steps above the
-    equal share (``_restrict``); past them the scan looks ``span`` (doubled each time)
-    further.
+    equal share (``_restrict``); past them the scan looks ``LOOK_AHEAD`` steps further.
     """
 
     full: _Election
     start: Fraction
     election: _Election
     steps: int
-    span: int
 
 
 def _reach(full: _Election) -> _Reach:
     """A scan's first look ahead: ``LOOK_AHEAD`` steps."""
     start = full.budget / full.voters
-    return _Reach(full, start, _restrict(full, start + LOOK_AHEAD), LOOK_AHEAD, LOOK_AHEAD)
+    return _Reach(full, start, _restrict(full, start + LOOK_AHEAD), LOOK_AHEAD)
 
 
 def _widen(reach: _Reach, step: int) -> None:
     """Make ``reach`` valid up to ``step``."""
     if step <= reach.steps:
         return
-    reach.span *= 2
-    reach.steps = step + reach.span
+    reach.steps = step + LOOK_AHEAD
     reach.election = _restrict(reach.full, reach.start + reach.steps)
 
 
