@@ -17,6 +17,10 @@ projector ask of it:
 * the exports (``export.ballots_file`` csv, parquet, pb; ``export.results_csv``).
 
     .venv/bin/python bench/scale.py [--sizes 100000,1000000] [--stores duckdb,postgresql]
+    .venv/bin/python bench/scale.py --rules-in-memory [--sizes 100000,1000000]
+
+``--rules-in-memory`` times only the selection rules, over the same ballots built in memory
+(no store, no load, no reading): the engine's share of the rule figures, in a minute or two.
 
 Ballots are skewed as real ones are: a few popular projects, more chosen in the voter's
 own area, service splits from floors plus noisy preferences (whole £1,000s), a sixth on
@@ -261,6 +265,38 @@ def _rules(conn: store.Connection, round_id: str) -> dict[str, float]:
     return figures
 
 
+def rules_in_memory(size: int) -> dict[str, float]:
+    """Each selection rule over the city's project vote built in memory (no store, no
+    reading): the engine's share of the rule figures, in seconds. Ballots with the same
+    vote share one scores dict, as ``store.current_votes`` shares them."""
+    conn = store.connect(":memory:")
+    try:
+        round_id = setup_round(conn)
+        voting_round = store.get_round(conn, round_id)
+        assert voting_round is not None
+        projects = store.list_projects(conn, round_id)
+    finally:
+        conn.close()
+    shared: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+    scores = []
+    for batch in synthetic_ballots(size):
+        for ballot in batch:
+            vote = tuple(ballot.project_scores.items())
+            if vote not in shared:
+                shared[vote] = dict(vote)
+            scores.append(shared[vote])
+    figures: dict[str, float] = {}
+    for entry in rules("selection"):
+        rule = selection_rule(entry.id)
+        options = decide.selection_options(voting_round, rule)
+        figures[f"selection {entry.id} (s)"] = _seconds(
+            lambda rule=rule, options=options: rule.run(
+                decide.project_profile(voting_round, projects, scores), **options
+            )
+        )
+    return figures
+
+
 def _export(conn: store.Connection, round_id: str, name: str) -> bytes:
     if name == "results-csv":
         return export.results_csv(conn, round_id).encode("utf-8")
@@ -298,10 +334,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--stores", default=",".join(STORES))
+    parser.add_argument(
+        "--rules-in-memory",
+        action="store_true",
+        help="only the selection rules, over ballots built in memory (no store)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(n.replace("_", "")) for n in parse_list(args.sizes)]
     if not sizes or min(sizes) < 1:
         parser.error("--sizes: whole numbers of ballots, 1 or more")
+    if args.rules_in_memory:
+        print(table({("in memory", size): rules_in_memory(size) for size in sizes}))
+        return
     stores = parse_list(args.stores)
     if not stores or not set(stores) <= set(STORES):
         parser.error("--stores: duckdb and/or postgresql")

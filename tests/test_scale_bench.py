@@ -55,3 +55,11 @@ def test_postgresql():
 
     with running_server() as server, fresh_database(server) as database:
         check("postgresql", database)
+
+
+def test_the_rules_alone_are_timed_over_ballots_built_in_memory(capsys):
+    scale.main(["--rules-in-memory", "--sizes", str(SIZE)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["in", "memory", f"{SIZE:,}"]
+    labels = [line[: scale.LABEL_WIDTH].strip() for line in lines[2:]]
+    assert labels == [f"selection {entry.id} (s)" for entry in rules("selection")]

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
+from budgeting.engine.mes import completions as mes_completions
 from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import envelope as mes_envelope
@@ -24,6 +25,7 @@ from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
+from budgeting.engine.mes.money import _Run
 from budgeting.engine.mes.reference import (
     reference_add1,
     reference_equal_shares,
@@ -283,6 +285,31 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     outcome = (*restricted.free, *(restricted.ids[p] for p in run.order))
     assert outcome == reference_run(profile, start + low)
     assert sum(restricted.group_sizes) == len(profile.ballots)
+
+
+def _scan_without_its_run(
+    full: _Election, exhaustive_stop: bool
+) -> tuple[int, int, tuple[_Election, _Run] | None]:
+    kept, runs, _ = mes_scan._scan(full, exhaustive_stop)
+    return kept, runs, None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.sampled_from(["add1", "add1-exhaustive"]),
+)
+def test_the_scans_last_run_of_the_kept_step_explains_the_outcome_as_a_new_run_would(
+    profile: ProjectProfile, completion: str
+) -> None:
+    # The scan hands back its run of the step it keeps, made on an election restricted
+    # further ahead; the outcome, its cost and every explanation step must be those of a
+    # new run at that step.
+    kept = equal_shares(profile, completion=completion)
+    with patch.object(mes_completions, "_scan", _scan_without_its_run):
+        new = equal_shares(profile, completion=completion)
+    assert (kept.selected, kept.cost, kept.steps) == (new.selected, new.cost, new.steps)
+    assert {**kept.details, "mes_runs": 0} == {**new.details, "mes_runs": 0}
 
 
 def test_a_scan_keeps_the_projects_affordable_a_fixed_look_ahead_past_the_step_it_needs() -> None:

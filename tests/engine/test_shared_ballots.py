@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from budgeting.engine.greedy import greedy, tally
 from budgeting.engine.mes import equal_shares
+from budgeting.engine.mes.election import _group_ballots
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
 from budgeting.engine.phragmen import phragmen
 
@@ -58,3 +59,22 @@ def test_shared_dicts_count_as_copies(profiles: tuple[ProjectProfile, ProjectPro
     assert equal_shares(shared) == equal_shares(copied)
     if shared.vote_type == "approval":
         assert phragmen(shared) == phragmen(copied)
+
+
+def test_equal_ballots_in_shared_or_separate_dicts_form_one_group_each_in_ballot_order() -> None:
+    for first, second in (
+        ({"p1": Fraction(1), "p2": Fraction(1)}, {"p2": Fraction(1)}),
+        ({"p1": Fraction(2), "p2": Fraction(1)}, {"p1": Fraction(1), "p2": Fraction(2)}),
+    ):
+        votes = [second, first, dict(second), second, dict(first), dict(reversed(first.items()))]
+        profile = ProjectProfile(
+            budget=Fraction(10),
+            projects=(Project("p1", Fraction(3)), Project("p2", Fraction(4))),
+            ballots=tuple(map(ProjectBallot, votes)),
+            vote_type="approval" if set(first.values()) == {1} else "cumulative",
+        )
+        projects, scores, ballot_group = _group_ballots(profile)
+        assert ballot_group == [0, 1, 0, 0, 1, 1]
+        assert projects == [tuple(sorted(second)), tuple(sorted(first))]
+        if scores is not None:
+            assert scores == [tuple(second[p] for p in sorted(second)), (2, 1)]

@@ -77,13 +77,17 @@ def equal_shares(
             run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
         else:
             exhaustive_stop = completion == "add1-exhaustive"
+            kept_run = None
             if worth_spreading(election, workers):
                 steps_taken, runs = _scan_in_processes(election, exhaustive_stop, workers)
             else:
-                steps_taken, runs = _scan(election, exhaustive_stop)
-            amount = election.budget / election.voters + steps_taken
-            election = _restrict(election, amount)
-            run, runs = _run(election, amount), runs + 1
+                steps_taken, runs, kept_run = _scan(election, exhaustive_stop)
+            if kept_run is None:
+                amount = election.budget / election.voters + steps_taken
+                election = _restrict(election, amount)
+                run, runs = _run(election, amount), runs + 1
+            else:
+                election, run = kept_run
     details: dict[str, object] = {"completion": completion}
     assert run is not None
     selected = [*election.free, *(election.ids[p] for p in run.order)]

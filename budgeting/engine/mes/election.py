@@ -16,7 +16,7 @@ them drop out of the early runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -93,13 +93,24 @@ def _first_appearances(keys: list[Key]) -> tuple[list[Key], list[int]]:
 
 
 def _ballots_by_content(
-    scores_of: list[dict[str, Fraction]], distinct: Iterable[int], keys: Iterable[list[Key]]
+    scores_of: list[dict[str, Fraction]],
+    distinct: dict[int, dict[str, Fraction]],
+    key: Callable[[dict[str, Fraction]], tuple[Key, ...]],
 ) -> tuple[list[tuple[Key, ...]], list[int]]:
-    """The distinct keys (one per distinct scores object, ``distinct`` its ids in the same
-    order) in order of first appearance, and each ballot's number among them."""
-    distinct_keys, object_key = _first_appearances(list(map(tuple, keys)))
+    """The distinct ``key`` of the ballots' scores in order of first appearance, and each
+    ballot's number among them; ``key`` is computed once per distinct scores object
+    (``distinct``: ``bulk.by_identity`` of ``scores_of``)."""
+    distinct_keys, object_key = _first_appearances(list(map(key, distinct.values())))
     key_of = dict(zip(distinct, object_key, strict=True))
     return distinct_keys, list(map(key_of.__getitem__, map(id, scores_of)))
+
+
+def _project_set(scores: dict[str, Fraction]) -> tuple[str, ...]:
+    return tuple(sorted(scores))
+
+
+def _scored_items(scores: dict[str, Fraction]) -> tuple[tuple[str, Score], ...]:
+    return tuple(sorted(zip(scores, map(_score, scores.values()), strict=True)))
 
 
 def _group_ballots(
@@ -117,16 +128,12 @@ def _group_ballots(
     """
     scores_of = list(map(attrgetter("scores"), profile.ballots))
     distinct = by_identity(scores_of)
-    dicts = list(distinct.values())
-    values = list(chain.from_iterable(map(dict.values, dicts)))
+    values = list(chain.from_iterable(map(dict.values, distinct.values())))
     unit = all(value == 1 for value in dict(zip(map(id, values), values, strict=True)).values())
     if unit:
-        project_sets, ballot_group = _ballots_by_content(scores_of, distinct, map(sorted, dicts))
+        project_sets, ballot_group = _ballots_by_content(scores_of, distinct, _project_set)
         return project_sets, None, ballot_group
-    scored_keys = (
-        sorted(zip(scores, map(_score, scores.values()), strict=True)) for scores in dicts
-    )
-    distinct_keys, ballot_group = _ballots_by_content(scores_of, distinct, scored_keys)
+    distinct_keys, ballot_group = _ballots_by_content(scores_of, distinct, _scored_items)
     projects_of: list[tuple[str, ...]] = []
     scores_out: list[tuple[Score, ...]] = []
     for items in distinct_keys:

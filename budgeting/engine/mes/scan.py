@@ -17,12 +17,13 @@ this process.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from budgeting.engine.mes.cut import _ends_scan
 from budgeting.engine.mes.election import _Election, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
+from budgeting.engine.mes.money import _Run
 from budgeting.engine.mes.run import _run
 
 CERTIFY_FROM = 4
@@ -51,13 +52,16 @@ class _Reach:
     """The election the runs of a scan use, and how many steps it is valid for.
 
     ``election`` leaves out the projects nobody can afford up to ``steps`` steps above the
-    equal share (``_restrict``); past them the scan looks ``LOOK_AHEAD`` steps further.
+    equal share (``_restrict``); when a later step is needed, ``steps`` becomes that step
+    plus ``LOOK_AHEAD``. ``latest_runs``: the two runs made last, by step, each with the
+    election it ran on: when the scan ends, the step it keeps is usually one of them.
     """
 
     full: _Election
     start: Fraction
     election: _Election
     steps: int
+    latest_runs: dict[int, tuple[_Election, _Run]] = field(default_factory=dict)
 
 
 def _reach(full: _Election) -> _Reach:
@@ -93,8 +97,11 @@ class _Scanned:
 def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool]:
     """Run one step: whether it ends the scan, and whether it is over the budget."""
     _widen(reach, step)
-    bought = _run(reach.election, reach.start + step).order
-    return _ends_scan(reach.full, reach.election, bought, exhaustive_stop)
+    run = _run(reach.election, reach.start + step)
+    reach.latest_runs[step] = reach.election, run
+    if len(reach.latest_runs) > 2:
+        del reach.latest_runs[next(iter(reach.latest_runs))]
+    return _ends_scan(reach.full, reach.election, run.order, exhaustive_stop)
 
 
 def _scan_range(
@@ -204,12 +211,18 @@ def _last_step(full: _Election) -> int:
     return int(full.budget)
 
 
-def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int]:
-    """Raise every voter's money by one unit at a time: ``(step kept, runs)``.
+def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, tuple[_Election, _Run] | None]:
+    """Raise every voter's money by one unit at a time: ``(step kept, runs, its run)``.
 
     Keeps the last step within the budget (with ``exhaustive_stop``: stops at the first
     exhaustive one), scanning every step in this process (``_scan_range`` from step 0).
+    The kept step's run comes with the election it ran on when it was one of the last two
+    runs made (``_Reach.latest_runs``), else ``None``. Any election the scan runs on gives
+    the same outcome and explanation: it leaves out only projects nobody can afford, and
+    merges only ballots that hold and pay alike.
     """
     last = _last_step(full)
-    scanned = _scan_range(_reach(full), 0, last, exhaustive_stop)
-    return _kept_step(scanned.end, scanned.over, last), scanned.runs
+    reach = _reach(full)
+    scanned = _scan_range(reach, 0, last, exhaustive_stop)
+    kept = _kept_step(scanned.end, scanned.over, last)
+    return kept, scanned.runs, reach.latest_runs.get(kept)
