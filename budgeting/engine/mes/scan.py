@@ -53,21 +53,23 @@ class _Reach:
 
     ``election`` leaves out the projects nobody can afford up to ``steps`` steps above the
     equal share (``_restrict``); when a later step is needed, ``steps`` becomes that step
-    plus ``LOOK_AHEAD``. ``latest_runs``: the two runs made last, by step, each with the
-    election it ran on: when the scan ends, the step it keeps is usually one of them.
+    plus ``LOOK_AHEAD``. ``latest_runs`` (kept only when ``keeps_runs``, for a scan in one
+    process): the two runs made last, by step, each with the election it ran on; when the
+    scan ends, the step it keeps is usually one of them.
     """
 
     full: _Election
     start: Fraction
     election: _Election
     steps: int
+    keeps_runs: bool = False
     latest_runs: dict[int, tuple[_Election, _Run]] = field(default_factory=dict)
 
 
-def _reach(full: _Election) -> _Reach:
+def _reach(full: _Election, *, keeps_runs: bool = False) -> _Reach:
     """A scan's first look ahead: ``LOOK_AHEAD`` steps."""
     start = full.budget / full.voters
-    return _Reach(full, start, _restrict(full, start + LOOK_AHEAD), LOOK_AHEAD)
+    return _Reach(full, start, _restrict(full, start + LOOK_AHEAD), LOOK_AHEAD, keeps_runs)
 
 
 def _widen(reach: _Reach, step: int) -> None:
@@ -98,9 +100,10 @@ def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, b
     """Run one step: whether it ends the scan, and whether it is over the budget."""
     _widen(reach, step)
     run = _run(reach.election, reach.start + step)
-    reach.latest_runs[step] = reach.election, run
-    if len(reach.latest_runs) > 2:
-        del reach.latest_runs[next(iter(reach.latest_runs))]
+    if reach.keeps_runs:
+        reach.latest_runs[step] = reach.election, run
+        if len(reach.latest_runs) > 2:
+            del reach.latest_runs[next(iter(reach.latest_runs))]
     return _ends_scan(reach.full, reach.election, run.order, exhaustive_stop)
 
 
@@ -222,7 +225,7 @@ def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, tuple[_Elec
     merges only ballots that hold and pay alike.
     """
     last = _last_step(full)
-    reach = _reach(full)
+    reach = _reach(full, keeps_runs=True)
     scanned = _scan_range(reach, 0, last, exhaustive_stop)
     kept = _kept_step(scanned.end, scanned.over, last)
     return kept, scanned.runs, reach.latest_runs.get(kept)
