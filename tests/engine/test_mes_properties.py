@@ -285,6 +285,39 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     outcome = (*restricted.free, *(restricted.ids[p] for p in run.order))
     assert outcome == reference_run(profile, start + low)
     assert sum(restricted.group_sizes) == len(profile.ballots)
+    groups = list(enumerate(restricted.group_projects))
+    assert restricted.supporter_groups == [
+        [group for group, projects in groups if pid in projects] for pid in restricted.ids
+    ]
+
+
+def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_is_affordable() -> (
+    None
+):
+    # Each of 100 voters starts with 1. "near" (one supporter, cost 11) is affordable from
+    # step 10; "far" (50 supporters, cost 5,050) from step 100. Looking 16 steps ahead
+    # leaves "far" out, and that election serves every step up to 99 without being made
+    # again; step 100 needs "far".
+    voters = 100
+    ballots = [{"near": Fraction(1)}] + [{"far": Fraction(1)}] * 50 + [{"cheap": Fraction(1)}] * 49
+    profile = ProjectProfile(
+        budget=Fraction(voters),
+        projects=(
+            Project("near", Fraction(11)),
+            Project("far", Fraction(5_050)),
+            Project("cheap", Fraction(1)),
+        ),
+        ballots=tuple(map(ProjectBallot, ballots)),
+    )
+    reach = mes_scan._reach(_prepare(profile))
+    assert sorted(reach.election.ids) == ["cheap", "near"]
+    assert reach.steps == 99
+    made = reach.election
+    mes_scan._widen(reach, 99)
+    assert reach.election is made
+    mes_scan._widen(reach, 100)
+    assert sorted(reach.election.ids) == ["cheap", "far", "near"]
+    assert reach.steps == mes_scan._last_step(reach.full)
 
 
 def _scan_without_its_run(

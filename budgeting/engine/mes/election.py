@@ -212,6 +212,23 @@ def _affordable_at_start(election: _Election, per_voter: Fraction) -> list[int]:
     ]
 
 
+def _first_affordable_left_out(full: _Election, election: _Election) -> Fraction | None:
+    """The smallest amount per voter at which a project of ``full`` that ``election`` leaves
+    out becomes affordable at the start of a run (its ``n`` supporters hold its cost at
+    ``cost / n`` each, as ``_affordable_at_start`` counts); ``None`` when none is left out.
+    Below it, ``election`` is what ``_restrict`` makes at every amount it was made for or
+    above."""
+    kept = set(election.ids)
+    return min(
+        (
+            cost / supporters
+            for pid, cost, supporters in zip(full.ids, full.costs, full.supporters, strict=True)
+            if pid not in kept
+        ),
+        default=None,
+    )
+
+
 def _restrict(election: _Election, per_voter: Fraction) -> _Election:
     """The election without the projects nobody can afford up to ``per_voter`` each.
 
