@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from unittest.mock import patch
 
 import pytest
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budgeting.engine.mes import equal_shares, parallel
+from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.completions import COMPLETIONS
 from budgeting.engine.mes.election import _prepare
 from budgeting.engine.mes.parallel import _far_half, _scan_in_processes, _settled
@@ -87,13 +89,17 @@ def test_every_completion_matches_stepping_for_1_2_and_3_workers(
     st.booleans(),
     st.integers(0, 12),
     st.integers(0, 12),
+    st.integers(0, 16),
 )
 def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
-    profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int
+    profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int, first_stride: int
 ) -> None:
-    # Each chunk a worker scans on its own, from a run made from scratch at its first step,
-    # must name the first step in it whose outcome is over the budget (or exhaustive).
-    scanned = _scan_range(_reach(_prepare(profile)), first, first + width, exhaustive_stop)
+    # Each chunk a worker scans on its own, from a run made from scratch at its first step
+    # and with stretches of any length at first, must name the first step in it whose
+    # outcome is over the budget (or exhaustive).
+    scanned = _scan_range(
+        _reach(_prepare(profile)), first, first + width, exhaustive_stop, first_stride=first_stride
+    )
     stepped = first_ending_step(profile, exhaustive_stop, first, first + width)
     assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
 
@@ -167,6 +173,28 @@ def test_a_range_cut_short_as_the_rest_finds_the_end_is_not_abandoned(
         progress=lambda step: reached.__setitem__(0, step),
     )
     assert not scanned.abandoned
+
+
+def test_a_chunk_starts_with_stretches_of_an_eighth_of_its_steps() -> None:
+    profile = pabulib_profile("Poland_Swiecie_2023.pb")
+    stretches: list[tuple[Fraction, Fraction]] = []
+
+    def certified(
+        full: object, election: object, low: Fraction, high: Fraction, *_: object
+    ) -> bool:
+        stretches.append((low, high))
+        return True
+
+    parallel._shared = parallel._Shared(
+        _prepare(profile), False, SimpleNamespace(value=10**9), [80], [0]
+    )
+    try:
+        with patch.object(mes_scan, "_stretch_certified", certified):
+            parallel._scan_chunk(0, 79, 0)
+    finally:
+        parallel._shared = parallel._reach_here = None
+    low, high = stretches[0]
+    assert high - low == 80 // parallel.FIRST_STRIDE_SHARE
 
 
 def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:

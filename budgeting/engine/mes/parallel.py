@@ -14,7 +14,8 @@ number of workers: only the number of runs made changes.
 Chunks start ``CHUNK_RUNS`` steps long and then hold about ``CHUNK_RUNS`` runs each, from
 the runs per step of the last finished chunk (long chunks where stretches are skipped
 whole), never more than the steps handed out so far (the chunks at most double the
-range). Near the answer a step costs a run of its own, so a chunk handed out long can hold
+range), and start with stretches of an eighth of their steps (``FIRST_STRIDE_SHARE``).
+Near the answer a step costs a run of its own, so a chunk handed out long can hold
 most of the work: a worker left with nothing to do (every step up to the earliest ending
 step known is handed out) takes the far half of the running chunk with the most steps
 left (``_far_half``), which then stops where that half begins. Small elections are scanned
@@ -39,6 +40,13 @@ group, project) pairs; smaller ones take well under a second in one process."""
 
 CHUNK_RUNS = 12
 """About how many runs each chunk of steps handed to a worker should make."""
+
+FIRST_STRIDE_SHARE = 8
+"""A chunk's first stretch is this share of its steps (``_scan_range``'s ``first_stride``):
+a chunk is sized to hold about ``CHUNK_RUNS`` runs, and starting, as a scan from step 0
+does, with stretches of ``CERTIFY_FROM`` steps spent them before the far steps of a long
+chunk were reached (Warszawa 2026 with two workers: 5.2 s, now 4.7 s; an eighth measured
+better than a quarter or a twelfth on the Warszawa files)."""
 
 SPLIT_FROM = 2
 """The fewest steps left in a running chunk for an idle worker to take half of them: near
@@ -108,6 +116,7 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
         stop=lambda: int(bound.value),
         limit=lambda: int(shared.limits[slot]),
         progress=lambda step: shared.reached.__setitem__(slot, step),
+        first_stride=(last - first + 1) // FIRST_STRIDE_SHARE,
     )
     return scanned.end, scanned.over, scanned.runs, scanned.abandoned
 

@@ -127,10 +127,12 @@ def _scan_range(
     stop: Callable[[], int] | None = None,
     limit: Callable[[], int] | None = None,
     progress: Callable[[int], None] | None = None,
+    first_stride: int = CERTIFY_FROM,
 ) -> _Scanned:
     """The ``add1`` steps ``first`` to ``last``: the first that ends the scan (``_Scanned``).
 
-    The step ``first`` is run; then the range goes by stretches: a stretch the envelope
+    The step ``first`` is run; then the range goes by stretches, the first ``first_stride``
+    steps long (at least ``CERTIFY_FROM``): a stretch the envelope
     certifies is skipped whole (after two in a row, the next is twice as long); one it does
     not is halved, down to ``CERTIFY_FROM`` steps, and then the next steps are run one by
     one (``MOST_RUN``); long stretches, and every stretch after a certificate failed, have
@@ -145,7 +147,8 @@ def _scan_range(
     runs = 1
     if ends:
         return _Scanned(first, over, runs)
-    steps, stride, streak, run_length = first, CERTIFY_FROM, 0, CERTIFY_FROM
+    steps, stride, streak = first, max(first_stride, CERTIFY_FROM), 0
+    run_length = CERTIFY_FROM
     probing = False
     ending: tuple[int, bool] | None = None  # a step known to end the scan, and whether over
     fine: set[int] = set()  # steps run and known not to end it
