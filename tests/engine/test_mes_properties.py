@@ -25,7 +25,7 @@ from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
-from budgeting.engine.mes.money import _Run
+from budgeting.engine.mes.explain import _Explained
 from budgeting.engine.mes.reference import (
     reference_add1,
     reference_equal_shares,
@@ -282,7 +282,7 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     with patch.object(mes_election, "RESTRICT_BELOW", 1.01):  # regroup when little drops out
         restricted = _restrict(election, start + low + above)
     run = _run(restricted, start + low)
-    outcome = (*restricted.free, *(restricted.ids[p] for p in run.order))
+    outcome = (*restricted.free, *(restricted.ids[p] for p in run.purchases.order))
     assert outcome == reference_run(profile, start + low)
     assert sum(restricted.group_sizes) == len(profile.ballots)
     groups = list(enumerate(restricted.group_projects))
@@ -322,7 +322,7 @@ def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_i
 
 def _scan_without_its_run(
     full: _Election, exhaustive_stop: bool
-) -> tuple[int, int, tuple[_Election, _Run] | None]:
+) -> tuple[int, int, _Explained | None]:
     kept, runs, _ = mes_scan._scan(full, exhaustive_stop)
     return kept, runs, None
 

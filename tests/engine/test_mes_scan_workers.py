@@ -197,6 +197,28 @@ def test_a_chunk_starts_with_stretches_of_an_eighth_of_its_steps() -> None:
     assert high - low == 80 // parallel.FIRST_STRIDE_SHARE
 
 
+def test_a_chunk_that_finds_the_end_explains_the_step_the_scan_keeps() -> None:
+    # The parent takes the outcome from the worker that ran the kept step rather than run
+    # it again: it must be the outcome of that step, explained as one process explains it.
+    profile = pabulib_profile("Poland_Swiecie_2023.pb")
+    alone = equal_shares(profile, completion="add1", workers=1)
+    kept = alone.details["add1_steps"]
+    assert isinstance(kept, int)
+    last_step = int(profile.budget)
+    parallel._shared = parallel._Shared(
+        _prepare(profile), False, SimpleNamespace(value=last_step + 1), [kept + 3], [0]
+    )
+    try:
+        end, over, _, abandoned, explained = parallel._scan_chunk(kept - 2, kept + 3, 0)
+    finally:
+        parallel._shared = parallel._reach_here = None
+    assert (end, over, abandoned) == (kept + 1, True, False)
+    assert explained is not None
+    assert explained.selected == alone.selected
+    assert explained.steps == alone.steps
+    assert explained.per_voter == alone.details["per_voter_budget"]
+
+
 def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:
     assert _far_half(reached=9, last=19) == 15  # 10..14 stay, 15..19 go to the idle worker
     assert _far_half(reached=-1, last=6) == 4  # 0..3 stay, 4..6 go
@@ -224,12 +246,19 @@ def test_a_scan_handed_out_as_one_chunk_is_shared_by_splitting_it() -> None:
 def test_the_answer_waits_for_every_chunk_before_the_first_ending_one() -> None:
     # A later chunk's ending step is no answer while an earlier chunk is still out.
     chunks = [(0, 3), (4, 7), (8, 11)]
-    assert _settled(chunks, {4: (5, True, 3, False)}, 100) is None
-    assert _settled(chunks, {0: (None, False, 4, False), 4: (5, True, 3, False)}, 100) == 4
-    assert _settled(chunks, {0: (2, False, 2, False), 4: (5, True, 3, False)}, 100) == 2
-    assert _settled(chunks, {0: (None, False, 4, False)}, 100) is None
+    assert _settled(chunks, {4: (5, True, 3, False, None)}, 100) is None
     assert (
-        _settled([(0, 3), (4, 7)], {0: (None, False, 4, False), 4: (None, False, 4, False)}, 7) == 7
+        _settled(chunks, {0: (None, False, 4, False, None), 4: (5, True, 3, False, None)}, 100) == 4
+    )
+    assert _settled(chunks, {0: (2, False, 2, False, None), 4: (5, True, 3, False, None)}, 100) == 2
+    assert _settled(chunks, {0: (None, False, 4, False, None)}, 100) is None
+    assert (
+        _settled(
+            [(0, 3), (4, 7)],
+            {0: (None, False, 4, False, None), 4: (None, False, 4, False, None)},
+            7,
+        )
+        == 7
     )
 
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 
-from budgeting.engine.mes.election import _prepare, _restrict, _spent
-from budgeting.engine.mes.explain import _fill_greedily, _steps
+from budgeting.engine.mes.election import _prepare, _restrict
+from budgeting.engine.mes.explain import _Explained, _explained, _fill_greedily
 from budgeting.engine.mes.money import _start
 from budgeting.engine.mes.parallel import _scan_in_processes, worth_spreading
 from budgeting.engine.mes.run import _run
@@ -71,34 +71,33 @@ def equal_shares(
     with _without_cycle_collection():
         election = _prepare(profile)
         distinct_ballots = len(election.group_sizes)
+        kept: _Explained | None = None
         if election.voters == 0:
             run, steps_taken, runs = _start(election, Fraction(0)), 0, 0
         elif completion == "none":
             run, steps_taken, runs = _run(election, election.budget / election.voters), 0, 1
         else:
             exhaustive_stop = completion == "add1-exhaustive"
-            kept_run = None
             if worth_spreading(election, workers):
-                steps_taken, runs = _scan_in_processes(election, exhaustive_stop, workers)
+                steps_taken, runs, kept = _scan_in_processes(election, exhaustive_stop, workers)
             else:
-                steps_taken, runs, kept_run = _scan(election, exhaustive_stop)
-            if kept_run is None:
+                steps_taken, runs, kept = _scan(election, exhaustive_stop)
+            if kept is None:  # its last two runs were not of the step it keeps: run that now
                 amount = election.budget / election.voters + steps_taken
                 election = _restrict(election, amount)
                 run, runs = _run(election, amount), runs + 1
-            else:
-                election, run = kept_run
+        if kept is None:
+            kept = _explained(election, run.purchases)
     details: dict[str, object] = {"completion": completion}
-    assert run is not None
-    selected = [*election.free, *(election.ids[p] for p in run.order)]
-    spent = _spent(election, run.order)
-    steps: list[SelectionStep] = [*_steps(election, run)]
+    selected = list(kept.selected)
+    spent = kept.spent
+    steps: list[SelectionStep] = list(kept.steps)
     if completion == "add1u":
         filled, spent = _fill_greedily(profile, selected, spent)
         steps.extend(filled)
     details.update(
         {
-            "per_voter_budget": run.per_voter,
+            "per_voter_budget": kept.per_voter,
             "add1_steps": steps_taken,
             "mes_runs": runs,
             "voters": election.voters,

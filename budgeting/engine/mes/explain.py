@@ -10,10 +10,11 @@ from __future__ import annotations
 import heapq
 from fractions import Fraction
 from itertools import chain
+from typing import NamedTuple
 
 from budgeting.engine.greedy import ranked_by_score, tally
-from budgeting.engine.mes.election import _Election
-from budgeting.engine.mes.money import _Run
+from budgeting.engine.mes.election import _Election, _spent
+from budgeting.engine.mes.money import _Purchases
 from budgeting.engine.model import ProjectProfile
 from budgeting.engine.steps import CompletionStep, EqualSharesStep
 
@@ -21,7 +22,7 @@ RAN_OUT_SAMPLE = 10
 """How many voter ids of supporters who ran out of money a round's explanation lists."""
 
 
-def _ran_out_samples(election: _Election, run: _Run) -> list[tuple[str, ...]]:
+def _ran_out_samples(election: _Election, run: _Purchases) -> list[tuple[str, ...]]:
     """Per round, the first ``RAN_OUT_SAMPLE`` supporters (in ballot order) who ran out."""
     ballots_of: dict[int, list[int]] = {g: [] for purchase in run.rounds for g in purchase.poor}
     for ballot, group in enumerate(election.ballot_group):
@@ -37,7 +38,7 @@ def _ran_out_samples(election: _Election, run: _Run) -> list[tuple[str, ...]]:
     return samples
 
 
-def _steps(election: _Election, run: _Run) -> list[EqualSharesStep]:
+def _steps(election: _Election, run: _Purchases) -> list[EqualSharesStep]:
     """One ``mes_round`` explanation per purchase, in order."""
     steps: list[EqualSharesStep] = []
     voter_money = run.per_voter * election.voters
@@ -65,6 +66,27 @@ def _steps(election: _Election, run: _Run) -> list[EqualSharesStep]:
             )
         )
     return steps
+
+
+class _Explained(NamedTuple):
+    """A run's outcome as the rule reports it: the amount per voter it started from, the
+    projects selected (free ones first), their cost and one step per purchase. Project ids
+    and voter ids only, so it reads the same whichever election the run was made on."""
+
+    per_voter: Fraction
+    selected: tuple[str, ...]
+    spent: Fraction
+    steps: tuple[EqualSharesStep, ...]
+
+
+def _explained(election: _Election, run: _Purchases) -> _Explained:
+    """The outcome of ``run``, made on ``election``, explained (``_Explained``)."""
+    return _Explained(
+        run.per_voter,
+        (*election.free, *(election.ids[p] for p in run.order)),
+        _spent(election, run.order),
+        tuple(_steps(election, run)),
+    )
 
 
 def _fill_greedily(

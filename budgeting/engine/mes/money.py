@@ -43,6 +43,20 @@ class _Round:
     """The supporting groups who ran out of money."""
 
 
+@dataclass(frozen=True)
+class _Purchases:
+    """What a run bought, in order, starting every voter with ``per_voter``: all that its
+    outcome and explanation need (``explain._explained``), small enough to keep or send
+    between processes."""
+
+    per_voter: Fraction
+    rounds: list[_Round]
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        return tuple(purchase.project for purchase in self.rounds)
+
+
 @dataclass
 class _Run:
     """One MES run at a given starting amount per voter.
@@ -82,8 +96,8 @@ class _Run:
     rounds: list[_Round] = field(default_factory=list)
 
     @property
-    def order(self) -> tuple[int, ...]:
-        return tuple(purchase.project for purchase in self.rounds)
+    def purchases(self) -> _Purchases:
+        return _Purchases(self.per_voter, self.rounds)
 
 
 def _start(election: _Election, per_voter: Fraction) -> _Run:

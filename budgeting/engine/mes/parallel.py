@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from budgeting.engine.mes.election import _Election
-from budgeting.engine.mes.scan import _kept_step, _last_step, _Reach, _reach, _scan_range
+from budgeting.engine.mes.explain import _Explained
+from budgeting.engine.mes.scan import (
+    _kept_explained,
+    _kept_step,
+    _last_step,
+    _Reach,
+    _reach,
+    _scan_range,
+)
 
 PARALLEL_FROM = 20_000
 """Scans spread over processes only when the election has at least this many (supporting
@@ -92,9 +100,11 @@ _reach_here: _Reach | None = None
 """A worker's look-ahead (``_Reach``), kept from one chunk to the next."""
 
 
-_Chunk = tuple[int | None, bool, int, bool]
+_Chunk = tuple[int | None, bool, int, bool, _Explained | None]
 """A chunk's answer: the first step in it ending the scan (or ``None``), whether that step
-is over the budget, the runs made, and whether the chunk was abandoned."""
+is over the budget, the runs made, whether the chunk was abandoned, and the outcome of the
+step the scan keeps if this chunk settles it, explained when the chunk ran that step (so
+the parent need not run it again)."""
 
 
 def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
@@ -105,7 +115,7 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
     assert shared is not None
     bound = shared.bound
     if first >= bound.value:
-        return None, False, 0, True
+        return None, False, 0, True, None
     if _reach_here is None:
         _reach_here = _reach(shared.full)
     scanned = _scan_range(
@@ -118,7 +128,12 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
         progress=lambda step: shared.reached.__setitem__(slot, step),
         first_stride=(last - first + 1) // FIRST_STRIDE_SHARE,
     )
-    return scanned.end, scanned.over, scanned.runs, scanned.abandoned
+    last_step = _last_step(shared.full)
+    settles = scanned.end is not None or last == last_step
+    kept = _kept_step(scanned.end, scanned.over, last_step)
+    explained = _kept_explained(_reach_here, kept) if settles else None
+    _reach_here.latest_runs.clear()
+    return scanned.end, scanned.over, scanned.runs, scanned.abandoned, explained
 
 
 def _settled(chunks: list[tuple[int, int]], found: dict[int, _Chunk], last_step: int) -> int | None:
@@ -126,7 +141,7 @@ def _settled(chunks: list[tuple[int, int]], found: dict[int, _Chunk], last_step:
     for first, last in chunks:
         if first not in found:
             return None
-        end, over, _, abandoned = found[first]
+        end, over, _, abandoned, _ = found[first]
         assert not abandoned  # only chunks after an ending step are abandoned
         if end is not None:
             return _kept_step(end, over, last_step)
@@ -151,8 +166,11 @@ def _far_half(reached: int, last: int) -> int | None:
     return reached + (left + 1) // 2 + 1
 
 
-def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> tuple[int, int]:
-    """The step an ``add1`` scan keeps and the runs made, scanned by ``workers`` processes.
+def _scan_in_processes(
+    full: _Election, exhaustive_stop: bool, workers: int
+) -> tuple[int, int, _Explained | None]:
+    """The step an ``add1`` scan keeps, the runs made and the kept step's outcome when a
+    worker explained it (``_Chunk``), scanned by ``workers`` processes.
 
     Hands out consecutive chunks of steps, one per idle worker, until the chunks up to the
     first one holding a step that ends the scan (or up to the last step) are all back; a
@@ -167,6 +185,7 @@ def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> 
     _shared, _reach_here = _Shared(full, exhaustive_stop, bound, limits, reached), None
     chunks: dict[int, int] = {}  # first step -> last step, as handed out or cut short
     found: dict[int, _Chunk] = {}
+    explained: dict[int, _Explained] = {}  # kept step -> its outcome, as workers explained it
     runs, size, next_first = 0, CHUNK_RUNS, 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
@@ -192,7 +211,9 @@ def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> 
             for future in done:
                 first, _ = pending.pop(future)
                 answer = found[first] = future.result()
-                end, _, made, abandoned = answer
+                end, over, made, abandoned, outcome = answer
+                if outcome is not None:
+                    explained[_kept_step(end, over, last_step)] = outcome
                 runs += made
                 if end is not None and end < bound.value:
                     bound.value = end
@@ -202,7 +223,7 @@ def _scan_in_processes(full: _Election, exhaustive_stop: bool, workers: int) -> 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _shared = None
-    return kept, runs
+    return kept, runs, explained.get(kept)
 
 
 def _split_for_idle(

@@ -24,7 +24,8 @@ from fractions import Fraction
 from budgeting.engine.mes.cut import _ends_scan
 from budgeting.engine.mes.election import _Election, _first_affordable_left_out, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
-from budgeting.engine.mes.money import _Run
+from budgeting.engine.mes.explain import _Explained, _explained
+from budgeting.engine.mes.money import _Purchases
 from budgeting.engine.mes.run import _run
 
 CERTIFY_FROM = 4
@@ -56,24 +57,23 @@ class _Reach:
 
     ``election`` leaves out projects nobody can afford at the equal share plus ``steps``
     (``_restrict``, ``_valid_steps``); when a later step is needed, it is made again for
-    that step plus ``LOOK_AHEAD`` (``_widen``). ``latest_runs`` (kept only when
-    ``keeps_runs``, for a scan in one process): the two runs made last, by step, each with
-    the election it ran on; when the scan ends, the step it keeps is usually one of them.
+    that step plus ``LOOK_AHEAD`` (``_widen``). ``latest_runs``: what the last two runs
+    bought, by step, each with the election it ran on; when the scan ends, the step it
+    keeps is usually one of them.
     """
 
     full: _Election
     start: Fraction
     election: _Election
     steps: int
-    keeps_runs: bool = False
-    latest_runs: dict[int, tuple[_Election, _Run]] = field(default_factory=dict)
+    latest_runs: dict[int, tuple[_Election, _Purchases]] = field(default_factory=dict)
 
 
-def _reach(full: _Election, *, keeps_runs: bool = False) -> _Reach:
+def _reach(full: _Election) -> _Reach:
     """A scan's first look ahead: ``LOOK_AHEAD`` steps."""
     start = full.budget / full.voters
     election = _restrict(full, start + LOOK_AHEAD)
-    return _Reach(full, start, election, _valid_steps(full, start, election), keeps_runs)
+    return _Reach(full, start, election, _valid_steps(full, start, election))
 
 
 def _widen(reach: _Reach, step: int) -> None:
@@ -112,11 +112,10 @@ def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, b
     """Run one step: whether it ends the scan, and whether it is over the budget."""
     _widen(reach, step)
     run = _run(reach.election, reach.start + step)
-    if reach.keeps_runs:
-        reach.latest_runs[step] = reach.election, run
-        if len(reach.latest_runs) > 2:
-            del reach.latest_runs[next(iter(reach.latest_runs))]
-    return _ends_scan(reach.full, reach.election, run.order, exhaustive_stop)
+    reach.latest_runs[step] = reach.election, run.purchases
+    if len(reach.latest_runs) > 2:
+        del reach.latest_runs[next(iter(reach.latest_runs))]
+    return _ends_scan(reach.full, reach.election, run.purchases.order, exhaustive_stop)
 
 
 def _scan_range(
@@ -229,18 +228,25 @@ def _last_step(full: _Election) -> int:
     return int(full.budget)
 
 
-def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, tuple[_Election, _Run] | None]:
-    """Raise every voter's money by one unit at a time: ``(step kept, runs, its run)``.
+def _kept_explained(reach: _Reach, kept: int) -> _Explained | None:
+    """The outcome of the step a scan keeps, explained, when it was one of the last two
+    runs made (``_Reach.latest_runs``); else ``None``. Any election the scan runs on gives
+    the same outcome and explanation: it leaves out only projects nobody can afford, and
+    merges only ballots that hold and pay alike."""
+    made = reach.latest_runs.get(kept)
+    return None if made is None else _explained(*made)
+
+
+def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, _Explained | None]:
+    """Raise every voter's money by one unit at a time: ``(step kept, runs, its outcome)``.
 
     Keeps the last step within the budget (with ``exhaustive_stop``: stops at the first
     exhaustive one), scanning every step in this process (``_scan_range`` from step 0).
-    The kept step's run comes with the election it ran on when it was one of the last two
-    runs made (``_Reach.latest_runs``), else ``None``. Any election the scan runs on gives
-    the same outcome and explanation: it leaves out only projects nobody can afford, and
-    merges only ballots that hold and pay alike.
+    The kept step's outcome comes explained when the scan ran it last or last but one
+    (``_kept_explained``), else ``None``.
     """
     last = _last_step(full)
-    reach = _reach(full, keeps_runs=True)
+    reach = _reach(full)
     scanned = _scan_range(reach, 0, last, exhaustive_stop)
     kept = _kept_step(scanned.end, scanned.over, last)
-    return kept, scanned.runs, reach.latest_runs.get(kept)
+    return kept, scanned.runs, _kept_explained(reach, kept)
