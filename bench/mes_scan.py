@@ -55,7 +55,7 @@ def _row(name: str, steps: int) -> str:
     orders: list[tuple[int, ...]] = []
     started = time.perf_counter()
     while not steps or len(orders) < steps:
-        order = _run(election, start + len(orders)).order
+        order = _run(election, start + len(orders)).purchases.order
         orders.append(order)
         if not steps and sum(election.costs[p] for p in order) > election.budget:
             break

@@ -82,7 +82,7 @@ def equal_shares(
                 steps_taken, runs, kept = _scan_in_processes(election, exhaustive_stop, workers)
             else:
                 steps_taken, runs, kept = _scan(election, exhaustive_stop)
-            if kept is None:  # its last two runs were not of the step it keeps: run that now
+            if kept is None:  # no run of the kept step came back explained: run it now
                 amount = election.budget / election.voters + steps_taken
                 election = _restrict(election, amount)
                 run, runs = _run(election, amount), runs + 1

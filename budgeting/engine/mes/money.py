@@ -5,7 +5,8 @@ makes one child node per distinct node, in floating point; exact money is comput
 when needed, from the exact shares, with one common denominator per round so that sums over
 many nodes are integer sums. Float money is trusted only further than a proven error margin
 (``RELATIVE_MARGIN``) from a decision; closer decisions are taken in exact arithmetic. The
-run's state (``_Run``) and its record of purchases (``_Round``) live here; prices and
+run's state (``_Run``), its record of purchases (``_Round``) and what it bought, which is
+all its outcome needs (``_Purchases``), live here; prices and
 payments are in ``pricing``, the order of purchases in ``run``.
 """
 

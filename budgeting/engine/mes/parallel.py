@@ -18,7 +18,9 @@ range), and start with stretches of an eighth of their steps (``FIRST_STRIDE_SHA
 Near the answer a step costs a run of its own, so a chunk handed out long can hold
 most of the work: a worker left with nothing to do (every step up to the earliest ending
 step known is handed out) takes the far half of the running chunk with the most steps
-left (``_far_half``), which then stops where that half begins. Small elections are scanned
+left (``_far_half``), which then stops where that half begins. A chunk that finds the step
+ending the scan hands back the outcome of the step the scan then keeps, explained, when it
+ran that step, so the parent does not run it again. Small elections are scanned
 in the calling process (``PARALLEL_FROM``): starting processes costs more than they save.
 """
 
@@ -50,7 +52,7 @@ CHUNK_RUNS = 12
 """About how many runs each chunk of steps handed to a worker should make."""
 
 FIRST_STRIDE_SHARE = 8
-"""A chunk's first stretch is this share of its steps (``_scan_range``'s ``first_stride``):
+"""A chunk's first stretch is one over this of its steps (``_scan_range``'s ``first_stride``):
 a chunk is sized to hold about ``CHUNK_RUNS`` runs, and starting, as a scan from step 0
 does, with stretches of ``CERTIFY_FROM`` steps spent them before the far steps of a long
 chunk were reached (Warszawa 2026 with two workers: 5.2 s, now 4.7 s; an eighth measured
