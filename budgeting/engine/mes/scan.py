@@ -111,11 +111,11 @@ class _Scanned:
 def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool]:
     """Run one step: whether it ends the scan, and whether it is over the budget."""
     _widen(reach, step)
-    run = _run(reach.election, reach.start + step)
-    reach.latest_runs[step] = reach.election, run.purchases
+    bought = _run(reach.election, reach.start + step).purchases
+    reach.latest_runs[step] = reach.election, bought
     if len(reach.latest_runs) > 2:
         del reach.latest_runs[next(iter(reach.latest_runs))]
-    return _ends_scan(reach.full, reach.election, run.purchases.order, exhaustive_stop)
+    return _ends_scan(reach.full, reach.election, bought.order, exhaustive_stop)
 
 
 def _scan_range(
@@ -131,11 +131,11 @@ def _scan_range(
     """The ``add1`` steps ``first`` to ``last``: the first that ends the scan (``_Scanned``).
 
     The step ``first`` is run; then the range goes by stretches, the first ``first_stride``
-    steps long (at least ``CERTIFY_FROM``): a stretch the envelope
-    certifies is skipped whole (after two in a row, the next is twice as long); one it does
-    not is halved, down to ``CERTIFY_FROM`` steps, and then the next steps are run one by
-    one (``MOST_RUN``); long stretches, and every stretch after a certificate failed, have
-    their last step run first (``PROBE_FROM``). ``stop`` (for scans spread over processes)
+    steps long (at least ``CERTIFY_FROM``): a stretch the envelope certifies is skipped
+    whole (after two in a row, the next is twice as long); one it does not is halved, down
+    to ``CERTIFY_FROM`` steps, and then the next steps are run one by one (``MOST_RUN``);
+    long stretches, and every stretch after a certificate failed, have their last step run
+    first (``PROBE_FROM``). ``stop`` (for scans spread over processes)
     gives a step from which on nothing matters any more: the range is abandoned once it
     gets there. ``limit`` gives the range's last step as it may shrink while it is scanned
     (another process took the steps after it): the range ends, with no step ending the
