@@ -6,8 +6,8 @@ when needed, from the exact shares, with one common denominator per round so tha
 many nodes are integer sums. Float money is trusted only further than a proven error margin
 (``RELATIVE_MARGIN``) from a decision; closer decisions are taken in exact arithmetic. The
 run's state (``_Run``), its record of purchases (``_Round``) and what it bought, which is
-all its outcome needs (``_Purchases``), live here; prices and
-payments are in ``pricing``, the order of purchases in ``run``.
+all its outcome needs (``_Purchases``), live here; prices and payments are in ``pricing``,
+the order of purchases in ``run``.
 """
 
 from __future__ import annotations
