@@ -25,7 +25,7 @@ from budgeting.engine.mes import equal_shares, parallel
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.completions import COMPLETIONS
 from budgeting.engine.mes.election import _prepare
-from budgeting.engine.mes.parallel import _far_half, _scan_in_processes, _settled
+from budgeting.engine.mes.parallel import _Chunk, _far_half, _scan_in_processes, _settled
 from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill
 from budgeting.engine.mes.scan import _reach, _scan_range
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
@@ -175,6 +175,17 @@ def test_a_range_cut_short_as_the_rest_finds_the_end_is_not_abandoned(
     assert not scanned.abandoned
 
 
+def _chunk_alone(profile: ProjectProfile, first: int, last: int, bound: int) -> _Chunk:
+    """``parallel._scan_chunk`` in this process, with ``bound`` the earliest ending step known."""
+    parallel._shared = parallel._Shared(
+        _prepare(profile), False, SimpleNamespace(value=bound), [last], [0]
+    )
+    try:
+        return parallel._scan_chunk(first, last, 0)
+    finally:
+        parallel._shared = parallel._reach_here = None
+
+
 def test_a_chunk_starts_with_stretches_of_an_eighth_of_its_steps() -> None:
     profile = pabulib_profile("Poland_Swiecie_2023.pb")
     stretches: list[tuple[Fraction, Fraction]] = []
@@ -185,14 +196,8 @@ def test_a_chunk_starts_with_stretches_of_an_eighth_of_its_steps() -> None:
         stretches.append((low, high))
         return True
 
-    parallel._shared = parallel._Shared(
-        _prepare(profile), False, SimpleNamespace(value=10**9), [80], [0]
-    )
-    try:
-        with patch.object(mes_scan, "_stretch_certified", certified):
-            parallel._scan_chunk(0, 79, 0)
-    finally:
-        parallel._shared = parallel._reach_here = None
+    with patch.object(mes_scan, "_stretch_certified", certified):
+        _chunk_alone(profile, 0, 79, 10**9)
     low, high = stretches[0]
     assert high - low == 80 // parallel.FIRST_STRIDE_SHARE
 
@@ -204,19 +209,27 @@ def test_a_chunk_that_finds_the_end_explains_the_step_the_scan_keeps() -> None:
     alone = equal_shares(profile, completion="add1", workers=1)
     kept = alone.details["add1_steps"]
     assert isinstance(kept, int)
-    last_step = int(profile.budget)
-    parallel._shared = parallel._Shared(
-        _prepare(profile), False, SimpleNamespace(value=last_step + 1), [kept + 3], [0]
-    )
-    try:
-        end, over, _, abandoned, explained = parallel._scan_chunk(kept - 2, kept + 3, 0)
-    finally:
-        parallel._shared = parallel._reach_here = None
+    end, over, _, abandoned, outcome = _chunk_alone(profile, kept - 2, kept + 3, 10**9)
     assert (end, over, abandoned) == (kept + 1, True, False)
-    assert explained is not None
-    assert explained.selected == alone.selected
-    assert explained.steps == alone.steps
+    assert outcome is not None
+    step, explained = outcome
+    assert step == kept
+    assert (explained.selected, explained.steps) == (alone.selected, alone.steps)
     assert explained.per_voter == alone.details["per_voter_budget"]
+
+
+def test_a_chunk_ending_just_before_a_known_end_explains_its_last_step() -> None:
+    # When another chunk has found the end right after this chunk's last step, that last
+    # step is the one the scan keeps (if nothing earlier ends it): the chunk explains it.
+    profile = pabulib_profile("Poland_Swiecie_2023.pb")
+    alone = equal_shares(profile, completion="add1", workers=1)
+    kept = alone.details["add1_steps"]
+    assert isinstance(kept, int)
+    end, _, _, _, outcome = _chunk_alone(profile, kept - 3, kept, kept + 1)
+    assert end is None and outcome is not None
+    assert outcome[0] == kept and outcome[1].selected == alone.selected
+    _, _, _, _, elsewhere = _chunk_alone(profile, kept - 3, kept, kept + 5)
+    assert elsewhere is None  # its last step is kept only if the end follows it
 
 
 def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:

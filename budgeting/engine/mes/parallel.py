@@ -42,6 +42,7 @@ from budgeting.engine.mes.scan import (
     _Reach,
     _reach,
     _scan_range,
+    _Scanned,
 )
 
 PARALLEL_FROM = 20_000
@@ -102,11 +103,11 @@ _reach_here: _Reach | None = None
 """A worker's look-ahead (``_Reach``), kept from one chunk to the next."""
 
 
-_Chunk = tuple[int | None, bool, int, bool, _Explained | None]
+_Chunk = tuple[int | None, bool, int, bool, tuple[int, _Explained] | None]
 """A chunk's answer: the first step in it ending the scan (or ``None``), whether that step
-is over the budget, the runs made, whether the chunk was abandoned, and the outcome of the
-step the scan keeps if this chunk settles it, explained when the chunk ran that step (so
-the parent need not run it again)."""
+is over the budget, the runs made, whether the chunk was abandoned, and a step the scan
+may keep with its outcome, explained, when the chunk ran it (``_may_keep``), so that the
+parent need not run it again."""
 
 
 def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
@@ -130,12 +131,24 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
         progress=lambda step: shared.reached.__setitem__(slot, step),
         first_stride=(last - first + 1) // FIRST_STRIDE_SHARE,
     )
-    last_step = _last_step(shared.full)
-    settles = scanned.end is not None or last == last_step
-    kept = _kept_step(scanned.end, scanned.over, last_step)
-    explained = _kept_explained(_reach_here, kept) if settles else None
+    kept = _may_keep(scanned, min(last, int(shared.limits[slot])), int(bound.value), shared)
+    explained = None if kept is None else _kept_explained(_reach_here, kept)
     _reach_here.latest_runs.clear()
-    return scanned.end, scanned.over, scanned.runs, scanned.abandoned, explained
+    outcome = None if kept is None or explained is None else (kept, explained)
+    return scanned.end, scanned.over, scanned.runs, scanned.abandoned, outcome
+
+
+def _may_keep(scanned: _Scanned, last: int, bound: int, shared: _Shared) -> int | None:
+    """The step the scan keeps if the chunk that scanned up to ``last`` settles it: the
+    step its ending step makes the scan keep; with none, its last step when that is the
+    scan's last or the step before the earliest ending step known (``bound``); else
+    ``None``."""
+    last_step = _last_step(shared.full)
+    if scanned.end is not None:
+        return _kept_step(scanned.end, scanned.over, last_step)
+    if scanned.abandoned or (last != last_step and last + 1 != bound):
+        return None
+    return last
 
 
 def _settled(chunks: list[tuple[int, int]], found: dict[int, _Chunk], last_step: int) -> int | None:
@@ -213,9 +226,10 @@ def _scan_in_processes(
             for future in done:
                 first, _ = pending.pop(future)
                 answer = found[first] = future.result()
-                end, over, made, abandoned, outcome = answer
+                end, _, made, abandoned, outcome = answer
                 if outcome is not None:
-                    explained[_kept_step(end, over, last_step)] = outcome
+                    step, told = outcome
+                    explained[step] = told
                 runs += made
                 if end is not None and end < bound.value:
                     bound.value = end
