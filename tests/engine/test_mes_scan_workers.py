@@ -175,10 +175,13 @@ def test_a_range_cut_short_as_the_rest_finds_the_end_is_not_abandoned(
     assert not scanned.abandoned
 
 
-def _chunk_alone(profile: ProjectProfile, first: int, last: int, bound: int) -> _Chunk:
-    """``parallel._scan_chunk`` in this process, with ``bound`` the earliest ending step known."""
+def _chunk_alone(
+    profile: ProjectProfile, first: int, last: int, bound: int, cut: int | None = None
+) -> _Chunk:
+    """``parallel._scan_chunk`` in this process, with ``bound`` the earliest ending step
+    known and the chunk cut short at ``cut`` (its limit) when given."""
     parallel._shared = parallel._Shared(
-        _prepare(profile), False, SimpleNamespace(value=bound), [last], [0]
+        _prepare(profile), False, SimpleNamespace(value=bound), [last if cut is None else cut], [0]
     )
     try:
         return parallel._scan_chunk(first, last, 0)
@@ -230,6 +233,8 @@ def test_a_chunk_ending_just_before_a_known_end_explains_its_last_step() -> None
     assert outcome[0] == kept and outcome[1].selected == alone.selected
     _, _, _, _, elsewhere = _chunk_alone(profile, kept - 3, kept, kept + 5)
     assert elsewhere is None  # its last step is kept only if the end follows it
+    _, _, _, _, cut_short = _chunk_alone(profile, kept - 3, kept + 4, kept + 1, cut=kept)
+    assert cut_short is not None and cut_short[0] == kept  # its last step as cut
 
 
 def test_an_idle_worker_takes_the_far_half_of_the_steps_a_running_chunk_has_left() -> None:

@@ -18,9 +18,10 @@ range), and start with stretches of an eighth of their steps (``FIRST_STRIDE_SHA
 Near the answer a step costs a run of its own, so a chunk handed out long can hold
 most of the work: a worker left with nothing to do (every step up to the earliest ending
 step known is handed out) takes the far half of the running chunk with the most steps
-left (``_far_half``), which then stops where that half begins. A chunk that finds the step
-ending the scan hands back the outcome of the step the scan then keeps, explained, when it
-ran that step, so the parent does not run it again. Small elections are scanned
+left (``_far_half``), which then stops where that half begins. A chunk hands back the
+outcome of a step the scan may keep (``_may_keep``: the step before its ending step, or its
+last step just before the earliest ending step known), explained, when it ran that step,
+so the parent does not run it again. Small elections are scanned
 in the calling process (``PARALLEL_FROM``): starting processes costs more than they save.
 """
 
@@ -139,10 +140,11 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
 
 
 def _may_keep(scanned: _Scanned, last: int, bound: int, shared: _Shared) -> int | None:
-    """The step the scan keeps if the chunk that scanned up to ``last`` settles it: the
+    """The step the scan may keep if the chunk that scanned up to ``last`` settles it: the
     step its ending step makes the scan keep; with none, its last step when that is the
-    scan's last or the step before the earliest ending step known (``bound``); else
-    ``None``."""
+    scan's last or the step before the earliest ending step known (``bound``: kept when
+    that step is over the budget, which the worker does not know; an exhaustive one is
+    kept itself, and the outcome handed back is then not used); else ``None``."""
     last_step = _last_step(shared.full)
     if scanned.end is not None:
         return _kept_step(scanned.end, scanned.over, last_step)
@@ -200,7 +202,7 @@ def _scan_in_processes(
     _shared, _reach_here = _Shared(full, exhaustive_stop, bound, limits, reached), None
     chunks: dict[int, int] = {}  # first step -> last step, as handed out or cut short
     found: dict[int, _Chunk] = {}
-    explained: dict[int, _Explained] = {}  # kept step -> its outcome, as workers explained it
+    explained: dict[int, _Explained] = {}  # a step the scan may keep -> its outcome
     runs, size, next_first = 0, CHUNK_RUNS, 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
