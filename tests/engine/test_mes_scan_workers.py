@@ -27,7 +27,7 @@ from budgeting.engine.mes.completions import COMPLETIONS
 from budgeting.engine.mes.election import _prepare
 from budgeting.engine.mes.parallel import _Chunk, _far_half, _scan_in_processes, _settled
 from budgeting.engine.mes.reference import reference_add1, reference_greedy_fill
-from budgeting.engine.mes.scan import _reach, _scan_range
+from budgeting.engine.mes.scan import _reach, _scan_range, _Scanned
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, SelectionResult
 from tests.engine.test_mes_golden import profile as pabulib_profile
 from tests.engine.test_mes_properties import profiles, reference_outcome_cost
@@ -83,14 +83,18 @@ def test_every_completion_matches_stepping_for_1_2_and_3_workers(
             assert all(outcome(result) == outcome(results[0]) for result in results)
 
 
+RANGES = (ELECTIONS, st.booleans(), st.integers(0, 12), st.integers(0, 12))
+"""A range of steps to scan: an election, whether the exhaustive stop applies, the first
+step and how many steps follow it."""
+
+
+def answer(scanned: _Scanned) -> tuple[int, bool] | None:
+    """A scanned range's answer as ``first_ending_step`` gives it."""
+    return None if scanned.end is None else (scanned.end, scanned.over)
+
+
 @settings(max_examples=40, deadline=None)
-@given(
-    ELECTIONS,
-    st.booleans(),
-    st.integers(0, 12),
-    st.integers(0, 12),
-    st.integers(0, 16),
-)
+@given(*RANGES, st.integers(0, 16))
 def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
     profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int, first_stride: int
 ) -> None:
@@ -100,18 +104,11 @@ def test_a_range_of_steps_finds_the_first_step_that_ends_the_scan(
     scanned = _scan_range(
         _reach(_prepare(profile)), first, first + width, exhaustive_stop, first_stride=first_stride
     )
-    stepped = first_ending_step(profile, exhaustive_stop, first, first + width)
-    assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
+    assert answer(scanned) == first_ending_step(profile, exhaustive_stop, first, first + width)
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    ELECTIONS,
-    st.booleans(),
-    st.integers(0, 12),
-    st.integers(0, 12),
-    st.integers(0, 12),
-)
+@given(*RANGES, st.integers(0, 12))
 def test_a_range_cut_short_while_it_is_scanned_answers_for_the_steps_it_kept(
     profile: ProjectProfile, exhaustive_stop: bool, first: int, width: int, cut: int
 ) -> None:
@@ -130,8 +127,7 @@ def test_a_range_cut_short_while_it_is_scanned_answers_for_the_steps_it_kept(
         limit=lambda: next(limits, kept_last),
         progress=reported.append,
     )
-    stepped = first_ending_step(profile, exhaustive_stop, first, kept_last)
-    assert (None if scanned.end is None else (scanned.end, scanned.over)) == stepped
+    assert answer(scanned) == first_ending_step(profile, exhaustive_stop, first, kept_last)
     assert not scanned.abandoned
     assert reported == sorted(reported)
     assert all(first <= step <= first + width for step in reported)

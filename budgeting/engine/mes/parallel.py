@@ -133,9 +133,10 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
         first_stride=(last - first + 1) // FIRST_STRIDE_SHARE,
     )
     kept = _may_keep(scanned, min(last, int(shared.limits[slot])), int(bound.value), shared)
-    explained = None if kept is None else _kept_explained(_reach_here, kept)
+    outcome = None
+    if kept is not None and (explained := _kept_explained(_reach_here, kept)) is not None:
+        outcome = kept, explained
     _reach_here.latest_runs.clear()
-    outcome = None if kept is None or explained is None else (kept, explained)
     return scanned.end, scanned.over, scanned.runs, scanned.abandoned, outcome
 
 
@@ -202,7 +203,6 @@ def _scan_in_processes(
     _shared, _reach_here = _Shared(full, exhaustive_stop, bound, limits, reached), None
     chunks: dict[int, int] = {}  # first step -> last step, as handed out or cut short
     found: dict[int, _Chunk] = {}
-    explained: dict[int, _Explained] = {}  # a step the scan may keep -> its outcome
     runs, size, next_first = 0, CHUNK_RUNS, 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
@@ -227,11 +227,7 @@ def _scan_in_processes(
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 first, _ = pending.pop(future)
-                answer = found[first] = future.result()
-                end, _, made, abandoned, outcome = answer
-                if outcome is not None:
-                    step, told = outcome
-                    explained[step] = told
+                end, _, made, abandoned, _ = found[first] = future.result()
                 runs += made
                 if end is not None and end < bound.value:
                     bound.value = end
@@ -241,7 +237,15 @@ def _scan_in_processes(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _shared = None
-    return kept, runs, explained.get(kept)
+    return kept, runs, _explained_by_workers(found, kept)
+
+
+def _explained_by_workers(found: dict[int, _Chunk], step: int) -> _Explained | None:
+    """The outcome of ``step`` as a chunk that ran it explained it (``_may_keep``), if any."""
+    for *_, outcome in found.values():
+        if outcome is not None and outcome[0] == step:
+            return outcome[1]
+    return None
 
 
 def _split_for_idle(

@@ -135,12 +135,12 @@ def _scan_range(
     whole (after two in a row, the next is twice as long); one it does not is halved, down
     to ``CERTIFY_FROM`` steps, and then the next steps are run one by one (``MOST_RUN``);
     long stretches, and every stretch after a certificate failed, have their last step run
-    first (``PROBE_FROM``). ``stop`` (for scans spread over processes)
-    gives a step from which on nothing matters any more: the range is abandoned once it
-    gets there. ``limit`` gives the range's last step as it may shrink while it is scanned
-    (another process took the steps after it): the range ends, with no step ending the
-    scan, once it has got there. ``progress`` is told, as the range goes, the step up to
-    which no step ends the scan.
+    first (``PROBE_FROM``). ``stop`` (for scans spread over processes) gives a step from
+    which on nothing matters any more: the range is abandoned once it gets there.
+    ``limit`` gives the range's last step as it may shrink while it is scanned (another
+    process took the steps after it): the range ends, with no step ending the scan, once it
+    has got there. ``progress`` is told, as the range goes, the step up to which no step
+    ends the scan.
     """
     ends, over = _step_ends(reach, first, exhaustive_stop)
     runs = 1
