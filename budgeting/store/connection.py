@@ -56,6 +56,14 @@ _DUCKDB_FILES: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = (
 )
 """The file each DuckDB connection opened (connections to one file share its database)."""
 _VALUES_INSERT_LIMIT = 64
+WAL_CHECKPOINT = "256MiB"
+"""How much DuckDB's write-ahead log grows before its changes are checkpointed into the
+file (DuckDB's ``checkpoint_threshold``; its default is 16 MiB). A checkpoint costs about
+the same whatever the log holds, and more as the database grows (1.5–2 s at a million
+ballots), so the default checkpointed every five 10,000-ballot batches and a million
+ballots took 90 s to load; with 256 MiB, 76 s including the last checkpoint
+(``bench/scale.py``). A crash leaves at most this much log to replay when the file is next
+opened; closing the database checkpoints it."""
 
 
 def database_path(path: str | None = None) -> str:
@@ -81,7 +89,7 @@ def connect(path: str | None = None, *, read_only: bool = False) -> Connection:
         return _open_for_reading(target)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(target)
+    conn = duckdb.connect(target, config={"checkpoint_threshold": WAL_CHECKPOINT})
     migrate(conn)
     if target != ":memory:":
         _DUCKDB_FILES[conn] = str(Path(target).resolve())
