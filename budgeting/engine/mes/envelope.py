@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import add, gt, lt, mul, not_, sub, truediv
+from operator import gt, lt, mul, not_, sub, truediv
 
 from budgeting.engine.mes.cut import _ends_scan, _room_over_cut
 from budgeting.engine.mes.election import Score, _Election
@@ -173,8 +173,10 @@ def _pay(
     """``money`` after the project's supporters pay ``share`` per unit of score (or all
     they hold, when that is less), rounded down by ``slack`` (``slack < 0``: up).
 
-    Nobody is left with less than nothing: ``max(0, v)`` is taken as ``(|v| + v) / 2``,
-    exact in floating point.
+    With every score 1, each supporter pays ``share + slack`` in one subtraction: one
+    rounding more, of at most ``2^-53`` of the money, which the slack covers many times
+    over (``_slack``). Supporters left below nothing (they could not pay it all) are then
+    set to nothing.
 
     ``share`` ``None``: everyone pays all they hold (a bound below for a purchase whose
     price at this money is not known). ``in_place``: ``money`` itself is changed and returned.
@@ -184,13 +186,15 @@ def _pay(
     if share is None:
         _scatter(after, groups, repeat(0.0))
         return after
-    paid = (
-        repeat(share)
-        if election.unit_scores
-        else map(mul, repeat(share), election.supporter_scores[project])
-    )
-    left = list(map(sub, map(sub, map(money.__getitem__, groups), paid), repeat(slack)))
-    _scatter(after, groups, map(mul, map(add, map(abs, left), left), repeat(0.5)))
+    held = map(money.__getitem__, groups)
+    if election.unit_scores:
+        left = list(map(sub, held, repeat(share + slack)))
+    else:
+        paid = map(mul, repeat(share), election.supporter_scores[project])
+        left = list(map(sub, map(sub, held, paid), repeat(slack)))
+    _scatter(after, groups, left)
+    if min(left, default=0.0) < 0:
+        _scatter(after, compress(groups, map(gt, repeat(0.0), left)), repeat(0.0))
     return after
 
 

@@ -170,7 +170,7 @@ def _exact_price(
     return _Priced(share / cost, share, poor, cost - remaining, emptied)
 
 
-def _scatter(values: list[_Value], positions: list[int], new: Iterable[_Value]) -> None:
+def _scatter(values: list[_Value], positions: Iterable[int], new: Iterable[_Value]) -> None:
     """``values[position] = value`` for each pair, in C (``list.__setitem__`` mapped)."""
     deque(map(values.__setitem__, positions, new), maxlen=0)
 
