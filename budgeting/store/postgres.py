@@ -23,7 +23,7 @@ on ``close()``; the store closes every cursor it opens.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -34,6 +34,8 @@ POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 WRITE_LOCK_KEY = 7_072_027
 """The advisory lock every write transaction holds until it ends (any fixed number)."""
 POOL_SIZE = 8
+STREAMED_ROWS = 10_000
+"""Rows a streamed query (``PostgresCursor.stream``) hands over at a time."""
 
 _PLACEHOLDER = re.compile(r"\?")
 _RANGE = re.compile(r"\bFROM range\(\?\)")
@@ -84,6 +86,11 @@ class PostgresCursor:
         if self._cursor.description is None:
             return []
         return self._cursor.fetchall()
+
+    def stream(self, sql: str, parameters: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query as the server sends them, ``STREAMED_ROWS`` at a time (psycopg's
+        chunked mode), while it computes the rest; read every row before the next query."""
+        return self._cursor.stream(postgres_sql(sql), list(parameters), size=STREAMED_ROWS)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Many rows at once with COPY (``table`` and ``columns`` are the store's names)."""

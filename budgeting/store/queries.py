@@ -9,7 +9,13 @@ from typing import Any
 
 from budgeting.engine.bulk import collector_paused
 from budgeting.store.codes import hash_code, known_code_hashes, normalise_code, round_salt
-from budgeting.store.connection import Connection, Cursor, read_cursor, read_snapshot
+from budgeting.store.connection import (
+    Connection,
+    Cursor,
+    read_cursor,
+    read_snapshot,
+    streamed_rows,
+)
 from budgeting.store.models import (
     ProjectorSnapshot,
     RoundVotes,
@@ -124,11 +130,12 @@ def _allocations_by_ballot(
             for service, amount in zip(services, amounts, strict=True)
             if amount is not None
         }
-        for ballot_id, *amounts in cursor.execute(
+        for ballot_id, *amounts in streamed_rows(
+            cursor,
             f"SELECT a.ballot_id, {columns} FROM ballot_allocations a"
             f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition} GROUP BY a.ballot_id",
             [*services, *params],
-        ).fetchall()
+        )
     }
 
 
@@ -245,14 +252,20 @@ def _shared_scores_in_order(
     dict for every ballot that chose no project). Each ballot's scores come as one text
     (``C:2 A:1``: project ids hold no spaces, ``ID_PATTERN``), so each distinct text is
     read once."""
-    rows = cursor.execute(
+    rows = streamed_rows(
+        cursor,
         "SELECT b.id, string_agg(s.project_id || ':' || CAST(s.score AS VARCHAR), ' ')"
         " FROM ballots b LEFT JOIN ballot_project_scores s ON s.ballot_id = b.id"
         f" WHERE {condition} GROUP BY b.id ORDER BY b.id",
         params,
-    ).fetchall()
+    )
     shared = _ScoresByText()
-    return [row[0] for row in rows], [shared[text or ""] for _, text in rows]
+    ids: list[int] = []
+    choices: list[dict[str, int]] = []
+    for ballot_id, text in rows:
+        ids.append(ballot_id)
+        choices.append(shared[text or ""])
+    return ids, choices
 
 
 class _ScoresByText(dict[str, dict[str, int]]):

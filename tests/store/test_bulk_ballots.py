@@ -183,10 +183,22 @@ def test_a_ballot_read_back_lists_its_services_in_the_rounds_order(conn):
         assert ballot.allocation == BALANCED
 
 
-def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn):
+def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn, monkeypatch):
     """``current_votes`` reads each current ballot's amounts and scores, oldest first, as
     ``current_ballots`` does: revised ballots left out, points kept, a ballot with no
-    project as no scores, and equal scores read once into one shared dict."""
+    project as no scores, and equal scores read once into one shared dict. On PostgreSQL
+    both are streamed (``connection.streamed_rows``), here two rows at a time."""
+    from budgeting.store import postgres
+
+    streamed: list[str] = []
+    stream = postgres.PostgresCursor.stream
+
+    def recorded(cursor, sql, parameters):
+        streamed.append(sql.split(" FROM ")[1].split()[0])
+        return stream(cursor, sql, parameters)
+
+    monkeypatch.setattr(postgres, "STREAMED_ROWS", 2)
+    monkeypatch.setattr(postgres.PostgresCursor, "stream", recorded)
     round_id = open_round(
         conn, code_mode="codes", ballot_format="points", max_points=6, max_approvals=None
     )
@@ -219,6 +231,10 @@ def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn):
     assert (only_scores.allocations, only_scores.scores) == (None, votes.scores)
     only_amounts = store.current_votes(conn, round_id, scores=False)
     assert (only_amounts.allocations, only_amounts.scores) == (votes.allocations, None)
+    if isinstance(conn, postgres.PostgresConnection):
+        scores, amounts = "ballots", "ballot_allocations"  # each query's first table
+        # the whole ballots' amounts, then each current_votes call's parts
+        assert streamed == [amounts, scores, amounts, scores, amounts]
 
 
 def test_the_collector_is_paused_for_a_bulk_batch_and_never_for_one_ballot(conn, monkeypatch):
