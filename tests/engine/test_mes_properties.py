@@ -296,8 +296,8 @@ def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_i
 ):
     # Each of 100 voters starts with 1. "near" (one supporter, cost 11) is affordable from
     # step 10; "far" (50 supporters, cost 5,050) from step 100. Looking 16 steps ahead
-    # leaves "far" out, and that election serves every step up to 99 without being made
-    # again; step 100 needs "far".
+    # (the look-ahead set here) leaves "far" out, and that election serves every step up to
+    # 99 without being made again; step 100 needs "far".
     voters = 100
     ballots = [{"near": Fraction(1)}] + [{"far": Fraction(1)}] * 50 + [{"cheap": Fraction(1)}] * 49
     profile = ProjectProfile(
@@ -309,13 +309,14 @@ def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_i
         ),
         ballots=tuple(map(ProjectBallot, ballots)),
     )
-    reach = mes_scan._reach(_prepare(profile))
-    assert sorted(reach.election.ids) == ["cheap", "near"]
-    assert reach.steps == 99
-    made = reach.election
-    mes_scan._widen(reach, 99)
-    assert reach.election is made
-    mes_scan._widen(reach, 100)
+    with patch.object(mes_scan, "LOOK_AHEAD", 16):
+        reach = mes_scan._reach(_prepare(profile))
+        assert sorted(reach.election.ids) == ["cheap", "near"]
+        assert reach.steps == 99
+        made = reach.election
+        mes_scan._widen(reach, 99)
+        assert reach.election is made
+        mes_scan._widen(reach, 100)
     assert sorted(reach.election.ids) == ["cheap", "far", "near"]
     assert reach.steps == mes_scan._last_step(reach.full)
 

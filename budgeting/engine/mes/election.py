@@ -244,12 +244,22 @@ def _restrict(election: _Election, per_voter: Fraction) -> _Election:
         return election
     position = {election.ids[p]: index for index, p in enumerate(kept)}
     keeps = position.__contains__
-    projects_of = [tuple(filter(keeps, projects)) for projects in election.group_projects]
     group_scores: list[tuple[Score, ...]] | None
     if election.group_scores is None:
-        group_projects, old_to_new = _first_appearances(projects_of)
+        # Groups that support the same kept projects have the same kept bits: grouped as
+        # whole numbers, and each new group's projects read from its first old group.
+        kept_bits = sum(1 << p for p in kept)
+        merged_bits, old_to_new = _first_appearances(
+            list(map(kept_bits.__and__, election.group_masks))
+        )
+        first_old = dict(zip(reversed(old_to_new), reversed(range(len(old_to_new))), strict=True))
+        group_projects = [
+            tuple(filter(keeps, election.group_projects[first_old[new]]))
+            for new in range(len(merged_bits))
+        ]
         group_scores = None
     else:
+        projects_of = [tuple(filter(keeps, projects)) for projects in election.group_projects]
         scored: list[tuple[tuple[str, ...], tuple[Score, ...]]] = [
             (projects, tuple(compress(scores, map(keeps, every))))
             for projects, scores, every in zip(

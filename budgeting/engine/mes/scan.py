@@ -41,14 +41,18 @@ PROBE_FROM = 32
 certified (so are all stretches after a certificate failed, until one passes): a stretch
 whose last step ends the scan cannot be certified, and is halved at the cost of one run."""
 
-LOOK_AHEAD = 16
+LOOK_AHEAD = 4
 """Steps of one unit per voter the ``add1`` scans look ahead, past the step they need, when
-they leave out the projects nobody can afford yet (``_restrict``). Always the same distance:
-a look that went twice as far each time kept, on a city of 1,000,000 ballots whose scan
-ends at step 31, the projects affordable up to step 64, and its runs took twice as long
-(the rule 14.5 s against 8.1 s). The election made is then used up to the step before the
-first project it leaves out becomes affordable (``_valid_steps``), so it is rebuilt only
-when a run would need a project it lacks."""
+they leave out the projects nobody can afford yet (``_restrict``). Always the same short
+distance: every project kept makes every run dearer, and rebuilding the election costs
+about one run. On a city of 1,000,000 ballots whose scan ends at step 31, a look that went
+twice as far each time kept the projects affordable up to step 64 (the rule 14.5 s); 16
+steps, those up to step 47 (7.4 s); 4 steps (5.9–6.1 s, against 6.2 s for 2 or 3 and 6.5 s
+for 6) rebuilds twice more but runs on 80,000 groups rather than 119,000. No pabulib file
+changed by more than the noise (``bench/scale.py --rules-in-memory``; each file with one
+worker). The election made is then used up to the step before the first project it leaves
+out becomes affordable (``_valid_steps``), so it is rebuilt only when a run would need a
+project it lacks."""
 
 
 @dataclass
