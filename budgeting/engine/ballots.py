@@ -27,6 +27,7 @@ import dataclasses
 import functools
 import itertools
 import math
+import operator
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -136,6 +137,27 @@ class AllocationSettings:
         """``smallest_unit`` as (numerator, denominator) in lowest terms."""
         return self.smallest_unit.numerator, self.smallest_unit.denominator
 
+    @functools.cached_property
+    def whole_limits(self) -> tuple[list[int], list[int]] | None:
+        """The least and most each service may get, in ballot order, as whole numbers (the
+        least at 0 or above: a negative amount is a problem of its own; the most at
+        ``LARGEST_NUMBER`` or below, past which an amount is too large), when every limit,
+        the budget and the tolerance are whole and every whole amount is a whole number of
+        smallest units; else ``None``. What ``_usual_amounts`` compares a ballot with."""
+        numbers = [*self.exact_totals]
+        for _, floor, ceiling in self.limits.values():
+            numbers.extend((floor, LARGEST_NUMBER if ceiling is None else ceiling))
+        if self.unit_parts[0] != 1 or not all(type(number) is int for number in numbers):
+            return None
+        limits = list(self.limits.values())
+        return (
+            [max(0, int(floor)) for _, floor, _ in limits],
+            [
+                min(LARGEST_NUMBER, LARGEST_NUMBER if ceiling is None else int(ceiling))
+                for _, _, ceiling in limits
+            ],
+        )
+
 
 @dataclass(frozen=True)
 class ProjectSettings:
@@ -212,6 +234,10 @@ def parse_allocation(
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
+    if not report.problems and len(distinct) == len(settings.services):
+        usual = _usual_amounts(distinct, settings)
+        if usual is not None:
+            return AllocationBallot(amounts=usual), []
     amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
         service, floor, ceiling = limits[service_id]
@@ -239,6 +265,39 @@ def parse_allocation(
         return None, report.problems
     ids = settings.service_ids
     return AllocationBallot(amounts=dict(zip(ids, map(amounts.__getitem__, ids), strict=True))), []
+
+
+def _usual_amounts(
+    given: Mapping[str, object], settings: AllocationSettings
+) -> dict[str, Exact] | None:
+    """The usual valid ballot read at C speed, whole at once: every service given once (the
+    caller checks), each amount an ``int`` or a whole ``Fraction`` within its limits
+    (``AllocationSettings.whole_limits``), the total within the tolerance of the budget.
+    ``None`` for any other ballot, which ``parse_allocation`` then reads amount by amount:
+    it accepts every ballot this accepts, with the same amounts, and says what is wrong
+    with the others."""
+    limits = settings.whole_limits
+    if limits is None:
+        return None
+    floors, ceilings = limits
+    ids = settings.service_ids
+    values = list(map(given.__getitem__, ids))
+    if not {*map(type, values)} <= {int, Fraction}:
+        return None
+    if not all(map((1).__eq__, map(_denominator, values))):
+        return None
+    amounts: list[int] = list(map(_numerator, values))
+    if not (all(map(operator.le, floors, amounts)) and all(map(operator.le, amounts, ceilings))):
+        return None
+    budget, tolerance = settings.exact_totals
+    if not -tolerance <= budget - sum(amounts) <= tolerance:
+        return None
+    usual: dict[str, Exact] = dict(zip(ids, amounts, strict=True))
+    return usual
+
+
+_denominator = operator.attrgetter("denominator")
+_numerator = operator.attrgetter("numerator")
 
 
 def _whole_units(amount: Exact, unit_parts: tuple[int, int]) -> bool:

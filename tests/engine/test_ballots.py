@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budgeting.engine import ballots as engine_ballots
 from budgeting.engine.ballots import (
+    LARGEST_NUMBER,
     AllocationSettings,
     ProjectSettings,
     ProjectVoteSettings,
@@ -328,3 +331,121 @@ def test_bounds_given_as_decimals_or_ints_are_compared_exactly() -> None:
     assert validate_allocation({"parks": "1.50", "youth": "8.50"}, settings_) == []
     problems = validate_allocation({"parks": "1.49", "youth": "8.51"}, settings_)
     assert [(p.field, p.key) for p in problems] == [("parks", "validation.allocation.below_floor")]
+
+
+_WHOLE = st.integers(-5, 40)
+_LIMIT = st.one_of(
+    _WHOLE,
+    _WHOLE,
+    _WHOLE,
+    st.fractions(min_value=-5, max_value=40, max_denominator=4),
+    st.just(LARGEST_NUMBER + 1),
+)
+_AMOUNT = st.one_of(
+    _WHOLE,
+    _WHOLE,
+    st.integers(LARGEST_NUMBER - 2, LARGEST_NUMBER + 2),
+    st.fractions(min_value=-5, max_value=40, max_denominator=4),
+    st.builds(Fraction, st.integers(-5, 40)),  # whole, as a Fraction
+    st.booleans(),
+    st.decimals(min_value=-5, max_value=40, places=2),
+    st.sampled_from(["12", "7.5", "x", ""]),
+    st.floats(min_value=-5, max_value=40, allow_nan=False),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    floors=st.lists(_LIMIT, min_size=3, max_size=3),
+    ceilings=st.lists(st.one_of(st.none(), _LIMIT), min_size=3, max_size=3),
+    amounts=st.lists(_AMOUNT, min_size=3, max_size=3),
+    off_budget=st.one_of(st.integers(-2, 2), st.integers(-2, 2), st.fractions(-2, 2)),
+    tolerance=st.sampled_from([Fraction(0), Fraction(0), Fraction(1), Fraction(1, 2)]),
+    unit=st.sampled_from([Fraction(1, 100), Fraction(1, 100), Fraction(1), Fraction(5)]),
+)
+def test_the_usual_ballot_read_whole_at_once_is_read_as_amount_by_amount(
+    floors, ceilings, amounts, off_budget, tolerance, unit
+) -> None:
+    # A ballot of whole amounts within every limit is read in one pass at C speed
+    # (``_usual_amounts``); every ballot must come out of it exactly as amount by amount:
+    # the same amounts when valid, the same problems when not. The budget is near the
+    # ballot's total, so that many ballots are valid or just over or under.
+    numbers = [a for a in amounts if isinstance(a, int | Fraction) and not isinstance(a, bool)]
+    budget = max(Fraction(0), sum(map(Fraction, numbers), Fraction(0)) + off_budget)
+    services = tuple(
+        ServiceSettings(f"s{n}", f"Service {n}", floor=Fraction(floor), ceiling=ceiling)
+        for n, (floor, ceiling) in enumerate(zip(floors, ceilings, strict=True))
+    )
+    settings_ = AllocationSettings(
+        budget=Fraction(budget), services=services, tolerance=tolerance, smallest_unit=unit
+    )
+    ballot = {service.id: amount for service, amount in zip(services, amounts, strict=True)}
+    whole_at_once = parse_allocation(ballot, settings_)
+    with patch.object(engine_ballots, "_usual_amounts", return_value=None):
+        one_by_one = parse_allocation(ballot, settings_)
+    assert whole_at_once == one_by_one
+    if whole_at_once[0] is not None:
+        assert list(whole_at_once[0].amounts.items()) == list(one_by_one[0].amounts.items())
+        assert list(map(type, whole_at_once[0].amounts.values())) == list(
+            map(type, one_by_one[0].amounts.values())
+        )
+
+
+def test_a_ballot_of_whole_amounts_within_its_limits_is_read_whole_at_once() -> None:
+    services = (
+        ServiceSettings("parks", "Parks", floor=Fraction(10)),
+        ServiceSettings("libraries", "Libraries", ceiling=Fraction(90)),
+    )
+    settings_ = AllocationSettings(budget=Fraction(100), services=services)
+    ballot = {"libraries": Fraction(40), "parks": 60}
+    with patch.object(engine_ballots, "_check_limits", side_effect=AssertionError):
+        read, problems = parse_allocation(ballot, settings_)
+    assert problems == []
+    assert read is not None and read.amounts == {"parks": 60, "libraries": 40}
+
+
+_NEAR_LIMITS = (
+    # (floors, ceilings, amounts, budget, tolerance, smallest unit): at or just past a limit
+    ((0, 0), (None, None), (60, 40), 100, 0, Fraction(1, 100)),  # valid
+    ((-5, 0), (None, None), (-2, 102), 100, 0, Fraction(1, 100)),  # negative, floor below
+    ((10, 0), (None, None), (9, 91), 100, 0, Fraction(1, 100)),  # below a floor
+    ((0, 0), (50, None), (51, 49), 100, 0, Fraction(1, 100)),  # above a ceiling
+    ((0, 0), (None, None), (LARGEST_NUMBER + 1, 0), LARGEST_NUMBER + 1, 0, Fraction(1, 100)),
+    ((0, 0), (LARGEST_NUMBER + 5, None), (LARGEST_NUMBER + 1, 0), LARGEST_NUMBER + 1, 0, 1),
+    ((0, 0), (None, None), (60, 41), 100, 0, Fraction(1, 100)),  # over the budget
+    ((0, 0), (None, None), (60, 39), 100, 0, Fraction(1, 100)),  # under it
+    ((0, 0), (None, None), (60, 41), 100, 1, Fraction(1, 100)),  # within the tolerance
+    ((0, 0), (None, None), (60, 42), 100, 1, Fraction(1, 100)),  # past it
+    ((0, 0), (None, None), (60, 45), 100, 5, Fraction(5)),  # 45 is 9 units of 5
+    ((0, 0), (None, None), (61, 39), 100, 0, Fraction(5)),  # 61 is no whole number of 5s
+    ((0, 0), (None, None), (Fraction(121, 2), Fraction(79, 2)), 100, 0, Fraction(1, 100)),
+    ((0, 0), (None, None), (True, 99), 100, 0, Fraction(1, 100)),  # a bool is no amount
+    ((0, 0), (None, None), (Fraction(1, 2), 99), 100, 0, Fraction(1, 100)),  # numerators 100
+)
+
+
+@pytest.mark.parametrize(
+    ("floors", "ceilings", "amounts", "budget", "tolerance", "unit"), _NEAR_LIMITS
+)
+def test_the_usual_ballot_is_read_as_amount_by_amount_at_each_limit(
+    floors, ceilings, amounts, budget, tolerance, unit
+) -> None:
+    services = tuple(
+        ServiceSettings(
+            f"s{n}",
+            f"Service {n}",
+            floor=Fraction(floor),
+            ceiling=None if ceiling is None else Fraction(ceiling),
+        )
+        for n, (floor, ceiling) in enumerate(zip(floors, ceilings, strict=True))
+    )
+    settings_ = AllocationSettings(
+        budget=Fraction(budget),
+        services=services,
+        tolerance=Fraction(tolerance),
+        smallest_unit=Fraction(unit),
+    )
+    ballot = {service.id: amount for service, amount in zip(services, amounts, strict=True)}
+    with patch.object(engine_ballots, "_usual_amounts", return_value=None):
+        one_by_one = parse_allocation(ballot, settings_)
+    assert parse_allocation(ballot, settings_) == one_by_one
