@@ -18,10 +18,11 @@
 outcome; ``export`` writes the round's anonymised ballots (``budgeting.results.export``):
 ``pb`` is the project vote and winners as a pabulib file that ``select --rule recorded``
 recomputes, ``csv`` and ``parquet`` every ballot, ``results-csv`` the decided round. Both
-open the database read-only (stop the app first, or use a copy of the file). ``demo``
-creates the demo round with its ballots in a database file; ``hash-password`` prints the
-line an officer's password becomes in ``.streamlit/secrets.toml``; ``serve`` runs several
-app processes on one PostgreSQL database behind HAProxy (``budgeting.serve``).
+open the database read-only (stop the app first, or use a copy of the file made with its
+``.wal`` file). ``demo`` creates the demo round with its ballots in a database file;
+``hash-password`` prints the line an officer's password becomes in
+``.streamlit/secrets.toml``; ``serve`` runs several app processes on one PostgreSQL
+database behind HAProxy (``budgeting.serve``).
 
 ``--rule recorded`` applies the rule named in the file's META (greedy, greedy-threshold with
 its ``min_project_score_threshold``, greedy-no-skip, equalshares/add1 and its -comparison

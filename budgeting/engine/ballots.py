@@ -138,24 +138,20 @@ class AllocationSettings:
         return self.smallest_unit.numerator, self.smallest_unit.denominator
 
     @functools.cached_property
-    def whole_limits(self) -> tuple[list[int], list[int]] | None:
+    def whole_limits(self) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
         """The least and most each service may get, in ballot order, as whole numbers (the
         least at 0 or above: a negative amount is a problem of its own; the most at
-        ``LARGEST_NUMBER`` or below, past which an amount is too large), when every limit,
-        the budget and the tolerance are whole and every whole amount is a whole number of
-        smallest units; else ``None``. What ``_usual_amounts`` compares a ballot with."""
-        numbers = [*self.exact_totals]
-        for _, floor, ceiling in self.limits.values():
-            numbers.extend((floor, LARGEST_NUMBER if ceiling is None else ceiling))
-        if self.unit_parts[0] != 1 or not all(type(number) is int for number in numbers):
-            return None
+        ``LARGEST_NUMBER`` or below, past which an amount is too large), when every floor
+        and ceiling is whole and every whole amount is a whole number of smallest units;
+        else ``None``. What ``_usual_amounts`` compares a ballot with."""
         limits = list(self.limits.values())
+        floors = [floor for _, floor, _ in limits]
+        ceilings = [LARGEST_NUMBER if ceiling is None else ceiling for _, _, ceiling in limits]
+        if self.unit_parts[0] != 1 or not all(type(n) is int for n in (*floors, *ceilings)):
+            return None
         return (
-            [max(0, int(floor)) for _, floor, _ in limits],
-            [
-                min(LARGEST_NUMBER, LARGEST_NUMBER if ceiling is None else int(ceiling))
-                for _, _, ceiling in limits
-            ],
+            tuple(max(0, int(floor)) for floor in floors),
+            tuple(min(LARGEST_NUMBER, int(ceiling)) for ceiling in ceilings),
         )
 
 
@@ -286,14 +282,13 @@ def _usual_amounts(
         return None
     if not all(map((1).__eq__, map(_denominator, values))):
         return None
-    amounts: list[int] = list(map(_numerator, values))
+    amounts: list[Exact] = list(map(_numerator, values))
     if not (all(map(operator.le, floors, amounts)) and all(map(operator.le, amounts, ceilings))):
         return None
     budget, tolerance = settings.exact_totals
     if not -tolerance <= budget - sum(amounts) <= tolerance:
         return None
-    usual: dict[str, Exact] = dict(zip(ids, amounts, strict=True))
-    return usual
+    return dict(zip(ids, amounts, strict=True))
 
 
 _denominator = operator.attrgetter("denominator")

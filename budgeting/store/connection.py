@@ -16,7 +16,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -121,7 +121,7 @@ def _open_for_reading(target: str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as error:
         raise StoreError(
             f"cannot read {target} ({' '.join(str(error).split())[:120]}); if the app is "
-            "running on it, stop the app or read a copy of the file"
+            "running on it, stop the app or read a copy of the file made with its .wal file"
         ) from None
     try:
         version = schema_version(conn)
@@ -149,17 +149,22 @@ def read_cursor(conn: Connection) -> Iterator[Cursor]:
         cursor.close()
 
 
-def streamed_rows(cursor: Cursor, sql: str, parameters: list[Any]) -> Iterator[Any]:
-    """The rows of a query, for a caller that handles them one by one.
+@contextmanager
+def streamed_rows(cursor: Cursor, sql: str, parameters: list[Any]) -> Iterator[Iterator[Any]]:
+    """The rows of a query, for a caller that handles them one by one inside the ``with``.
 
     PostgreSQL computes a query in its own process, so its rows are read as they come
     (``PostgresCursor.stream``) and this process turns them into Python objects while the
     server computes the rest: the scores of 1,000,000 ballots were read in 2.5 s fetched
-    whole, 1.4 s streamed (``bench/scale.py``). DuckDB computes in this process: fetched whole.
+    whole, 1.4 s streamed (``bench/scale.py``). The stream is closed on leaving, read to
+    the end or not (an error while handling a row), so the cursor can take its next
+    statement (a rollback included). DuckDB computes in this process: fetched whole.
     """
     if isinstance(cursor, PostgresCursor):
-        return cursor.stream(sql, parameters)
-    return iter(cursor.execute(sql, parameters).fetchall())
+        with closing(cursor.stream(sql, parameters)) as rows:
+            yield rows
+    else:
+        yield iter(cursor.execute(sql, parameters).fetchall())
 
 
 @contextmanager

@@ -23,7 +23,7 @@ on ``close()``; the store closes every cursor it opens.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import psycopg
@@ -87,10 +87,11 @@ class PostgresCursor:
             return []
         return self._cursor.fetchall()
 
-    def stream(self, sql: str, parameters: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def stream(self, sql: str, parameters: Sequence[Any]) -> Generator[tuple[Any, ...], None, None]:
         """The rows of a query as the server sends them, ``STREAMED_ROWS`` at a time (psycopg's
-        chunked mode), while it computes the rest; read every row before the next query."""
-        return self._cursor.stream(postgres_sql(sql), list(parameters), size=STREAMED_ROWS)
+        chunked mode), while it computes the rest. The connection takes no other statement
+        until the stream is read to the end or closed (``connection.streamed_rows``)."""
+        yield from self._cursor.stream(postgres_sql(sql), list(parameters), size=STREAMED_ROWS)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Many rows at once with COPY (``table`` and ``columns`` are the store's names)."""

@@ -124,19 +124,20 @@ def _allocations_by_ballot(
         return {}
     columns = ", ".join(["max(CASE WHEN a.service_id = ? THEN a.amount_minor END)"] * len(services))
     pounds = MinorAmounts()
-    return {
-        ballot_id: {
-            service: pounds[amount]
-            for service, amount in zip(services, amounts, strict=True)
-            if amount is not None
+    with streamed_rows(
+        cursor,
+        f"SELECT a.ballot_id, {columns} FROM ballot_allocations a"
+        f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition} GROUP BY a.ballot_id",
+        [*services, *params],
+    ) as rows:
+        return {
+            ballot_id: {
+                service: pounds[amount]
+                for service, amount in zip(services, amounts, strict=True)
+                if amount is not None
+            }
+            for ballot_id, *amounts in rows
         }
-        for ballot_id, *amounts in streamed_rows(
-            cursor,
-            f"SELECT a.ballot_id, {columns} FROM ballot_allocations a"
-            f" JOIN ballots b ON b.id = a.ballot_id WHERE {condition} GROUP BY a.ballot_id",
-            [*services, *params],
-        )
-    }
 
 
 def latest_ballot(conn: Connection, round_id: str, code: str) -> StoredBallot | None:
@@ -252,19 +253,19 @@ def _shared_scores_in_order(
     dict for every ballot that chose no project). Each ballot's scores come as one text
     (``C:2 A:1``: project ids hold no spaces, ``ID_PATTERN``), so each distinct text is
     read once."""
-    rows = streamed_rows(
+    shared = _ScoresByText()
+    ids: list[int] = []
+    choices: list[dict[str, int]] = []
+    with streamed_rows(
         cursor,
         "SELECT b.id, string_agg(s.project_id || ':' || CAST(s.score AS VARCHAR), ' ')"
         " FROM ballots b LEFT JOIN ballot_project_scores s ON s.ballot_id = b.id"
         f" WHERE {condition} GROUP BY b.id ORDER BY b.id",
         params,
-    )
-    shared = _ScoresByText()
-    ids: list[int] = []
-    choices: list[dict[str, int]] = []
-    for ballot_id, text in rows:
-        ids.append(ballot_id)
-        choices.append(shared[text or ""])
+    ) as rows:
+        for ballot_id, text in rows:
+            ids.append(ballot_id)
+            choices.append(shared[text or ""])
     return ids, choices
 
 

@@ -420,7 +420,9 @@ _NEAR_LIMITS = (
     ((0, 0), (None, None), (61, 39), 100, 0, Fraction(5)),  # 61 is no whole number of 5s
     ((0, 0), (None, None), (Fraction(121, 2), Fraction(79, 2)), 100, 0, Fraction(1, 100)),
     ((0, 0), (None, None), (True, 99), 100, 0, Fraction(1, 100)),  # a bool is no amount
-    ((0, 0), (None, None), (Fraction(1, 2), 99), 100, 0, Fraction(1, 100)),  # numerators 100
+    # halves whose numerators add up to the budget: read whole, they would pass
+    ((0, 0), (None, None), (Fraction(1, 2), 99), 100, 0, Fraction(1, 100)),
+    ((Fraction(21, 2), 0), (None, None), (10, 90), 100, 0, Fraction(1, 100)),  # below 10.5
 )
 
 

@@ -206,7 +206,7 @@ def test_the_command_line_reads_a_database_and_never_writes_one(tmp_path: Path) 
         app_holds_it.close()
     assert locked.returncode == 1
     assert locked.stderr.startswith(f"error: cannot read {path}")
-    assert "stop the app or read a copy of the file" in locked.stderr
+    assert "stop the app or read a copy of the file made with its .wal file" in locked.stderr
     assert len(locked.stderr.splitlines()) == 1
 
 

@@ -277,3 +277,34 @@ def test_a_database_file_checkpoints_its_log_only_past_the_bulk_threshold(tmp_pa
     reopened = store.connect(str(path))
     assert reopened.execute("SELECT count(*) FROM filler").fetchall() == [(40_000,)]
     reopened.close()
+
+
+@pytest.mark.timeout(60, method="thread")  # a regression hangs, holding the connection's lock
+def test_a_read_stopped_by_an_error_leaves_the_connection_usable(conn, monkeypatch):
+    """An error while a streamed read's rows are handled (PostgreSQL reads a round's scores
+    as they come) ends the read: the snapshot is rolled back and the connection can be
+    used again, instead of waiting for the rest of the rows for ever."""
+    from budgeting.store import postgres, queries
+
+    monkeypatch.setattr(postgres, "STREAMED_ROWS", 2)
+    round_id = open_round(conn, ballot_format="points", max_points=6, max_approvals=None)
+    for points in range(1, 7):
+        store.submit_ballot(
+            conn, round_id, allocation=BALANCED, project_scores={"A": points}, channel="paper"
+        )
+    read = queries._ScoresByText.__missing__
+    seen: list[str] = []
+
+    def failing_on_the_fourth(scores, text):
+        seen.append(text)
+        if len(seen) == 4:  # past the first two chunks of rows
+            raise RuntimeError("stopped while reading")
+        return read(scores, text)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(queries._ScoresByText, "__missing__", failing_on_the_fourth)
+        with pytest.raises(RuntimeError, match="stopped while reading"):
+            store.current_votes(conn, round_id, allocations=False)
+    votes = store.current_votes(conn, round_id)
+    assert votes.ballots == 6
+    assert [dict(scores) for scores in votes.scores or []] == [{"A": n} for n in range(1, 7)]

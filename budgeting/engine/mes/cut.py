@@ -134,6 +134,6 @@ def _cut(
             left_out += election.costs[project]
         else:
             kept |= 1 << project
-    # with none left out, a voter reaches P when she reaches any candidate
+    # with none left out (every candidate costs more than 0), P is every candidate
     reaching = list(compress(held, map(kept.__and__, reaches) if left_out else reaches))
     return left_out, sum(reaching) if reaching else None

@@ -173,10 +173,11 @@ def _pay(
     """``money`` after the project's supporters pay ``share`` per unit of score (or all
     they hold, when that is less), rounded down by ``slack`` (``slack < 0``: up).
 
-    With every score 1, each supporter pays ``share + slack`` in one subtraction: one
-    rounding more, of at most ``2^-53`` of the money, which the slack covers many times
-    over (``_slack``). Supporters left below nothing (they could not pay it all) are then
-    set to nothing.
+    With every score 1, each supporter pays ``share + slack`` in one subtraction (the sum
+    and the difference are each rounded, as the product and the difference are with other
+    scores, within ``2^-53`` of the money of a supporter who can pay: the slack covers that
+    many times over, ``_slack``). Supporters left below nothing (they could not pay it all)
+    are then set to nothing.
 
     ``share`` ``None``: everyone pays all they hold (a bound below for a purchase whose
     price at this money is not known). ``in_place``: ``money`` itself is changed and returned.
