@@ -60,9 +60,9 @@ WAL_CHECKPOINT = "256MiB"
 """How much DuckDB's write-ahead log grows before its changes are checkpointed into the
 file (DuckDB's ``checkpoint_threshold``; its default is 16 MiB). A checkpoint costs about
 the same whatever the log holds, and more as the database grows (1.5–2 s at a million
-ballots), so the default checkpointed every five 10,000-ballot batches and a million
-ballots took 90 s to load; with 256 MiB, 76 s including the last checkpoint
-(``bench/scale.py``). A crash leaves at most this much log to replay when the file is next
+ballots), so the default checkpointed every five 10,000-ballot batches: loading a million
+ballots took 90 s with it and 76–78 s with 256 MiB, the last checkpoint counted (README,
+Scale). A crash leaves at most this much log to replay when the file is next
 opened; closing the database checkpoints it."""
 
 
