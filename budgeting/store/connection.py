@@ -156,7 +156,7 @@ def streamed_rows(cursor: Cursor, sql: str, parameters: list[Any]) -> Iterator[I
     PostgreSQL computes a query in its own process, so its rows are read as they come
     (``PostgresCursor.stream``) and this process turns them into Python objects while the
     server computes the rest: the scores of 1,000,000 ballots were read in 2.5 s fetched
-    whole, 1.4 s streamed (``bench/scale.py``). The stream is closed on leaving, read to
+    whole, 1.55 s streamed (``bench/scale.py``). The stream is closed on leaving, read to
     the end or not (an error while handling a row), so the cursor can take its next
     statement (a rollback included). DuckDB computes in this process: fetched whole.
     """
