@@ -247,14 +247,8 @@ def _rules(conn: store.Connection, round_id: str) -> dict[str, float]:
     scores = store.current_votes(conn, round_id, allocations=False).scores
     assert scores is not None
     figures["read scores (s)"] = read = time.perf_counter() - began
-    for entry in rules("selection"):
-        rule = selection_rule(entry.id)
-        options = decide.selection_options(voting_round, rule)
-        figures[f"selection {entry.id} (s, with reading)"] = read + _seconds(
-            lambda rule=rule, options=options: rule.run(
-                decide.project_profile(voting_round, projects, scores), **options
-            )
-        )
+    for rule_id, seconds in _selection_seconds(voting_round, projects, scores).items():
+        figures[f"selection {rule_id} (s, with reading)"] = read + seconds
     began = time.perf_counter()
     services = store.list_services(conn, round_id)
     amounts = store.current_votes(conn, round_id, scores=False).allocations
@@ -288,16 +282,27 @@ def rules_in_memory(size: int) -> dict[str, float]:
             if vote not in shared:
                 shared[vote] = dict(vote)
             scores.append(shared[vote])
-    figures: dict[str, float] = {}
+    return {
+        f"selection {rule_id} (s)": seconds
+        for rule_id, seconds in _selection_seconds(voting_round, projects, scores).items()
+    }
+
+
+def _selection_seconds(
+    voting_round: store.Round, projects: list[store.Project], scores: list[dict[str, int]]
+) -> dict[str, float]:
+    """Each selection rule's seconds over ``scores`` with the round's own options, the
+    project vote built as ``decide.decide_round`` builds it, by rule id."""
+    seconds: dict[str, float] = {}
     for entry in rules("selection"):
         rule = selection_rule(entry.id)
         options = decide.selection_options(voting_round, rule)
-        figures[f"selection {entry.id} (s)"] = _seconds(
+        seconds[entry.id] = _seconds(
             lambda rule=rule, options=options: rule.run(
                 decide.project_profile(voting_round, projects, scores), **options
             )
         )
-    return figures
+    return seconds
 
 
 def _export(conn: store.Connection, round_id: str, name: str) -> bytes:

@@ -372,12 +372,27 @@ def test_the_usual_ballot_read_whole_at_once_is_read_as_amount_by_amount(
     # ballot's total, so that many ballots are valid or just over or under.
     numbers = [a for a in amounts if isinstance(a, int | Fraction) and not isinstance(a, bool)]
     budget = max(Fraction(0), sum(map(Fraction, numbers), Fraction(0)) + off_budget)
+    _assert_read_alike(floors, ceilings, amounts, budget, tolerance, unit)
+
+
+def _assert_read_alike(floors, ceilings, amounts, budget, tolerance, unit) -> None:
+    """The ballot giving ``amounts`` to services with these limits is read whole at once
+    exactly as amount by amount (``_usual_amounts`` turned off): the same amounts, in the
+    same order and of the same types, or the same problems."""
     services = tuple(
-        ServiceSettings(f"s{n}", f"Service {n}", floor=Fraction(floor), ceiling=ceiling)
+        ServiceSettings(
+            f"s{n}",
+            f"Service {n}",
+            floor=Fraction(floor),
+            ceiling=None if ceiling is None else Fraction(ceiling),
+        )
         for n, (floor, ceiling) in enumerate(zip(floors, ceilings, strict=True))
     )
     settings_ = AllocationSettings(
-        budget=Fraction(budget), services=services, tolerance=tolerance, smallest_unit=unit
+        budget=Fraction(budget),
+        services=services,
+        tolerance=Fraction(tolerance),
+        smallest_unit=Fraction(unit),
     )
     ballot = {service.id: amount for service, amount in zip(services, amounts, strict=True)}
     whole_at_once = parse_allocation(ballot, settings_)
@@ -385,6 +400,7 @@ def test_the_usual_ballot_read_whole_at_once_is_read_as_amount_by_amount(
         one_by_one = parse_allocation(ballot, settings_)
     assert whole_at_once == one_by_one
     if whole_at_once[0] is not None:
+        assert one_by_one[0] is not None
         assert list(whole_at_once[0].amounts.items()) == list(one_by_one[0].amounts.items())
         assert list(map(type, whole_at_once[0].amounts.values())) == list(
             map(type, one_by_one[0].amounts.values())
@@ -432,22 +448,4 @@ _NEAR_LIMITS = (
 def test_the_usual_ballot_is_read_as_amount_by_amount_at_each_limit(
     floors, ceilings, amounts, budget, tolerance, unit
 ) -> None:
-    services = tuple(
-        ServiceSettings(
-            f"s{n}",
-            f"Service {n}",
-            floor=Fraction(floor),
-            ceiling=None if ceiling is None else Fraction(ceiling),
-        )
-        for n, (floor, ceiling) in enumerate(zip(floors, ceilings, strict=True))
-    )
-    settings_ = AllocationSettings(
-        budget=Fraction(budget),
-        services=services,
-        tolerance=Fraction(tolerance),
-        smallest_unit=Fraction(unit),
-    )
-    ballot = {service.id: amount for service, amount in zip(services, amounts, strict=True)}
-    with patch.object(engine_ballots, "_usual_amounts", return_value=None):
-        one_by_one = parse_allocation(ballot, settings_)
-    assert parse_allocation(ballot, settings_) == one_by_one
+    _assert_read_alike(floors, ceilings, amounts, budget, tolerance, unit)
