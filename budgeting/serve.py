@@ -15,6 +15,7 @@ it is missing.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -33,18 +34,34 @@ FIRST_APP_PORT = 8601
 STARTUP_SECONDS = 120
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on at this moment (the system's choice)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+def _outgoing_ports() -> range:
+    """The ports Linux hands to outgoing connections (``ip_local_port_range``; its default
+    when the file cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
+def _listening_ports() -> list[int]:
+    """Ports to listen on: above the usual services' and outside the outgoing range, so an
+    outgoing connection (an app process's own, to PostgreSQL) cannot take one between the
+    choice and the listening."""
+    outgoing = _outgoing_ports()
+    return [port for port in range(10_000, 65_536) if port not in outgoing]
 
 
 def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
-    """The first of ``count`` consecutive ports nobody listens on at this moment, for
-    ``--first-app-port`` (serve numbers its app processes from it)."""
+    """The first of ``count`` consecutive ports nobody listens on at this moment, chosen at
+    random among :func:`_listening_ports` (for ``--first-app-port``: serve numbers its app
+    processes from it)."""
+    candidates = _listening_ports()
+    allowed = set(candidates)
     while True:
-        first = free_port(host)
+        first = secrets.choice(candidates)
+        if any(first + offset not in allowed for offset in range(count)):
+            continue
         probes = [socket.socket() for _ in range(count)]
         try:
             for offset, probe in enumerate(probes):
@@ -55,6 +72,11 @@ def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
         finally:
             for probe in probes:
                 probe.close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on at this moment, chosen as :func:`free_consecutive_ports`."""
+    return free_consecutive_ports(1, host)
 
 
 def haproxy_config(address: str, port: int, app_ports: Sequence[int]) -> str:

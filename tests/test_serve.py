@@ -100,3 +100,19 @@ def test_the_ports_for_the_app_processes_are_all_free():
     finally:
         for probe in probes:
             probe.close()
+
+
+def _ephemeral_range() -> range:
+    """The ports Linux hands to outgoing connections (``ip_local_port_range``)."""
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return range(int(low), int(high) + 1)
+
+
+def test_a_chosen_port_is_one_no_outgoing_connection_can_take_first():
+    # Found in CI: HAProxy's port, chosen by the system among the outgoing ports, was taken
+    # by an app process's own connection to PostgreSQL before HAProxy could listen on it.
+    outgoing = _ephemeral_range()
+    for _ in range(20):
+        assert free_port() not in outgoing
+        first = free_consecutive_ports(3)
+        assert first not in outgoing and first + 2 not in outgoing
