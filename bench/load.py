@@ -61,7 +61,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.NumberInput_pb2 import NumberInput  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from budgeting.serve import free_consecutive_ports, free_port, wait_healthy  # noqa: E402
+from budgeting.serve import free_consecutive_ports, wait_healthy  # noqa: E402
 
 HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
@@ -600,7 +600,8 @@ class Server:
 @contextmanager
 def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
     """The app on ``database``: one Streamlit process (DuckDB), or ``budgeting serve``."""
-    port = free_port(HOST)
+    # HAProxy's port and the app processes' after it, chosen together.
+    port = free_consecutive_ports(1 + (setup.processes if setup.store != "duckdb" else 0), HOST)
     env = {**os.environ, "BUDGET_DB": database}
     if setup.store == "duckdb":
         command = [
@@ -609,7 +610,7 @@ def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
             "--server.address", HOST, "--browser.gatherUsageStats", "false",
         ]  # fmt: skip
     else:
-        first_app_port = free_consecutive_ports(setup.processes, HOST)
+        first_app_port = port + 1
         command = [
             sys.executable, "-m", "budgeting", "serve", "--processes", str(setup.processes),
             "--address", HOST, "--port", str(port), "--first-app-port", str(first_app_port),

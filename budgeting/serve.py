@@ -32,6 +32,7 @@ from budgeting.store.postgres import is_postgres
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_APP_PORT = 8601
 STARTUP_SECONDS = 120
+STOP_SECONDS = 15
 
 
 def _outgoing_ports() -> range:
@@ -45,17 +46,21 @@ def _outgoing_ports() -> range:
 
 
 def _listening_ports() -> list[int]:
-    """Ports to listen on: above the usual services' and outside the outgoing range, so an
-    outgoing connection (an app process's own, to PostgreSQL) cannot take one between the
-    choice and the listening."""
+    """Ports to listen on: outside the outgoing range, so an outgoing connection (an app
+    process's own, to PostgreSQL) cannot take one between the choice and the listening;
+    from 10000 up, above the usual services, unless the outgoing range leaves none there."""
     outgoing = _outgoing_ports()
-    return [port for port in range(10_000, 65_536) if port not in outgoing]
+    for lowest in (10_000, 1_024):
+        ports = [port for port in range(lowest, 65_536) if port not in outgoing]
+        if ports:
+            return ports
+    raise OSError("every port from 1024 up is in the outgoing range (ip_local_port_range)")
 
 
 def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
     """The first of ``count`` consecutive ports nobody listens on at this moment, chosen at
-    random among :func:`_listening_ports` (for ``--first-app-port``: serve numbers its app
-    processes from it)."""
+    random among :func:`_listening_ports` (for ``--port`` and ``--first-app-port``: serve
+    numbers its app processes from the latter)."""
     candidates = _listening_ports()
     allowed = set(candidates)
     while True:
@@ -95,6 +100,7 @@ defaults
     timeout client 1h
     timeout server 1h
     timeout tunnel 1h
+    timeout check 10s
 
 frontend budget_together
     bind {address}:{port}
@@ -104,6 +110,7 @@ backend app_processes
     balance roundrobin
     cookie BT_PROCESS insert indirect nocache httponly
     option httpchk GET /_stcore/health
+    default-server inter 2s fall 5
 {servers}
 """
 
@@ -165,12 +172,21 @@ def serve(processes: int, address: str, port: int, *, first_app_port: int = FIRS
     except KeyboardInterrupt:
         pass
     finally:
-        for process in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(started)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop(processes: Sequence[subprocess.Popen[bytes]], seconds: float = STOP_SECONDS) -> None:
+    """SIGTERM every process still running, wait for them all within one ``seconds``
+    deadline, then kill any left: serve itself is stopped well within what a service
+    manager (or the load harness) waits for it."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

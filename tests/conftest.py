@@ -10,12 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile, VoteType
 from budgeting.engine.pabulib import PBFile, read_pb
 from tests.postgres_server import running_server
 
 PABULIB_DIR = Path(__file__).parent / "data" / "pabulib"
+
+# No per-example deadline in any property test: an example stalled by a busy machine (two
+# test workers on two cores) would otherwise fail as "unreliable timings". Tests never
+# assert wall-clock time.
+settings.register_profile("budget_together", deadline=None)
+settings.load_profile("budget_together")
 
 
 @cache

@@ -57,7 +57,6 @@ def running_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         shutil.chown(data, "postgres")
-    port = free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     subprocess.run(
         _as_owner(
@@ -74,6 +73,7 @@ def running_server() -> Iterator[str]:
         ),
         **quiet,
     )
+    port = free_port()  # chosen after initdb, just before the server listens on it
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off"
     log = data / "server.log"
     start = [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w"]

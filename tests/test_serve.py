@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from budgeting.serve import free_consecutive_ports, free_port, haproxy_config
+from budgeting.serve import _stop, free_consecutive_ports, free_port, haproxy_config
 from tests.postgres_server import fresh_database, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,10 @@ def test_the_proxy_keeps_a_visitor_on_one_process_and_holds_websockets_open():
     assert "server app2 127.0.0.1:8602 check cookie app2" in config
     assert "cookie BT_PROCESS insert indirect nocache" in config
     assert "timeout tunnel 1h" in config
+    # A health answer slowed by a busy process is waited for, and only five failures in a
+    # row take a process out of the rotation.
+    assert "timeout check 10s" in config
+    assert "default-server inter 2s fall 5" in config
 
 
 def test_several_processes_need_postgresql(tmp_path):
@@ -40,8 +44,10 @@ def test_several_processes_need_postgresql(tmp_path):
 
 @pytest.mark.postgres
 def test_two_processes_answer_behind_one_address():
-    port, first_app = free_port(), free_consecutive_ports(2)
     with running_server() as server, fresh_database(server) as url:
+        # Chosen together (HAProxy's port, then the two app processes'), just before use.
+        port = free_consecutive_ports(3)
+        first_app = port + 1
         command = [
             sys.executable, "-m", "budgeting", "serve", "--processes", "2",
             "--port", str(port), "--first-app-port", str(first_app),
@@ -60,8 +66,8 @@ def test_two_processes_answer_behind_one_address():
                 said.append(line)
                 if "processes on" in line:
                     break
-            assert "processes on" in said[-1], "serve stopped before it was ready:\n" + "".join(
-                said[-20:]
+            assert said and "processes on" in said[-1], (
+                "serve stopped before it was ready:\n" + "".join(said[-20:])
             )
             cookies = []
             for _ in range(4):
@@ -84,7 +90,11 @@ def test_two_processes_answer_behind_one_address():
                 assert reply.headers.get("Set-Cookie") is None  # kept on app2, not moved
         finally:
             serving.terminate()  # as a service manager stops it: the app processes stop too
-            serving.wait(timeout=60)
+            try:
+                serving.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serving.kill()
+                raise
         still_running = subprocess.run(
             ["pgrep", "-f", "--", f"--server.port {first_app}"], capture_output=True, check=False
         )
@@ -116,3 +126,17 @@ def test_a_chosen_port_is_one_no_outgoing_connection_can_take_first():
         assert free_port() not in outgoing
         first = free_consecutive_ports(3)
         assert first not in outgoing and first + 2 not in outgoing
+
+
+def test_stopping_kills_what_ignores_sigterm_within_one_deadline():
+    ignoring = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        " print(1, flush=True); time.sleep(600)"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", ignoring], stdout=subprocess.PIPE) for _ in range(2)
+    ]
+    for process in processes:
+        process.stdout.readline()  # its handler is set
+    _stop(processes, seconds=0.5)
+    assert [process.returncode for process in processes] == [-9, -9]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from budgeting import store
 from budgeting.demo import demo_codes, load_demo_round
@@ -48,6 +48,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_SECONDS = 90
+EXPECT_TIMEOUT_MS = 30_000
+"""How long any ``expect`` waits unless told otherwise: a step waits for a server rerun,
+which on a busy two-core machine running two browsers and their servers can take longer
+than Playwright's default 5 s. A ceiling for a busy machine, not a speed limit."""
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def wait_until_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
