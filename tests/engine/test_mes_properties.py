@@ -22,6 +22,7 @@ from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import envelope as mes_envelope
 from budgeting.engine.mes import equal_shares
+from budgeting.engine.mes import run as mes_run
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
@@ -34,6 +35,7 @@ from budgeting.engine.mes.reference import (
 )
 from budgeting.engine.mes.run import _run
 from budgeting.engine.model import Project, ProjectBallot, ProjectProfile
+from tests.conftest import load_profile
 
 
 def test_the_reference_on_an_election_worked_out_by_hand() -> None:
@@ -289,6 +291,41 @@ def test_runs_without_the_projects_nobody_can_afford_match_the_plain_rule(
     assert restricted.supporter_groups == [
         [group for group, projects in groups if pid in projects] for pid in restricted.ids
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(profiles(), profiles(vote_type="cumulative")),
+    st.integers(0, 6),
+    st.integers(0, 6),
+    st.lists(st.integers(-1, 7), max_size=8),
+)
+def test_a_run_told_any_guesses_buys_as_a_run_told_none(
+    profile: ProjectProfile, step: int, guessed_step: int, noise: list[int]
+) -> None:
+    # The scans tell a run the order a nearby step's run bought in; right, wrong, repeated
+    # or unknown projects as guesses must all give the same purchases at the same prices.
+    election = _prepare(profile)
+    start = profile.budget / len(profile.ballots)
+    plain = _run(election, start + step).purchases
+    nearby = list(_run(election, start + guessed_step).purchases.order)
+    for guesses in (list(plain.order), nearby, nearby[::-1], noise, nearby + noise):
+        assert _run(election, start + step, guesses).purchases == plain
+
+
+def test_a_run_told_the_right_order_bounds_fewer_candidates() -> None:
+    # What the guesses are for: with each round's purchase priced first, the other
+    # candidates are bounded once against its price, not chased one key after another.
+    profile = load_profile("Poland_Warszawa_2023_Mokotow.pb")
+    election = _prepare(profile)
+    amount = profile.budget / len(profile.ballots) + 200
+    plain = _run(election, amount).purchases
+    bounds = {}
+    for told in ((), plain.order):
+        with patch.object(mes_run, "_lower_bound", wraps=mes_run._lower_bound) as bounded:
+            assert _run(election, amount, told).purchases == plain
+        bounds[len(told)] = bounded.call_count
+    assert bounds[len(plain.order)] < 0.8 * bounds[0]
 
 
 def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_is_affordable() -> (

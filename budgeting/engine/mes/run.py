@@ -3,13 +3,16 @@
 Prices are kept in a lazy priority queue with float keys: within a run a project's ``rho``
 never decreases (money only shrinks), so a stale price is a lower bound and only the best
 candidate needs re-pricing (``_cheapest``). Before the first purchase every price is known
-without pricing (``_first_round_queue``).
+without pricing (``_first_round_queue``). A run may be told the order in which a run at a
+nearby amount bought (``likely``): each round then prices that round's purchase first, so
+the others need only be bounded against its price.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 
 from budgeting.engine.mes.election import _affordable_at_start, _Election
@@ -35,13 +38,20 @@ def _first_round_queue(election: _Election, per_voter: Fraction) -> list[_Queued
     return queue
 
 
-def _run(election: _Election, per_voter: Fraction) -> _Run:
+def _run(election: _Election, per_voter: Fraction, likely: Sequence[int] = ()) -> _Run:
     """One MES run starting every voter with ``per_voter``: buy the cheapest project per
-    unit of utility until none is affordable (lazy queue)."""
+    unit of utility until none is affordable (lazy queue).
+
+    ``likely``: projects in the order a run at a nearby amount bought them, a guess at each
+    round's purchase (``_cheapest``); any guess, right or wrong, gives the same run."""
     run = _start(election, per_voter)
     queue = _first_round_queue(election, per_voter)
     bought: set[int] = set()
-    while (purchase := _cheapest(election, run, queue, bought)) is not None:
+    while (
+        purchase := _cheapest(
+            election, run, queue, bought, likely[len(bought)] if len(bought) < len(likely) else None
+        )
+    ) is not None:
         project, priced = purchase
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
@@ -49,7 +59,7 @@ def _run(election: _Election, per_voter: Fraction) -> _Run:
 
 
 def _cheapest(
-    election: _Election, run: _Run, queue: list[_Queued], bought: set[int]
+    election: _Election, run: _Run, queue: list[_Queued], bought: set[int], likely: int | None
 ) -> tuple[int, _Priced] | None:
     """This round's purchase: the affordable project with the smallest ``(rho, tie rank)``.
 
@@ -61,10 +71,21 @@ def _cheapest(
     each is looked at once per round; everything in the queue keeps a valid lower bound
     (within a run ``rho`` never decreases). Keys are floats: comparing exact prices is
     left to the few candidates that are priced.
+
+    ``likely`` (a guess at this round's purchase, or ``None``) is taken out of the queue and
+    priced first: when it is the purchase, every other candidate is bounded against its
+    price at once, instead of against the next key until the purchase comes up. A wrong
+    guess is one price more: it is then beaten, and goes back as any candidate looked at.
     """
     best: tuple[Fraction, int, int, _Priced] | None = None
     ceiling = math.inf  # at least the best price: a key above it cannot win
     looked_at: list[_Queued] = []
+    guessed = None if likely is None or likely in bought else _taken_out(queue, likely)
+    if guessed is not None:
+        _, rank, project = guessed
+        priced = _price(election, run, project)  # None: unaffordable from now on, dropped
+        if priced is not None:
+            best, ceiling = (priced.rho, rank, project, priced), _above(priced.rho)
     while queue and queue[0][0] <= ceiling:
         known, rank, project = heapq.heappop(queue)
         if project in bought:
@@ -95,3 +116,15 @@ def _cheapest(
     for entry in looked_at:
         heapq.heappush(queue, entry)
     return None if best is None else (best[2], best[3])
+
+
+def _taken_out(queue: list[_Queued], project: int) -> _Queued | None:
+    """Take ``project``'s entry out of the queue (it holds at most one); ``None`` when it
+    is not queued (bought, or dropped as unaffordable)."""
+    for index, entry in enumerate(queue):
+        if entry[2] == project:
+            queue[index] = queue[-1]
+            queue.pop()
+            heapq.heapify(queue)
+            return entry
+    return None
