@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from fractions import Fraction
 
 from budgeting.engine.mes.election import _affordable_at_start, _Election
@@ -47,11 +47,7 @@ def _run(election: _Election, per_voter: Fraction, likely: Sequence[int] = ()) -
     run = _start(election, per_voter)
     queue = _first_round_queue(election, per_voter)
     bought: set[int] = set()
-    while (
-        purchase := _cheapest(
-            election, run, queue, bought, likely[len(bought)] if len(bought) < len(likely) else None
-        )
-    ) is not None:
+    while (purchase := _cheapest(election, run, queue, bought, _guess(likely, bought))) is not None:
         project, priced = purchase
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
@@ -80,7 +76,7 @@ def _cheapest(
     best: tuple[Fraction, int, int, _Priced] | None = None
     ceiling = math.inf  # at least the best price: a key above it cannot win
     looked_at: list[_Queued] = []
-    guessed = None if likely is None or likely in bought else _taken_out(queue, likely)
+    guessed = None if likely is None else _taken_out(queue, likely)
     if guessed is not None:
         _, rank, project = guessed
         priced = _price(election, run, project)  # None: unaffordable from now on, dropped
@@ -116,6 +112,11 @@ def _cheapest(
     for entry in looked_at:
         heapq.heappush(queue, entry)
     return None if best is None else (best[2], best[3])
+
+
+def _guess(likely: Sequence[int], bought: Collection[int]) -> int | None:
+    """The next purchase ``likely`` suggests: its first project not yet bought."""
+    return next((project for project in likely if project not in bought), None)
 
 
 def _taken_out(queue: list[_Queued], project: int) -> _Queued | None:
