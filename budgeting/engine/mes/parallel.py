@@ -136,7 +136,6 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
     outcome = None
     if kept is not None and (explained := _kept_explained(_reach_here, kept)) is not None:
         outcome = kept, explained
-    _reach_here.latest_runs.clear()
     return scanned.end, scanned.over, scanned.runs, scanned.abandoned, outcome
 
 
