@@ -14,6 +14,7 @@ it is missing.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -64,6 +65,8 @@ def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
     candidates = _listening_ports()
     allowed = set(candidates)
     while True:
+        # Drawn from the system's randomness, which no test seeds: test workers started
+        # together do not draw the same ports.
         first = secrets.choice(candidates)
         if any(first + offset not in allowed for offset in range(count)):
             continue
@@ -72,8 +75,9 @@ def free_consecutive_ports(count: int, host: str = "127.0.0.1") -> int:
             for offset, probe in enumerate(probes):
                 probe.bind((host, first + offset))
             return first
-        except OSError:
-            continue
+        except OSError as failure:
+            if failure.errno != errno.EADDRINUSE:  # an address this machine cannot use
+                raise
         finally:
             for probe in probes:
                 probe.close()

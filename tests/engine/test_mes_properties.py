@@ -328,6 +328,29 @@ def test_a_run_told_the_right_order_bounds_fewer_candidates() -> None:
     assert bounds[len(plain.order)] < 0.8 * bounds[0]
 
 
+def test_a_scan_tells_a_run_the_latest_order_by_project_across_elections() -> None:
+    # The latest run may have run on another election than the next one (the scan made a
+    # new one for later steps, with other project numbers): the order is passed on by
+    # project, leaving out any project the next election does not have.
+    full = _prepare(load_profile("Poland_Warszawa_2026.pb"))
+    reach = mes_scan._reach(full)
+    restricted = reach.election
+    assert len(restricted.ids) < len(full.ids)
+    near = _run(restricted, reach.start + 2).purchases
+    reach.latest_runs[2] = restricted, near
+    assert mes_scan._likely_order(reach) == list(near.order)
+    reach.election = full  # as ``_widen`` makes a new election for later steps
+    told = mes_scan._likely_order(reach)
+    assert [full.ids[project] for project in told] == [restricted.ids[p] for p in near.order]
+    assert told != list(near.order)
+    reach.latest_runs[3] = full, _run(full, reach.start + 3).purchases
+    reach.election = restricted
+    kept = set(restricted.ids)
+    far_ids = [full.ids[project] for project in reach.latest_runs[3][1].order]
+    told = mes_scan._likely_order(reach)
+    assert [restricted.ids[project] for project in told] == [p for p in far_ids if p in kept]
+
+
 def test_a_restricted_election_serves_every_step_until_a_project_it_leaves_out_is_affordable() -> (
     None
 ):

@@ -20,8 +20,9 @@ most of the work: a worker left with nothing to do (every step up to the earlies
 step known is handed out) takes the far half of the running chunk with the most steps
 left (``_far_half``), which then stops where that half begins. A chunk hands back the
 outcome of a step the scan may keep (``_may_keep``: the step before its ending step, or its
-last step just before the earliest ending step known), explained, when it ran that step,
-so the parent does not run it again. Small elections are scanned
+last step just before the earliest ending step known), explained, when its worker ran that
+step among its last two runs (a step's outcome is the same whichever chunk ran it), so the
+parent does not run it again. Small elections are scanned
 in the calling process (``PARALLEL_FROM``): starting processes costs more than they save.
 """
 
@@ -107,8 +108,8 @@ _reach_here: _Reach | None = None
 _Chunk = tuple[int | None, bool, int, bool, tuple[int, _Explained] | None]
 """A chunk's answer: the first step in it ending the scan (or ``None``), whether that step
 is over the budget, the runs made, whether the chunk was abandoned, and a step the scan
-may keep with its outcome, explained, when the chunk ran it (``_may_keep``), so that the
-parent need not run it again."""
+may keep with its outcome, explained, when the worker ran it among its last two runs
+(``_may_keep``), so that the parent need not run it again."""
 
 
 def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
@@ -240,7 +241,8 @@ def _scan_in_processes(
 
 
 def _explained_by_workers(found: dict[int, _Chunk], step: int) -> _Explained | None:
-    """The outcome of ``step`` as a chunk that ran it explained it (``_may_keep``), if any."""
+    """The outcome of ``step`` as a chunk's worker that ran it explained it (``_may_keep``),
+    if any."""
     for *_, outcome in found.values():
         if outcome is not None and outcome[0] == step:
             return outcome[1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 
 from budgeting.engine.mes.election import _affordable_at_start, _Election
@@ -42,12 +42,13 @@ def _run(election: _Election, per_voter: Fraction, likely: Sequence[int] = ()) -
     """One MES run starting every voter with ``per_voter``: buy the cheapest project per
     unit of utility until none is affordable (lazy queue).
 
-    ``likely``: projects in the order a run at a nearby amount bought them, a guess at each
-    round's purchase (``_cheapest``); any guess, right or wrong, gives the same run."""
+    ``likely``: projects in the order a run at a nearby amount bought them, each round's
+    guess its first project still in the queue (``_cheapest``); any guess, right or wrong,
+    gives the same run."""
     run = _start(election, per_voter)
     queue = _first_round_queue(election, per_voter)
     bought: set[int] = set()
-    while (purchase := _cheapest(election, run, queue, bought, _guess(likely, bought))) is not None:
+    while (purchase := _cheapest(election, run, queue, bought, likely)) is not None:
         project, priced = purchase
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
@@ -55,7 +56,11 @@ def _run(election: _Election, per_voter: Fraction, likely: Sequence[int] = ()) -
 
 
 def _cheapest(
-    election: _Election, run: _Run, queue: list[_Queued], bought: set[int], likely: int | None
+    election: _Election,
+    run: _Run,
+    queue: list[_Queued],
+    bought: set[int],
+    likely: Sequence[int],
 ) -> tuple[int, _Priced] | None:
     """This round's purchase: the affordable project with the smallest ``(rho, tie rank)``.
 
@@ -68,15 +73,16 @@ def _cheapest(
     (within a run ``rho`` never decreases). Keys are floats: comparing exact prices is
     left to the few candidates that are priced.
 
-    ``likely`` (a guess at this round's purchase, or ``None``) is taken out of the queue and
-    priced first: when it is the purchase, every other candidate is bounded against its
-    price at once, instead of against the next key until the purchase comes up. A wrong
-    guess is one price more: it is then beaten, and goes back as any candidate looked at.
+    The first project of ``likely`` still in the queue (a guess at this round's purchase:
+    not bought, not dropped as unaffordable) is taken out of the queue and priced first:
+    when it is the purchase, every other candidate is bounded against its price at once,
+    instead of against the next key until the purchase comes up. A wrong guess is one price
+    more: it is then beaten, and goes back as any candidate looked at.
     """
     best: tuple[Fraction, int, int, _Priced] | None = None
     ceiling = math.inf  # at least the best price: a key above it cannot win
     looked_at: list[_Queued] = []
-    guessed = None if likely is None else _taken_out(queue, likely)
+    guessed = _taken_out(queue, likely)
     if guessed is not None:
         _, rank, project = guessed
         priced = _price(election, run, project)  # None: unaffordable from now on, dropped
@@ -114,16 +120,16 @@ def _cheapest(
     return None if best is None else (best[2], best[3])
 
 
-def _guess(likely: Sequence[int], bought: Collection[int]) -> int | None:
-    """The next purchase ``likely`` suggests: its first project not yet bought."""
-    return next((project for project in likely if project not in bought), None)
-
-
-def _taken_out(queue: list[_Queued], project: int) -> _Queued | None:
-    """Take ``project``'s entry out of the queue (it holds at most one); ``None`` when it
-    is not queued (bought, or dropped as unaffordable)."""
-    for index, entry in enumerate(queue):
-        if entry[2] == project:
+def _taken_out(queue: list[_Queued], likely: Sequence[int]) -> _Queued | None:
+    """Take out of the queue the entry of the first project of ``likely`` it holds (it
+    holds at most one per project); ``None`` when it holds none of them."""
+    if not likely:
+        return None
+    position = {project: index for index, (_, _, project) in enumerate(queue)}
+    for project in likely:
+        index = position.get(project)
+        if index is not None:
+            entry = queue[index]
             queue[index] = queue[-1]
             queue.pop()
             heapq.heapify(queue)

@@ -114,6 +114,7 @@ def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, b
     """Run one step: whether it ends the scan, and whether it is over the budget."""
     _widen(reach, step)
     bought = _run(reach.election, reach.start + step, _likely_order(reach)).purchases
+    reach.latest_runs.pop(step, None)  # a step run again is the latest run
     reach.latest_runs[step] = reach.election, bought
     if len(reach.latest_runs) > 2:
         del reach.latest_runs[next(iter(reach.latest_runs))]
