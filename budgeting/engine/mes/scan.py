@@ -41,14 +41,6 @@ PROBE_FROM = 32
 certified (so are all stretches after a certificate failed, until one passes): a stretch
 whose last step ends the scan cannot be certified, and is halved at the cost of one run."""
 
-RUN_NEAR_END = 16
-"""Within this many steps before a step known to end the scan, the steps are run one by
-one, not certified: near the answer certificates cost 3–5 runs and mostly fail. On
-Warszawa 2026 with two workers, 8 left a worker certifying steps 183–187 (0.7 s, failed)
-while the other ran 189, 187, 186 and 185 one by one; 16: 7.3–7.5 s with one worker
-(7.4–8.3 s with 8), 4.3–4.6 s with two (4.4–5.2 s). No other pabulib file moved beyond
-the noise."""
-
 LOOK_AHEAD = 4
 """Steps of one unit per voter the ``add1`` scans look ahead, past the step they need, when
 they leave out the projects nobody can afford yet (``_restrict``). Always the same short
@@ -192,9 +184,9 @@ def _scan_range(
             return _Scanned(None, False, runs, abandoned=True)
         stride = min(stride, last - steps)
         # Near a step known to end the scan (found here, or by another process) a stretch
-        # is seldom certified: run the steps.
+        # cannot be certified: run the steps.
         known_ends = ([ending[0]] if ending else []) + ([stop_at] if stop_at is not None else [])
-        close = any(end - steps <= RUN_NEAR_END for end in known_ends)
+        close = any(end - steps <= 2 * CERTIFY_FROM for end in known_ends)
         if stride >= CERTIFY_FROM and not close:
             end = steps + stride
             _widen(reach, end)
