@@ -600,7 +600,8 @@ class Server:
 @contextmanager
 def running(setup: Setup, database: str, log: Path) -> Iterator[Server]:
     """The app on ``database``: one Streamlit process (DuckDB), or ``budgeting serve``."""
-    # HAProxy's port and the app processes' after it, chosen together.
+    # The address's port (HAProxy's, with serve) and serve's app processes' after it,
+    # chosen together.
     port = free_consecutive_ports(1 + (setup.processes if setup.store != "duckdb" else 0), HOST)
     env = {**os.environ, "BUDGET_DB": database}
     if setup.store == "duckdb":

@@ -4,8 +4,8 @@ Prices are kept in a lazy priority queue with float keys: within a run a project
 never decreases (money only shrinks), so a stale price is a lower bound and only the best
 candidate needs re-pricing (``_cheapest``). Before the first purchase every price is known
 without pricing (``_first_round_queue``). A run may be told the order in which a run at a
-nearby amount bought (``likely``): each round then prices that round's purchase first, so
-the others need only be bounded against its price.
+nearby amount bought (``likely``): each round then prices its guess at the purchase first,
+so that when the guess is right the others need only be bounded against its price.
 """
 
 from __future__ import annotations
