@@ -159,7 +159,9 @@ def test_accessibility_axe_finds_no_violation(
     assert page.evaluate("document.documentElement.lang") == language
     page.evaluate(WATCH_RERUNS)
     for _ in range(SCANS):
-        page.evaluate("window.rerunSeen = document.querySelector('[data-stale=true]') !== null")
+        page.evaluate(
+            "(stale) => { window.rerunSeen = document.querySelector(stale) !== null }", STALE
+        )
         violations = axe_violations(page)
         if not violations or not page.evaluate("window.rerunSeen"):
             break

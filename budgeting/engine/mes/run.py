@@ -129,9 +129,7 @@ def _taken_out(queue: list[_Queued], likely: Sequence[int]) -> _Queued | None:
     for project in likely:
         index = position.get(project)
         if index is not None:
-            entry = queue[index]
-            queue[index] = queue[-1]
-            queue.pop()
+            entry = queue.pop(index)
             heapq.heapify(queue)
             return entry
     return None
