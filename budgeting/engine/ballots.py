@@ -266,9 +266,10 @@ def parse_allocation(
 def _usual_amounts(
     given: Mapping[str, object], settings: AllocationSettings
 ) -> dict[str, Exact] | None:
-    """The usual valid ballot read at C speed, whole at once: every service given once (the
-    caller checks), each amount an ``int`` or a whole ``Fraction`` within its limits
-    (``AllocationSettings.whole_limits``), the total within the tolerance of the budget.
+    """The usual valid ballot read whole at once, mostly at C speed: every service given
+    once (the caller checks), each amount an ``int`` or a whole ``Fraction`` within its
+    limits (``AllocationSettings.whole_limits``), the total within the tolerance of the
+    budget.
     ``None`` for any other ballot, which ``parse_allocation`` then reads amount by amount:
     it accepts every ballot this accepts, with the same amounts, and says what is wrong
     with the others."""
@@ -277,22 +278,18 @@ def _usual_amounts(
         return None
     floors, ceilings = limits
     ids = settings.service_ids
-    values = list(map(given.__getitem__, ids))
+    values: list[Any] = list(map(given.__getitem__, ids))
     if not {*map(type, values)} <= {int, Fraction}:
         return None
-    if not all(map((1).__eq__, map(_denominator, values))):
+    amounts: list[Exact] = [value.numerator for value in values if value.denominator == 1]
+    if len(amounts) != len(values):
         return None
-    amounts: list[Exact] = list(map(_numerator, values))
     if not (all(map(operator.le, floors, amounts)) and all(map(operator.le, amounts, ceilings))):
         return None
     budget, tolerance = settings.exact_totals
     if not -tolerance <= budget - sum(amounts) <= tolerance:
         return None
     return dict(zip(ids, amounts, strict=True))
-
-
-_denominator = operator.attrgetter("denominator")
-_numerator = operator.attrgetter("numerator")
 
 
 def _whole_units(amount: Exact, unit_parts: tuple[int, int]) -> bool:
@@ -373,31 +370,33 @@ def _read_choices(
 ) -> ProjectBallot | None:
     """Approval and knapsack: the chosen projects, checking their number and (knapsack) cost."""
     names = settings.names
-    if isinstance(ballot, Mapping):
-        entries = _entries(ballot)
-        if entries is None:
-            return None
-        ids: list[object] = []
-        for key, value in entries:
-            flag = _read_flag(value)
-            if flag is None:
-                description = _describe(key)
-                name = names.get(key, description) if isinstance(key, str) else description
-                report.add(description, "validation.vote.not_a_choice", project=name)
-            elif flag:
-                ids.append(key)
-    else:
-        items = _items(ballot)
-        if items is None:
-            return None
-        ids = items
-    distinct, _ = _distinct_known(
-        [(project_id, None) for project_id in ids],
-        names,
-        report,
-        unknown=("validation.vote.unknown_project", "project_id"),
-        repeated=("validation.vote.duplicate", "project"),
-    )
+    distinct: Collection[str] | None = _usual_choices(ballot, names)
+    if distinct is None:
+        if isinstance(ballot, Mapping):
+            entries = _entries(ballot)
+            if entries is None:
+                return None
+            ids: list[object] = []
+            for key, value in entries:
+                flag = _read_flag(value)
+                if flag is None:
+                    description = _describe(key)
+                    name = names.get(key, description) if isinstance(key, str) else description
+                    report.add(description, "validation.vote.not_a_choice", project=name)
+                elif flag:
+                    ids.append(key)
+        else:
+            items = _items(ballot)
+            if items is None:
+                return None
+            ids = items
+        distinct, _ = _distinct_known(
+            [(project_id, None) for project_id in ids],
+            names,
+            report,
+            unknown=("validation.vote.unknown_project", "project_id"),
+            repeated=("validation.vote.duplicate", "project"),
+        )
     count = len(distinct)
     if settings.max_approvals is not None and count > settings.max_approvals:
         report.add("total", "validation.vote.too_many", count=count, limit=settings.max_approvals)
@@ -415,7 +414,25 @@ def _read_choices(
                 budget=settings.budget,
                 money=("total", "excess", "budget"),
             )
-    return ProjectBallot(scores=dict.fromkeys(distinct, Fraction(1)))
+    return ProjectBallot(scores=dict.fromkeys(distinct, _CHOSEN))
+
+
+_CHOSEN = Fraction(1)
+"""A chosen project's score (one ``Fraction`` shared by every choice: it is immutable)."""
+
+
+def _usual_choices(ballot: object, names: Mapping[str, str]) -> list[str] | None:
+    """The usual approval ballot read at C speed: a ``dict`` of known project ids, each
+    marked 1 or ``True`` (chosen) or 0 or ``False`` (not chosen); its chosen ids in ballot
+    order. ``None`` for any other ballot, which ``_read_choices`` then reads entry by
+    entry: it accepts every ballot this accepts, with the same choices, and says what is
+    wrong with the others."""
+    if type(ballot) is not dict or not names.keys() >= ballot.keys():
+        return None
+    flags = ballot.values()
+    if not ({*map(type, flags)} <= {int, bool} and {*flags} <= {0, 1}):
+        return None
+    return list(itertools.compress(ballot, flags))
 
 
 def _read_points(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from budgeting.store.connection import Connection, Cursor, insert_rows, read_cursor, utc_now
+from budgeting.store.connection import Connection, Cursor, insert_columns, read_cursor, utc_now
 from budgeting.store.models import AuditEntry, StoreError
 
 GENESIS_HASH = "0" * 64
@@ -166,33 +167,35 @@ def append_entries(
     cursor: Cursor,
     round_id: str | None,
     entries: list[tuple[str, dict[str, Any], datetime]],
-) -> list[AuditEntry]:
+) -> None:
     """Append (kind, details, time) entries, in order, inside the caller's write transaction."""
     seq, prev_hash = _last_link(cursor)
     key = audit_key()
-    key_id = key_fingerprint(key) if key is not None else None
-    appended, rows = [], []
-    for kind, details, at in entries:
-        seq += 1
-        details_json = canonical_json(details)
-        digest = entry_hash(prev_hash, seq, round_id, at, kind, details_json, key)
-        appended.append(AuditEntry(seq, round_id, at, kind, details, prev_hash, digest))
-        rows.append((seq, round_id, at, kind, details_json, prev_hash, digest, key_id))
-        prev_hash = digest
-    insert_rows(
+    details = [canonical_json(entry_details) for _, entry_details, _ in entries]
+    hashes = [prev_hash]
+    for number, (kind, _, at), entry_details in zip(
+        itertools.count(seq + 1), entries, details, strict=False
+    ):
+        hashes.append(entry_hash(hashes[-1], number, round_id, at, kind, entry_details, key))
+    insert_columns(
         cursor,
         "audit_log",
-        ("seq", "round_id", "logged_at", "kind", "details", "prev_hash", "hash", "key_id"),
-        rows,
+        {
+            "seq": list(range(seq + 1, seq + 1 + len(entries))),
+            "round_id": [round_id] * len(entries),
+            "logged_at": [at for _, _, at in entries],
+            "kind": [kind for kind, _, _ in entries],
+            "details": details,
+            "prev_hash": hashes[:-1],
+            "hash": hashes[1:],
+            "key_id": [key_fingerprint(key) if key is not None else None] * len(entries),
+        },
     )
-    return appended
 
 
-def append_entry(
-    cursor: Cursor, round_id: str | None, kind: str, details: dict[str, Any]
-) -> AuditEntry:
+def append_entry(cursor: Cursor, round_id: str | None, kind: str, details: dict[str, Any]) -> None:
     """Append one entry, stamped now, inside the caller's write transaction."""
-    return append_entries(cursor, round_id, [(kind, details, utc_now())])[0]
+    append_entries(cursor, round_id, [(kind, details, utc_now())])
 
 
 def audit_head(conn: Connection) -> AuditHead | None:

@@ -25,7 +25,12 @@ import duckdb
 import pyarrow as pa
 
 from budgeting.store.models import StoreError
-from budgeting.store.postgres import PostgresConnection, PostgresCursor, is_postgres
+from budgeting.store.postgres import (
+    PostgresConnection,
+    PostgresCursor,
+    is_duplicate_of,
+    is_postgres,
+)
 
 
 class Cursor(Protocol):
@@ -187,6 +192,15 @@ def begin_snapshot(cursor: Cursor) -> None:
         cursor.execute("BEGIN TRANSACTION")  # DuckDB's transactions are snapshots
 
 
+def is_duplicate(error: BaseException, table: str, column: str) -> bool:
+    """Whether a write was refused because ``column`` of ``table``, which must be unique,
+    already holds the value (DuckDB names the column in its message; ``table`` and
+    ``column`` are the store's names)."""
+    if isinstance(error, duckdb.ConstraintException):
+        return f'Duplicate key "{column}: ' in str(error)
+    return is_duplicate_of(error, table, column)
+
+
 @contextmanager
 def write_transaction(conn: Connection) -> Iterator[Cursor]:
     """A cursor inside BEGIN ... COMMIT; any exception rolls everything back."""
@@ -275,22 +289,38 @@ def insert_rows(
     """
     if not rows:
         return
-    column_list = ", ".join(columns)
     if len(rows) <= _VALUES_INSERT_LIMIT:
+        column_list = ", ".join(columns)
         row_placeholder = "(" + ", ".join("?" * len(columns)) + ")"
         cursor.execute(
             f"INSERT INTO {table} ({column_list}) VALUES "
             + ", ".join([row_placeholder] * len(rows)),
             [value for row in rows for value in row],
         )
-        return
-    if isinstance(cursor, PostgresCursor):
+    elif isinstance(cursor, PostgresCursor):
         cursor.copy_rows(table, columns, rows)
-        return
+    else:
+        by_column = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+        _insert_arrow(cursor, table, by_column)
+
+
+def insert_columns(cursor: Cursor, table: str, columns: dict[str, list[Any]]) -> None:
+    """``insert_rows`` for values given column by column (each list one column, all of the
+    same length), as a bulk write builds them: DuckDB scans the lists as Arrow columns
+    without turning them into rows first."""
+    count = len(next(iter(columns.values())))
+    if count > _VALUES_INSERT_LIMIT and not isinstance(cursor, PostgresCursor):
+        _insert_arrow(cursor, table, columns)
+    else:
+        insert_rows(cursor, table, tuple(columns), list(zip(*columns.values(), strict=True)))
+
+
+def _insert_arrow(cursor: Cursor, table: str, columns: dict[str, list[Any]]) -> None:
+    """Insert columns into a DuckDB table by scanning them as an Arrow table."""
     assert isinstance(cursor, duckdb.DuckDBPyConnection)
-    batch = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+    column_list = ", ".join(columns)
     view = f"_incoming_{table}"
-    cursor.register(view, batch)
+    cursor.register(view, pa.table(columns))
     try:
         cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
     finally:

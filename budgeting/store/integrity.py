@@ -97,15 +97,18 @@ def ballot_digest(content: Mapping[str, Any]) -> str:
 def ballot_parts(content: Mapping[str, Any]) -> dict[str, str]:
     """Short digests of the ballot's row, its allocation rows and its score rows: they only
     name which part changed (the full digest is what vouches for the ballot)."""
-    row = {k: v for k, v in content.items() if k not in ("allocation", "scores")}
+    row = dict(content)
+    allocation = row.pop("allocation")
+    scores = row.pop("scores")
     return {
-        part: hashlib.sha256(canonical_bytes(value)).hexdigest()[:PART_DIGEST_LENGTH]
-        for part, value in (
-            ("ballot", row),
-            ("allocation", content["allocation"]),
-            ("scores", content["scores"]),
-        )
+        "ballot": _part_digest(row),
+        "allocation": _part_digest(allocation),
+        "scores": _part_digest(scores),
     }
+
+
+def _part_digest(value: Any) -> str:
+    return hashlib.sha256(canonical_bytes(value)).hexdigest()[:PART_DIGEST_LENGTH]
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,15 @@ def _typed_text(connection: psycopg.Connection[Any]) -> None:
     connection.adapters.register_dumper(str, StrDumper)
 
 
+def is_duplicate_of(error: BaseException, table: str, column: str) -> bool:
+    """Whether PostgreSQL refused a write because ``column`` of ``table`` already holds the
+    value (its unique constraint, named ``{table}_{column}_key`` by PostgreSQL's default)."""
+    return (
+        isinstance(error, psycopg.errors.UniqueViolation)
+        and error.diag.constraint_name == f"{table}_{column}_key"
+    )
+
+
 class PostgresCursor:
     """One operation's cursor on a pooled connection (returned to the pool on close)."""
 

@@ -168,6 +168,46 @@ def test_approval_as_checkboxes() -> None:
     ]
 
 
+_FLAG = st.one_of(
+    st.sampled_from([0, 1, True, False, 0, 1]),
+    st.sampled_from([2, -1, 1.0, Fraction(1), Decimal(1), "1", "yes", None, [1]]),
+)
+_PROJECT_ID = st.one_of(st.sampled_from([f"p{i}" for i in range(1, 9)]), st.just("zz"), st.just(1))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    ballot=st.dictionaries(_PROJECT_ID, _FLAG, max_size=9),
+    format_=st.sampled_from(["approval", "knapsack"]),
+    limits=st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(0, 6))),
+)
+def test_the_usual_approval_ballot_read_at_once_is_read_as_entry_by_entry(
+    ballot, format_, limits
+) -> None:
+    # A dict of known projects marked 1/0 or True/False is read in one pass
+    # (``_usual_choices``); every ballot must come out of it exactly as entry by entry:
+    # the same projects in the same order when valid, the same problems when not.
+    least, most = limits
+    settings_ = vote_settings(
+        format_, min_approvals=least, max_approvals=most, budget=Fraction(12_000)
+    )
+    at_once = parse_project_vote(ballot, settings_)
+    with patch.object(engine_ballots, "_usual_choices", return_value=None):
+        one_by_one = parse_project_vote(ballot, settings_)
+    assert at_once == one_by_one
+    if at_once[0] is not None:
+        assert one_by_one[0] is not None
+        assert list(at_once[0].scores.items()) == list(one_by_one[0].scores.items())
+
+
+def test_an_approval_ballot_of_known_projects_marked_one_or_zero_is_read_at_once() -> None:
+    settings_ = vote_settings("approval", max_approvals=3)
+    with patch.object(engine_ballots, "_read_flag", side_effect=AssertionError):
+        read, problems = parse_project_vote({"p3": 1, "p1": True, "p2": 0}, settings_)
+    assert problems == []
+    assert read is not None and list(read.scores.items()) == [("p3", 1), ("p1", 1)]
+
+
 def test_knapsack_must_fit_the_budget() -> None:
     settings_ = vote_settings("knapsack", budget=Fraction(10_000))
     assert validate_project_vote(["p2", "p8"], settings_) == []

@@ -11,6 +11,7 @@ from fractions import Fraction
 import pytest
 
 from budgeting import store
+from budgeting.store import ballots as store_ballots
 from budgeting.store import codes
 from budgeting.store.connection import available_migrations
 from budgeting.store.money import AMOUNT_LIMIT, AmountTooLarge, MinorAmounts, from_minor, to_minor
@@ -121,6 +122,50 @@ def _summed(conn: store.Connection, round_id: str) -> store.ProjectorSnapshot:
         },
         paper_count=sum(b.channel == "paper" for b in ballots),
     )
+
+
+def _drawing_first(monkeypatch, taken: list[str], times: int) -> list[int]:
+    """Receipts are drawn with ``taken`` first, the first ``times`` draws; returns the
+    number of receipts asked for at each draw."""
+    drawn: list[int] = []
+
+    def draw(count: int, length: int) -> list[str]:
+        drawn.append(count)
+        fresh = codes.random_codes(count, length)
+        return (taken + fresh)[:count] if len(drawn) <= times else fresh
+
+    monkeypatch.setattr("budgeting.store.ballots.random_codes", draw)
+    return drawn
+
+
+def test_a_batch_that_draws_a_stored_receipt_is_written_again_with_new_ones(conn, monkeypatch):
+    # A batch's receipts are not looked up before writing: the table's unique constraint
+    # refuses one already stored, and the whole batch is written again with new receipts.
+    round_id = open_round(conn, code_mode="open")
+    first = store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={"A": 1})
+    drawn = _drawing_first(monkeypatch, [first.receipt], times=1)
+    batch = [store.BallotInput(BALANCED, {"B": 1}) for _ in range(3)]
+    stored = store.submit_ballots(conn, round_id, batch)
+    assert drawn == [3, 3]
+    receipts = [ballot.receipt for ballot in stored]
+    assert first.receipt not in receipts and len(set(receipts)) == 3
+    assert [b.receipt for b in store.current_ballots(conn, round_id)] == [first.receipt, *receipts]
+    assert store.projector_snapshot(conn, round_id).ballot_count == 4
+    assert store.verify_audit_log(conn) == []
+
+
+def test_a_batch_that_keeps_drawing_stored_receipts_is_refused_and_nothing_written(
+    conn, monkeypatch
+):
+    round_id = open_round(conn, code_mode="open")
+    first = store.submit_ballot(conn, round_id, allocation=BALANCED, project_scores={"A": 1})
+    drawn = _drawing_first(monkeypatch, [first.receipt], times=store_ballots.RECEIPT_ATTEMPTS)
+    with pytest.raises(Exception, match="receipt"):
+        store.submit_ballots(conn, round_id, [store.BallotInput(BALANCED, {"B": 1})])
+    assert len(drawn) == store_ballots.RECEIPT_ATTEMPTS
+    assert [b.receipt for b in store.current_ballots(conn, round_id)] == [first.receipt]
+    assert store.projector_snapshot(conn, round_id).ballot_count == 1
+    assert store.verify_audit_log(conn) == []
 
 
 def test_projector_totals_follow_every_batch_revision_and_round(conn):
@@ -239,8 +284,6 @@ def test_the_votes_the_rules_read_are_the_current_ballots_in_order(conn, monkeyp
 
 def test_the_collector_is_paused_for_a_bulk_batch_and_never_for_one_ballot(conn, monkeypatch):
     from contextlib import contextmanager
-
-    from budgeting.store import ballots as store_ballots
 
     round_id = open_round(conn, code_mode="open")
     pauses: list[int] = []  # the ballots stored so far, at each pause
