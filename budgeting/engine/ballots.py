@@ -47,6 +47,8 @@ LARGEST_NUMBER = 10**15
 """Numbers above this (in pounds or points) are rejected before any arithmetic on them."""
 
 _DESCRIPTION_LENGTH = 40
+_CHOSEN = Fraction(1)
+"""A chosen project's score (one ``Fraction`` shared by every choice: it is immutable)."""
 
 
 @dataclass(frozen=True)
@@ -417,17 +419,15 @@ def _read_choices(
     return ProjectBallot(scores=dict.fromkeys(distinct, _CHOSEN))
 
 
-_CHOSEN = Fraction(1)
-"""A chosen project's score (one ``Fraction`` shared by every choice: it is immutable)."""
-
-
 def _usual_choices(ballot: object, names: Mapping[str, str]) -> list[str] | None:
     """The usual approval ballot read at C speed: a ``dict`` of known project ids, each
     marked 1 or ``True`` (chosen) or 0 or ``False`` (not chosen); its chosen ids in ballot
     order. ``None`` for any other ballot, which ``_read_choices`` then reads entry by
     entry: it accepts every ballot this accepts, with the same choices, and says what is
     wrong with the others."""
-    if type(ballot) is not dict or not names.keys() >= ballot.keys():
+    if type(ballot) is not dict or not {*map(type, ballot)} <= {str}:
+        return None
+    if not names.keys() >= ballot.keys():
         return None
     flags = ballot.values()
     if not ({*map(type, flags)} <= {int, bool} and {*flags} <= {0, 1}):

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import os
 import re
@@ -171,10 +170,11 @@ def append_entries(
     """Append (kind, details, time) entries, in order, inside the caller's write transaction."""
     seq, prev_hash = _last_link(cursor)
     key = audit_key()
+    key_id = key_fingerprint(key) if key is not None else None
     details = [canonical_json(entry_details) for _, entry_details, _ in entries]
     hashes = [prev_hash]
-    for number, (kind, _, at), entry_details in zip(
-        itertools.count(seq + 1), entries, details, strict=False
+    for number, ((kind, _, at), entry_details) in enumerate(
+        zip(entries, details, strict=True), start=seq + 1
     ):
         hashes.append(entry_hash(hashes[-1], number, round_id, at, kind, entry_details, key))
     insert_columns(
@@ -188,7 +188,7 @@ def append_entries(
             "details": details,
             "prev_hash": hashes[:-1],
             "hash": hashes[1:],
-            "key_id": [key_fingerprint(key) if key is not None else None] * len(entries),
+            "key_id": [key_id] * len(entries),
         },
     )
 

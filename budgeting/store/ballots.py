@@ -40,6 +40,7 @@ from budgeting.store.models import (
     Problem,
     Round,
     StoredBallot,
+    StoreError,
     StoreProblem,
 )
 from budgeting.store.money import MinorAmounts, to_minor
@@ -55,7 +56,8 @@ BULK_BALLOTS = 1_000
 POUNDS_KEPT = 100_000
 _POUNDS = MinorAmounts()
 """The pounds of each distinct amount in pence written by this process (a city's ballots
-repeat a few thousand amounts), forgotten once it holds ``POUNDS_KEPT``."""
+repeat a few thousand amounts), emptied before a batch once it holds more than
+``POUNDS_KEPT``. Only ``_write`` uses it, under the store's write lock."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,8 @@ def _new_receipts(count: int) -> list[str]:
     order says nothing about when ballots were cast. One that is already stored is refused
     by the table's unique constraint, and ``write_ballots`` writes the batch again with new
     ones: a batch of 10,000 meets a stored receipt once in about 85 at a million ballots,
-    where looking its receipts up first would read every stored receipt for every batch.
+    where looking its receipts up first read every stored receipt for every batch on
+    DuckDB (24 ms a batch at a million).
     """
     receipts: dict[str, None] = {}
     while len(receipts) < count:
@@ -380,19 +383,26 @@ def write_ballots(
     """Store prepared ballots in one transaction (all or none), in order; see ``_write``.
 
     A batch that drew a receipt already stored is rolled back and written again with new
-    receipts, up to ``RECEIPT_ATTEMPTS`` times in all (``_new_receipts``). A batch of
+    receipts (``_new_receipts``), at most ``RECEIPT_ATTEMPTS`` times in all, then refused
+    with a ``StoreError``; the ids a rolled-back attempt drew are not used again (ballot
+    ids need not be consecutive). A batch of
     ``BULK_BALLOTS`` or more is written with the cyclic garbage collector paused
     (``_paused_for_bulk``)."""
     if not prepared:
         return []
-    for attempt in range(1, RECEIPT_ATTEMPTS + 1):
+    attempts = 0
+    while True:
+        attempts += 1
         try:
             with write_transaction(conn) as cursor, _paused_for_bulk(len(prepared)):
                 return _write(cursor, round_id, prepared)
         except Exception as error:  # rolled back: written again only for a receipt taken
-            if attempt == RECEIPT_ATTEMPTS or not is_duplicate(error, "ballots", "receipt"):
+            if not is_duplicate(error, "ballots", "receipt"):
                 raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+            if attempts == RECEIPT_ATTEMPTS:
+                raise StoreError(
+                    f"no unused receipts were drawn in {attempts} attempts; nothing was stored"
+                ) from error
 
 
 def submit_ballot(

@@ -305,9 +305,9 @@ def insert_rows(
 
 
 def insert_columns(cursor: Cursor, table: str, columns: dict[str, list[Any]]) -> None:
-    """``insert_rows`` for values given column by column (each list one column, all of the
-    same length), as a bulk write builds them: DuckDB scans the lists as Arrow columns
-    without turning them into rows first."""
+    """``insert_rows`` for values given column by column (at least one column; each list
+    one column, all of the same length), as a bulk write builds them: DuckDB scans the
+    lists as Arrow columns without turning them into rows first."""
     count = len(next(iter(columns.values())))
     if count > _VALUES_INSERT_LIMIT and not isinstance(cursor, PostgresCursor):
         _insert_arrow(cursor, table, columns)
@@ -316,12 +316,13 @@ def insert_columns(cursor: Cursor, table: str, columns: dict[str, list[Any]]) ->
 
 
 def _insert_arrow(cursor: Cursor, table: str, columns: dict[str, list[Any]]) -> None:
-    """Insert columns into a DuckDB table by scanning them as an Arrow table."""
+    """Insert columns into a DuckDB table by scanning them as an Arrow table, inside the
+    caller's write transaction. An insert that fails (a unique value taken) aborts the
+    transaction, and its rollback drops the view: unregistering it then would fail, with an
+    error hiding the insert's own."""
     assert isinstance(cursor, duckdb.DuckDBPyConnection)
     column_list = ", ".join(columns)
     view = f"_incoming_{table}"
     cursor.register(view, pa.table(columns))
-    try:
-        cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
-    finally:
-        cursor.unregister(view)
+    cursor.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
+    cursor.unregister(view)

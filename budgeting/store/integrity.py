@@ -108,6 +108,7 @@ def ballot_parts(content: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _part_digest(value: Any) -> str:
+    """A part's short digest: the first ``PART_DIGEST_LENGTH`` hex digits of its SHA-256."""
     return hashlib.sha256(canonical_bytes(value)).hexdigest()[:PART_DIGEST_LENGTH]
 
 

@@ -200,6 +200,31 @@ def test_the_usual_approval_ballot_read_at_once_is_read_as_entry_by_entry(
         assert list(at_once[0].scores.items()) == list(one_by_one[0].scores.items())
 
 
+class _NotTextButP1:
+    """A key that is no text but hashes as "p1" and claims to equal it, or (``raising``)
+    fails when compared: a vote naming it is unknown, and reading it never raises."""
+
+    def __init__(self, raising: bool) -> None:
+        self.raising = raising
+
+    def __hash__(self) -> int:
+        return hash("p1")
+
+    def __eq__(self, other: object) -> bool:
+        if self.raising:
+            raise RuntimeError("compared")
+        return other == "p1"
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_an_approval_ballot_naming_no_text_is_read_entry_by_entry(raising) -> None:
+    settings_ = vote_settings("approval")
+    ballot = {_NotTextButP1(raising): 1}
+    read, problems = parse_project_vote(ballot, settings_)
+    assert read is None
+    assert [p.key for p in problems] == ["validation.vote.unknown_project"]
+
+
 def test_an_approval_ballot_of_known_projects_marked_one_or_zero_is_read_at_once() -> None:
     settings_ = vote_settings("approval", max_approvals=3)
     with patch.object(engine_ballots, "_read_flag", side_effect=AssertionError):
