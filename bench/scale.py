@@ -205,9 +205,9 @@ def measure(database: str, size: int) -> dict[str, float]:
         load, receipts = 0.0, []
         for batch in synthetic_ballots(size):
             began = time.perf_counter()
-            stored = store.submit_ballots(conn, round_id, batch)
+            batch_receipts = store.submit_ballots(conn, round_id, batch)
             load += time.perf_counter() - began
-            receipts.append(stored[-1].receipt)
+            receipts.append(batch_receipts[-1])
         if not store.is_postgres(database):  # the log's last changes, folded into the file
             load += _seconds(conn.checkpoint)  # type: ignore[attr-defined]
         figures = {"load (s)": load, "load (ballots/s)": size / load}

@@ -219,6 +219,14 @@ def parse_allocation(
     The total is only checked when every amount could be read, since otherwise it is not
     known what the resident meant.
     """
+    if (
+        type(ballot) is dict
+        and {*map(type, ballot)} == {str}
+        and ballot.keys() == settings.names.keys()
+    ):
+        usual = _usual_amounts(ballot, settings)
+        if usual is not None:
+            return AllocationBallot(amounts=usual), []
     report = _Report(settings.currency_symbol)
     entries = _entries(ballot)
     if entries is None:
@@ -232,10 +240,6 @@ def parse_allocation(
         unknown=("validation.allocation.unknown_service", "service_id"),
         repeated=("validation.allocation.duplicate", "service"),
     )
-    if not report.problems and len(distinct) == len(settings.services):
-        usual = _usual_amounts(distinct, settings)
-        if usual is not None:
-            return AllocationBallot(amounts=usual), []
     amounts: dict[str, Exact] = {}
     for service_id, value in distinct.items():
         service, floor, ceiling = limits[service_id]
@@ -268,10 +272,10 @@ def parse_allocation(
 def _usual_amounts(
     given: Mapping[str, object], settings: AllocationSettings
 ) -> dict[str, Exact] | None:
-    """The usual valid ballot read whole at once, mostly at C speed: every service given
-    once (the caller checks), each amount an ``int`` or a whole ``Fraction`` within its
-    limits (``AllocationSettings.whole_limits``), the total within the tolerance of the
-    budget.
+    """The usual valid ballot read whole at once, mostly at C speed: a ``dict`` giving
+    every service once (the caller checks), each amount an ``int`` or a whole ``Fraction``
+    within its limits (``AllocationSettings.whole_limits``), the total within the
+    tolerance of the budget.
     ``None`` for any other ballot, which ``parse_allocation`` then reads amount by amount:
     it accepts every ballot this accepts, with the same amounts, and says what is wrong
     with the others."""

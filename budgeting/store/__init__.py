@@ -86,8 +86,9 @@ as ``fractions.Fraction`` of the major unit (pounds). Times are naive UTC ``date
         # committed before returning; supersedes the code's previous ballot in the same
         # transaction; raises BallotRejected(problems) when the engine's validation fails,
         # the round is unknown or not open, or the code is unknown / missing
-    submit_ballots(conn, round_id, ballots: Iterable[BallotInput]) -> list[StoredBallot]
-        # many ballots in one transaction (all or none): loading, paper batches, benchmarks
+    submit_ballots(conn, round_id, ballots: Iterable[BallotInput]) -> list[str]
+        # many ballots in one transaction (all or none): loading, paper batches, benchmarks;
+        # returns their receipts, in order
     latest_ballot(conn, round_id, code) -> StoredBallot | None
     voter_code_check(conn, round_id, code) -> VoterCodeCheck  # status "valid" | "unknown"
         # (revoked: "unknown") and a valid code's counted ballot, the code hashed once

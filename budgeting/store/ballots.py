@@ -12,7 +12,7 @@ import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, repeat
 from operator import attrgetter
@@ -43,7 +43,7 @@ from budgeting.store.models import (
     StoreError,
     StoreProblem,
 )
-from budgeting.store.money import MinorAmounts, to_minor
+from budgeting.store.money import from_minor, to_minor
 from budgeting.store.queries import BALLOT_COLUMNS
 from budgeting.store.rounds import get_round, list_areas, list_projects, list_services
 from budgeting.store.validation import BallotRules, ballot_rules
@@ -53,11 +53,6 @@ RECEIPT_ATTEMPTS = 5
 """How many times a batch is written before a clash of receipts is given up as an error."""
 BULK_BALLOTS = 1_000
 """Batches of at least this many ballots are handled with the garbage collector paused."""
-POUNDS_KEPT = 100_000
-_POUNDS = MinorAmounts()
-"""The pounds of each distinct amount in pence written by this process (a city's ballots
-repeat a few thousand amounts), emptied before a batch once it holds more than
-``POUNDS_KEPT``. Only ``_write`` uses it, under the store's write lock."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +204,16 @@ def _new_receipts(count: int) -> list[str]:
     return list(receipts)
 
 
-def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> list[StoredBallot]:
+class _Written(NamedTuple):
+    """What writing gave a batch of ballots, in the batch's order: their ids, receipts and
+    times."""
+
+    ids: list[int]
+    receipts: list[str]
+    times: list[datetime]
+
+
+def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> _Written:
     """Write validated ballots inside the caller's transaction, superseding earlier ones."""
     status = cursor.execute("SELECT status FROM rounds WHERE id = ?", [round_id]).fetchall()
     if not status or status[0][0] != "open":
@@ -235,9 +239,6 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
     receipts = _new_receipts(len(prepared))
     now = utc_now()
     times = [ballot.submitted_at or now for ballot in prepared]
-    if len(_POUNDS) > POUNDS_KEPT:
-        _POUNDS.clear()
-    stored: list[StoredBallot] = []
     audit: list[tuple[str, dict[str, Any], datetime]] = []
     superseded_ids: list[int] = []
     for ballot_id, receipt, at, ballot in zip(ids, receipts, times, prepared, strict=True):
@@ -269,20 +270,6 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
                     "parts": ballot_parts(content),
                 },
                 at,
-            )
-        )
-        stored.append(
-            StoredBallot(
-                id=ballot_id,
-                round_id=round_id,
-                receipt=receipt,
-                channel=ballot.channel,
-                submitted_at=at,
-                code_hash=ballot.code_hash,
-                area=ballot.area,
-                age_band=ballot.age_band,
-                allocation={sid: _POUNDS[v] for sid, v in ballot.allocation.items()},
-                project_scores=dict(ballot.scores),
             )
         )
     within_batch = set(ids)
@@ -321,11 +308,11 @@ def _write(cursor: Cursor, round_id: str, prepared: list[PreparedBallot]) -> lis
     _update_totals(
         cursor,
         round_id,
-        [p for s, p in zip(stored, prepared, strict=True) if s.id not in superseded_new],
+        [p for i, p in zip(ids, prepared, strict=True) if i not in superseded_new],
         superseded_stored,
     )
     append_entries(cursor, round_id, audit)
-    return [replace(s, superseded=True) if s.id in superseded_new else s for s in stored]
+    return _Written(ids, receipts, times)
 
 
 def _update_totals(
@@ -377,19 +364,22 @@ def _paused_for_bulk(count: int) -> AbstractContextManager[None]:
     return collector_paused() if count >= BULK_BALLOTS else nullcontext()
 
 
-def write_ballots(
-    conn: Connection, round_id: str, prepared: list[PreparedBallot]
-) -> list[StoredBallot]:
-    """Store prepared ballots in one transaction (all or none), in order; see ``_write``.
+def write_ballots(conn: Connection, round_id: str, prepared: list[PreparedBallot]) -> list[str]:
+    """Store prepared ballots in one transaction (all or none), in order; returns their
+    receipts, in the same order. See ``_write``."""
+    return _written(conn, round_id, prepared).receipts
+
+
+def _written(conn: Connection, round_id: str, prepared: list[PreparedBallot]) -> _Written:
+    """``_write`` in a transaction of its own.
 
     A batch that drew a receipt already stored is rolled back and written again with new
     receipts (``_new_receipts``), at most ``RECEIPT_ATTEMPTS`` times in all, then refused
     with a ``StoreError``; the ids a rolled-back attempt drew are not used again (ballot
-    ids need not be consecutive). A batch of
-    ``BULK_BALLOTS`` or more is written with the cyclic garbage collector paused
-    (``_paused_for_bulk``)."""
+    ids need not be consecutive). A batch of ``BULK_BALLOTS`` or more is written with the
+    cyclic garbage collector paused (``_paused_for_bulk``)."""
     if not prepared:
-        return []
+        return _Written([], [], [])
     attempts = 0
     while True:
         attempts += 1
@@ -425,13 +415,25 @@ def submit_ballot(
     entered later and for loading recorded ballots; it defaults to now.
     """
     ballot = BallotInput(allocation, project_scores, channel, code, area, age_band, submitted_at)
-    return submit_ballots(conn, round_id, [ballot])[0]
+    prepared = ballot_checker(conn, round_id).prepare(ballot)
+    written = _written(conn, round_id, [prepared])
+    return StoredBallot(
+        id=written.ids[0],
+        round_id=round_id,
+        receipt=written.receipts[0],
+        channel=prepared.channel,
+        submitted_at=written.times[0],
+        code_hash=prepared.code_hash,
+        area=prepared.area,
+        age_band=prepared.age_band,
+        allocation={sid: from_minor(amount) for sid, amount in prepared.allocation.items()},
+        project_scores=dict(prepared.scores),
+    )
 
 
-def submit_ballots(
-    conn: Connection, round_id: str, ballots: Iterable[BallotInput]
-) -> list[StoredBallot]:
-    """Validate and store many ballots in one transaction (all or none), in order.
+def submit_ballots(conn: Connection, round_id: str, ballots: Iterable[BallotInput]) -> list[str]:
+    """Validate and store many ballots in one transaction (all or none), in order; returns
+    their receipts, in the same order (read a ballot back with ``queries.ballot_by_receipt``).
 
     The same rules as ``submit_ballot``: a later ballot with the same code supersedes an
     earlier one. Raises ``BallotRejected`` for the first invalid ballot, storing nothing.

@@ -200,29 +200,38 @@ def test_the_usual_approval_ballot_read_at_once_is_read_as_entry_by_entry(
         assert list(at_once[0].scores.items()) == list(one_by_one[0].scores.items())
 
 
-class _NotTextButP1:
-    """A key that is no text but hashes as "p1" and claims to equal it, or (``raising``)
-    fails when compared: a vote naming it is unknown, and reading it never raises."""
+class _NotText:
+    """A key that is no text but hashes as ``name`` and claims to equal it, or
+    (``raising``) fails when compared: a ballot naming it names something unknown, and
+    reading it never raises."""
 
-    def __init__(self, raising: bool) -> None:
+    def __init__(self, name: str, raising: bool) -> None:
+        self.name = name
         self.raising = raising
 
     def __hash__(self) -> int:
-        return hash("p1")
+        return hash(self.name)
 
     def __eq__(self, other: object) -> bool:
         if self.raising:
             raise RuntimeError("compared")
-        return other == "p1"
+        return other == self.name
 
 
 @pytest.mark.parametrize("raising", [False, True])
 def test_an_approval_ballot_naming_no_text_is_read_entry_by_entry(raising) -> None:
     settings_ = vote_settings("approval")
-    ballot = {_NotTextButP1(raising): 1}
-    read, problems = parse_project_vote(ballot, settings_)
+    read, problems = parse_project_vote({_NotText("p1", raising): 1}, settings_)
     assert read is None
     assert [p.key for p in problems] == ["validation.vote.unknown_project"]
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_an_allocation_naming_no_text_is_read_amount_by_amount(raising) -> None:
+    ballot = {"parks": 20_000, "libraries": 40_000, _NotText("youth", raising): 40_000}
+    read, problems = parse_allocation(ballot, ALLOCATION)
+    assert read is None
+    assert ("youth", "validation.allocation.missing") in [(p.field, p.key) for p in problems]
 
 
 def test_an_approval_ballot_of_known_projects_marked_one_or_zero_is_read_at_once() -> None:

@@ -198,8 +198,8 @@ def test_submit_ballots_is_all_or_nothing(conn, round_id):
         store.submit_ballots(conn, round_id, [good, bad])
     assert store.ballot_count(conn, round_id) == 0
     revised = store.BallotInput(BALANCED, {"B": 1}, code="CODE-020")
-    stored = store.submit_ballots(conn, round_id, [good, revised])
-    assert [b.superseded for b in stored] == [True, False]
+    receipts = store.submit_ballots(conn, round_id, [good, revised])
+    assert [store.ballot_by_receipt(conn, r).superseded for r in receipts] == [True, False]
     assert store.latest_ballot(conn, round_id, "CODE-020").project_scores == {"B": 1}
     assert verify_audit_log(conn) == []
 
