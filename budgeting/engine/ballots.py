@@ -147,6 +147,8 @@ class AllocationSettings:
         and ceiling is whole and every whole amount is a whole number of smallest units;
         else ``None``. What ``_usual_amounts`` compares a ballot with."""
         limits = list(self.limits.values())
+        if len(limits) != len(self.services) or len(limits) > MAX_ENTRIES:
+            return None  # a service id listed twice, or more services than a ballot is read for
         floors = [floor for _, floor, _ in limits]
         ceilings = [LARGEST_NUMBER if ceiling is None else ceiling for _, _, ceiling in limits]
         if self.unit_parts[0] != 1 or not all(type(n) is int for n in (*floors, *ceilings)):

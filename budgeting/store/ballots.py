@@ -193,7 +193,7 @@ def _new_receipts(count: int) -> list[str]:
 
     Receipts are random (8 characters from a 31-letter alphabet, about 40 bits), so their
     order says nothing about when ballots were cast. One that is already stored is refused
-    by the table's unique constraint, and ``write_ballots`` writes the batch again with new
+    by the table's unique constraint, and ``_written`` writes the batch again with new
     ones: a batch of 10,000 meets a stored receipt once in about 85 at a million ballots,
     where looking its receipts up first read every stored receipt for every batch on
     DuckDB (24 ms a batch at a million).
@@ -366,7 +366,8 @@ def _paused_for_bulk(count: int) -> AbstractContextManager[None]:
 
 def write_ballots(conn: Connection, round_id: str, prepared: list[PreparedBallot]) -> list[str]:
     """Store prepared ballots in one transaction (all or none), in order; returns their
-    receipts, in the same order. See ``_write``."""
+    receipts, in the same order. See ``_written`` (a ``StoreError`` after
+    ``RECEIPT_ATTEMPTS`` batches drew a stored receipt) and ``_write``."""
     return _written(conn, round_id, prepared).receipts
 
 

@@ -281,8 +281,8 @@ def insert_rows(
     columns: tuple[str, ...],
     rows: list[tuple[Any, ...]] | list[list[Any]],
 ) -> None:
-    """Insert many rows quickly: one multi-row VALUES for a few, an Arrow scan (PostgreSQL:
-    COPY) for many.
+    """Insert many rows quickly, inside the caller's ``write_transaction``: one multi-row
+    VALUES for a few, an Arrow scan (PostgreSQL: COPY) for many.
 
     ``table`` and ``columns`` are names from this package, never user input; the values
     are always passed as parameters or Arrow data.

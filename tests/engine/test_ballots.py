@@ -494,6 +494,23 @@ def test_a_ballot_of_whole_amounts_within_its_limits_is_read_whole_at_once() -> 
     assert read is not None and read.amounts == {"parks": 60, "libraries": 40}
 
 
+def test_an_allocation_over_a_service_listed_twice_is_read_amount_by_amount() -> None:
+    # Read whole at once, the second "a" would take b's floor and the total would count
+    # a twice: such settings are read amount by amount, as they always were.
+    services = (
+        ServiceSettings("a", "A"),
+        ServiceSettings("a", "A again"),
+        ServiceSettings("b", "B", floor=Fraction(100)),
+    )
+    settings_ = AllocationSettings(budget=Fraction(400), services=services)
+    ballot = {"a": 200, "b": 0}
+    at_once = parse_allocation(ballot, settings_)
+    with patch.object(engine_ballots, "_usual_amounts", return_value=None):
+        one_by_one = parse_allocation(ballot, settings_)
+    assert at_once == one_by_one
+    assert at_once[0] is None
+
+
 _NEAR_LIMITS = (
     # (floors, ceilings, amounts, budget, tolerance, smallest unit): at or just past a limit
     ((0, 0), (None, None), (60, 40), 100, 0, Fraction(1, 100)),  # valid
