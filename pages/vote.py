@@ -9,7 +9,7 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.i18n import format_money
-from budgeting.ui import ballot, ballot_form, ballot_steps, layout, state
+from budgeting.ui import ballot, ballot_form, ballot_steps, layout, state, turns
 from budgeting.ui.markdown import literal
 
 
@@ -114,12 +114,15 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     """A slider to drag and a number input for exact amounts, kept in step. The number
     input has no minimum or maximum, so the browser sends what was typed (a bounded one
     silently keeps its old value when the typed number is out of range); the engine's
-    check then shows any amount outside the service's range next to it."""
+    check then shows any amount outside the service's range next to it. Both show what
+    ``ballot_form.load_ballot`` put in session state; the slider's ``value`` is never used
+    but saves Streamlit a copy of the whole session state to guess the slider's kind."""
     floor, ceiling = int(limits.floor), int(limits.ceiling)
     st.slider(
         t("vote.allocation.slider_label", service=literal(service.name)),
         min_value=floor,
         max_value=ceiling,
+        value=floor,
         step=step,
         format=f"{voting_round.currency_symbol}%,d",
         label_visibility="collapsed",
@@ -291,7 +294,7 @@ def projects_section(problems: ballot_form.ProblemsByPlace) -> None:
             show_problems(problems.get(f"project:{project.id}", []))
 
 
-def review_section(problems: ballot_form.ProblemsByPlace) -> None:
+def review_section(problems: ballot_form.ProblemsByPlace, code: str | None) -> None:
     """Exactly what will be stored: read from the same values ``submit`` sends."""
     allocation = ballot_form.current_allocation(services)
     scores = ballot_form.current_scores(projects)
@@ -341,16 +344,38 @@ def review_section(problems: ballot_form.ProblemsByPlace) -> None:
 
 
 @st.fragment
-def ballot_step(shown: str) -> None:
-    """The step's content with its Back and Next. A tap in it (an amount, Balance, a
-    project) reruns this part of the page only (``st.fragment``); when the tap moves to
-    another step (Next, Back, Send, Finish) the whole page runs again, progress line and
-    all. So does a change to the round since the page ran (closed, say), so a tap never
-    goes on with a round that is no longer as stored."""
-    if ballot_steps.current(steps) != shown or (
-        store.round_view(conn, voting_round.id, language) != shown_round
-    ):
+def resident_ballot() -> None:
+    """The voter code, the progress line and the step shown, with its Back and Next.
+
+    A tap in it (Continue, an amount, Balance, a project, Next, Back, Send, Finish) reruns
+    this part of the page only (``st.fragment``): the page around it (style, language,
+    title) stays as drawn, so a step costs the server only what the step shows. A change to
+    the round since the page ran (closed, say) runs the whole page again, so a tap never
+    goes on with a round that is no longer as stored. Steps take turns with the other
+    residents' (``turns``), first come first served."""
+    with turns.ballot_steps.turn():
+        ballot_step()
+
+
+def ballot_step() -> None:
+    """The voter code step, or the code checked and the ballot's step shown."""
+    if store.round_view(conn, voting_round.id, language) != shown_round:
         st.rerun()
+    code, entry = None, None
+    if voting_round.code_mode == "codes":
+        entry = ballot_form.entered_code(conn, voting_round.id)
+        code = entry.code
+        if code is None:
+            ballot_form.forget_ballot()
+            ballot_steps.go(ballot_steps.CODE)
+        elif entry.pressed and ballot_steps.current(steps) == ballot_steps.CODE:
+            ballot_steps.go(ballot_steps.SERVICES)  # a good code sent: on to the ballot
+    shown = ballot_steps.current(steps)
+    ballot_steps.scroll_to_top()
+    progress(shown)
+    if entry is not None and shown == ballot_steps.CODE:
+        voter_code_step(entry)
+        return
     previous = ballot_form.load_ballot(conn, voting_round, services, projects, code)
     problems = ballot_form.problems_by_place(
         ballot_form.current_problems(voting_round, services, projects), services, projects
@@ -367,7 +392,7 @@ def ballot_step(shown: str) -> None:
             projects_section(problems)
     else:
         with st.container(key="review_section"):
-            review_section(problems)
+            review_section(problems, code)
     if shown != ballot_steps.RECEIPT:
         step_buttons(shown, problems)
 
@@ -393,26 +418,10 @@ if voting_round.status != "open":
     )
     st.stop()
 
-steps = ballot_steps.steps_for(voting_round)
-code = None
-if voting_round.code_mode == "codes":
-    entry = ballot_form.entered_code(conn, voting_round.id)
-    code = entry.code
-    if code is None:
-        ballot_form.forget_ballot()
-        ballot_steps.go(ballot_steps.CODE)
-    elif entry.pressed and ballot_steps.current(steps) == ballot_steps.CODE:
-        ballot_steps.go(ballot_steps.SERVICES)  # a good code sent: on to the ballot
-shown = ballot_steps.current(steps)
-ballot_steps.scroll_to_top()
-progress(shown)
-if shown == ballot_steps.CODE:
-    voter_code_step(entry)
-    st.stop()
-
 shown_round = store.round_view(conn, voting_round.id, language)
 if shown_round is None:  # gone since it was read a moment ago
     st.error(t("vote.no_round"), icon=":material/error:")
     st.stop()
 voting_round, services, projects = shown_round.round, shown_round.services, shown_round.projects
-ballot_step(shown)
+steps = ballot_steps.steps_for(voting_round)
+resident_ballot()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,65 @@ def test_a_tap_in_a_step_after_the_round_closes_shows_voting_has_closed(
     assert client.exceptions == []
     assert not client.keys("amount_", ["number_input"])
     assert "step_next" not in client.widgets
+
+
+async def whole_ballot_counting_page_runs(port: int, round_id: str, code: str) -> list[str]:
+    """One resident's journey, noting for each step whether the whole page ran again or
+    only the ballot's fragment (as the server's message ending the run says)."""
+    session = load.Session(port, "vote", f"round={round_id}")
+    client = session.client
+    finished: list[int] = []
+    receive = client.receive
+
+    def noting(message: load.ForwardMsg) -> int | None:
+        status = receive(message)
+        if status is not None:
+            finished.append(status)
+        return status
+
+    client.receive = noting  # type: ignore[method-assign]
+    steps: list[str] = []
+    fragment_only = load.ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+
+    async def step(name: str, action: Awaitable[None]) -> None:
+        finished.clear()
+        await action
+        steps.append(f"{name}: {'fragment' if finished == [fragment_only] else 'page'}")
+
+    try:
+        await step("open", session.open())
+        await step("continue", session.act({"voter_code": code}, press="use_code"))
+        amount = client.keys("amount_", ["number_input"])[0]
+        await step("amount", session.act({amount: int(client.widgets[amount].current()) + 1000}))
+        await step("balance", session.act(press="balance_allocation"))
+        await step("next", session.act(press="step_next"))
+        await step("tick", session.act({client.keys("project_", ["checkbox"])[0]: True}))
+        await step("next", session.act(press="step_next"))
+        await step("send", session.act(press="submit_ballot"))
+        assert load.receipt_in(client.texts) is not None
+        assert client.exceptions == []
+    finally:
+        await session.close()
+    return steps
+
+
+@pytest.mark.slow
+def test_every_step_after_the_page_opens_reruns_the_ballot_alone(tmp_path: Path):
+    """Continue, every tap in a step, Next and Send rerun the ballot's fragment only, not
+    the whole page (its style, language switch and title stay as drawn): in a room where
+    everyone votes at once, the whole page's run is work the server would do again for
+    nothing on every tap."""
+    database = str(tmp_path / "x.duckdb")
+    round_id, codes = load.prepare(database, 1)
+    with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
+        steps = apart(asyncio.run, whole_ballot_counting_page_runs(server.port, round_id, codes[0]))
+    assert steps == [
+        "open: page",
+        "continue: fragment",
+        "amount: fragment",
+        "balance: fragment",
+        "next: fragment",
+        "tick: fragment",
+        "next: fragment",
+        "send: fragment",
+    ]

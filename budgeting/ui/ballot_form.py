@@ -25,7 +25,7 @@ from budgeting import store
 from budgeting.engine import ballots as engine_ballots
 from budgeting.store.codes import normalise_code
 from budgeting.store.validation import ballot_problems, project_vote_settings
-from budgeting.ui import ballot, ballot_steps, state
+from budgeting.ui import ballot, ballot_steps, state, turns
 
 CODE_KEY = "voter_code"
 PREVIOUS_KEY = "loaded_ballot"
@@ -414,14 +414,15 @@ def submit(
         return
     allocation, scores = current_allocation(services), current_scores(projects)
     try:
-        stored = store.submit_ballot(
-            conn,
-            voting_round.id,
-            allocation={sid: Fraction(amount) for sid, amount in allocation.items()},
-            project_scores=scores,
-            channel="web",
-            code=code,
-        )
+        with turns.ballot_steps.turn():  # a callback runs before its step's turn is taken
+            stored = store.submit_ballot(
+                conn,
+                voting_round.id,
+                allocation={sid: Fraction(amount) for sid, amount in allocation.items()},
+                project_scores=scores,
+                channel="web",
+                code=code,
+            )
     except store.BallotRejected as rejected:
         st.session_state[PROBLEMS_KEY] = rejected.problems
         st.session_state[ATTEMPT_KEY] = (allocation, scores)

@@ -1,0 +1,118 @@
+"""Ballot steps take turns, first come first served (``budgeting.ui.turns``): the order,
+a turn taken again inside one, a turn handed on after a failure, a wait that runs out; and
+the ballot page's steps and Send each take one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from budgeting.ui import ballot_form, turns
+from tests.app.test_vote_page import enter_code, go_next
+
+PATIENT = 60.0
+"""A wait that never runs out in these tests."""
+
+
+def queue_behind(holder_turns: turns.Turns, count: int) -> tuple[list[int], list[threading.Thread]]:
+    """``count`` threads that queue, one after another, for a turn held by this thread; each
+    notes its number once it runs."""
+    order: list[int] = []
+
+    def step(number: int) -> None:
+        with holder_turns.turn():
+            order.append(number)
+
+    threads = []
+    for number in range(count):
+        thread = threading.Thread(target=step, args=(number,))
+        thread.start()
+        wait_until_queued(holder_turns, number + 1)
+        threads.append(thread)
+    return order, threads
+
+
+def wait_until_queued(holder_turns: turns.Turns, count: int) -> None:
+    for _ in range(10_000):
+        if len(holder_turns._waiting) == count:
+            return
+        threading.Event().wait(0.001)
+    raise AssertionError(f"{count} steps never queued")
+
+
+def test_steps_run_in_the_order_they_arrived():
+    gate = turns.Turns(PATIENT)
+    with gate.turn():
+        order, threads = queue_behind(gate, 6)
+        assert order == []  # nobody runs while the turn is held
+    for thread in threads:
+        thread.join()
+    assert order == [0, 1, 2, 3, 4, 5]
+    assert gate._holder is None and not gate._waiting
+
+
+def test_a_turn_taken_again_inside_one_does_not_wait_for_itself():
+    gate = turns.Turns(PATIENT)
+    with gate.turn(), gate.turn():
+        inner_holder = gate._holder
+    assert inner_holder == threading.get_ident()
+    assert gate._holder is None
+
+
+def test_a_step_that_fails_hands_the_turn_on():
+    gate = turns.Turns(PATIENT)
+    with pytest.raises(RuntimeError), gate.turn():
+        order, threads = queue_behind(gate, 2)
+        raise RuntimeError("the step failed")
+    for thread in threads:
+        thread.join()
+    assert order == [0, 1]
+    assert gate._holder is None
+
+
+def test_a_step_that_waits_too_long_runs_without_its_turn_and_leaves_the_queue():
+    gate = turns.Turns(longest_wait=0.01)
+    ran = threading.Event()
+    with gate.turn():
+
+        def step() -> None:
+            with gate.turn():
+                ran.set()
+
+        thread = threading.Thread(target=step)
+        thread.start()
+        thread.join()
+        assert ran.is_set()  # while the turn is still held here
+        assert not gate._waiting
+        assert gate._holder == threading.get_ident()
+    assert gate._holder is None
+
+
+class CountedTurns(turns.Turns):
+    def __init__(self) -> None:
+        super().__init__(PATIENT)
+        self.taken = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with super().turn():
+            self.taken += 1
+            yield
+
+
+def test_each_ballot_step_and_the_send_take_a_turn(open_page, monkeypatch):
+    counted = CountedTurns()
+    monkeypatch.setattr(turns, "ballot_steps", counted)
+    app = enter_code(open_page)  # open, then Continue
+    assert app.slider and counted.taken == 2
+    app = go_next(app)  # to the projects
+    app.checkbox(key="project_P01").check().run()
+    app = go_next(app)  # to the review
+    assert counted.taken == 5
+    app.button(key="submit_ballot").click().run()
+    assert app.session_state[ballot_form.RECEIPT_KEY]
+    assert counted.taken == 7  # the Send, then the receipt's step
+    assert counted._holder is None and not counted._waiting
