@@ -321,8 +321,7 @@ def review_section(problems: ballot_form.ProblemsByPlace, code: str | None) -> N
         key=ballot_form.SUBMIT_KEY,
         type="primary",
         width="stretch",
-        on_click=ballot_form.submit,
-        args=(conn, voting_round, services, projects, code),
+        on_click=ballot_form.send_pressed,
         # One visit sends one ballot (a new visit with the code revises it), and nothing
         # is sent while a value is outside its range.
         disabled=bool(receipt or out_of_range),
@@ -358,9 +357,11 @@ def resident_ballot() -> None:
 
 
 def ballot_step() -> None:
-    """The voter code step, or the code checked and the ballot's step shown."""
+    """The voter code step, or the code checked (and the ballot sent, when Send was
+    pressed) and the ballot's step shown."""
     if store.round_view(conn, voting_round.id, language) != shown_round:
-        st.rerun()
+        st.rerun()  # Send, if pressed, is sent by the whole page's run, as the round stands
+    sending = ballot_form.send_pressed_now()
     code, entry = None, None
     if voting_round.code_mode == "codes":
         entry = ballot_form.entered_code(conn, voting_round.id)
@@ -370,6 +371,8 @@ def ballot_step() -> None:
             ballot_steps.go(ballot_steps.CODE)
         elif entry.pressed and ballot_steps.current(steps) == ballot_steps.CODE:
             ballot_steps.go(ballot_steps.SERVICES)  # a good code sent: on to the ballot
+    if sending:
+        ballot_form.submit(conn, voting_round, services, projects, code)
     shown = ballot_steps.current(steps)
     ballot_steps.scroll_to_top()
     progress(shown)

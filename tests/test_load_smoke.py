@@ -1,7 +1,8 @@
 """The load harness against a real server, at a small size: every resident's journey ends
 with a receipt that is in the store, on one process over DuckDB and on two over PostgreSQL
 behind HAProxy. Also what a resident gets when the very first visit after the server starts
-is the ballot's own address (a scanned QR code), not the home page."""
+is the ballot's own address (a scanned QR code), not the home page, and that every tap after
+the ballot opens reruns the ballot's fragment alone."""
 
 from __future__ import annotations
 
@@ -147,10 +148,14 @@ async def whole_ballot_counting_page_runs(port: int, round_id: str, code: str) -
         await step("amount", session.act({amount: int(client.widgets[amount].current()) + 1000}))
         await step("balance", session.act(press="balance_allocation"))
         await step("next", session.act(press="step_next"))
+        await step("back", session.act(press="step_back"))
+        await step("next", session.act(press="step_next"))
         await step("tick", session.act({client.keys("project_", ["checkbox"])[0]: True}))
         await step("next", session.act(press="step_next"))
         await step("send", session.act(press="submit_ballot"))
         assert load.receipt_in(client.texts) is not None
+        await step("finish", session.act(press="finish_ballot"))
+        assert "voter_code" in client.widgets and "submit_ballot" not in client.widgets
         assert client.exceptions == []
     finally:
         await session.close()
@@ -159,10 +164,10 @@ async def whole_ballot_counting_page_runs(port: int, round_id: str, code: str) -
 
 @pytest.mark.slow
 def test_every_step_after_the_page_opens_reruns_the_ballot_alone(tmp_path: Path):
-    """Continue, every tap in a step, Next and Send rerun the ballot's fragment only, not
-    the whole page (its style, language switch and title stay as drawn): in a room where
-    everyone votes at once, the whole page's run is work the server would do again for
-    nothing on every tap."""
+    """Continue, every tap in a step, Next, Back, Send and Finish rerun the ballot's
+    fragment only, not the whole page (its style, language switch and title stay as
+    drawn): in a room where everyone votes at once, the whole page's run is work the server
+    would do again for nothing on every tap."""
     database = str(tmp_path / "x.duckdb")
     round_id, codes = load.prepare(database, 1)
     with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
@@ -173,7 +178,10 @@ def test_every_step_after_the_page_opens_reruns_the_ballot_alone(tmp_path: Path)
         "amount: fragment",
         "balance: fragment",
         "next: fragment",
+        "back: fragment",
+        "next: fragment",
         "tick: fragment",
         "next: fragment",
         "send: fragment",
+        "finish: fragment",
     ]

@@ -25,7 +25,7 @@ from budgeting import store
 from budgeting.engine import ballots as engine_ballots
 from budgeting.store.codes import normalise_code
 from budgeting.store.validation import ballot_problems, project_vote_settings
-from budgeting.ui import ballot, ballot_steps, state, turns
+from budgeting.ui import ballot, ballot_steps, state
 
 CODE_KEY = "voter_code"
 PREVIOUS_KEY = "loaded_ballot"
@@ -41,6 +41,7 @@ CODE_PRESSED_KEY = "voter_code_pressed"
 TOUCHED_KEY = "ballot_touched"
 ACCEPTED_KEY = "ballot_accepted_scores"
 REFUSAL_KEY = "ballot_refusal"
+SEND_KEY = "ballot_send_pressed"
 CODE_QUERY = "code"
 CODE_MAX_CHARS = 40
 
@@ -92,8 +93,8 @@ def code_pressed() -> None:
 
 
 def entered_code(conn: store.Connection, round_id: str) -> CodeEntry:
-    """Read and check the voter code before anything is drawn, so the page can choose
-    the step to show. The field's value is kept while other steps are shown."""
+    """Read and check the voter code before the ballot's step is drawn, so the page can
+    choose the step to show. The field's value is kept while other steps are shown."""
     prefill_code()
     st.session_state.pop(CHECKED_BALLOT_KEY, None)  # handed to load_ballot in one run only
     if CODE_KEY in st.session_state:
@@ -396,6 +397,18 @@ def refusal() -> Refusal | None:
     return refused
 
 
+def send_pressed() -> None:
+    """Send was pressed: the ballot is sent by the step's run (``send_pressed_now``, then
+    ``submit``), in the step's turn (``budgeting.ui.turns``), not by this callback, which
+    would take a turn of its own and leave the step to queue a second time."""
+    st.session_state[SEND_KEY] = True
+
+
+def send_pressed_now() -> bool:
+    """Whether Send was pressed and not yet sent (asked once, by the run that sends)."""
+    return bool(st.session_state.pop(SEND_KEY, False))
+
+
 def submit(
     conn: store.Connection,
     voting_round: store.Round,
@@ -414,15 +427,14 @@ def submit(
         return
     allocation, scores = current_allocation(services), current_scores(projects)
     try:
-        with turns.ballot_steps.turn():  # a callback runs before its step's turn is taken
-            stored = store.submit_ballot(
-                conn,
-                voting_round.id,
-                allocation={sid: Fraction(amount) for sid, amount in allocation.items()},
-                project_scores=scores,
-                channel="web",
-                code=code,
-            )
+        stored = store.submit_ballot(
+            conn,
+            voting_round.id,
+            allocation={sid: Fraction(amount) for sid, amount in allocation.items()},
+            project_scores=scores,
+            channel="web",
+            code=code,
+        )
     except store.BallotRejected as rejected:
         st.session_state[PROBLEMS_KEY] = rejected.problems
         st.session_state[ATTEMPT_KEY] = (allocation, scores)

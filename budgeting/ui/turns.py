@@ -11,13 +11,16 @@ not as a crowd. Measured with ``bench/load.py`` (README, Performance).
 Only the ballot's steps take turns (``pages/vote.py``): they are short (tens of
 milliseconds of CPU), so a queue of them moves fast. The projector, the officers' pages and
 whatever else the process serves are not held up by the queue, and share the process with
-it as before. A step that waits longer than ``LONGEST_WAIT_S`` (a step ahead stuck on the
-database, say) goes ahead without its turn rather than wait any longer.
+it as before; they can hold it up, though, as a ballot step may wait on the database
+behind an officer's import. So a step that waits longer than ``LONGEST_WAIT_S`` goes ahead
+without its turn rather than wait any longer, and while the turn has been held that long
+(its holder stuck) steps arriving go ahead at once, as they did before there were turns.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,24 +37,27 @@ class Turns:
         self._longest_wait = longest_wait
         self._lock = threading.Lock()
         self._holder: int | None = None
+        self._held_since = 0.0
         self._waiting: deque[tuple[int, threading.Event]] = deque()
 
     @contextmanager
     def turn(self) -> Iterator[None]:
         """Wait for this thread's turn (at most the longest wait), run, then hand the turn to
-        the thread that has waited longest."""
+        the thread that has waited longest. While the turn has been held for longer than
+        the longest wait, run at once without it."""
         me = threading.get_ident()
         if self._holder == me:  # only this thread sets or clears its own hold
             yield
             return
         handed = threading.Event()
         with self._lock:
+            stuck = time.monotonic() - self._held_since > self._longest_wait
             if self._holder is None and not self._waiting:
-                self._holder = me
+                self._take(me)
                 handed.set()
-            else:
+            elif not stuck:
                 self._waiting.append((me, handed))
-        if not handed.wait(self._longest_wait):
+        if not handed.is_set() and not stuck and not handed.wait(self._longest_wait):
             with self._lock:
                 if not handed.is_set():  # not handed over while the wait ran out
                     self._waiting.remove((me, handed))
@@ -61,10 +67,14 @@ class Turns:
             if handed.is_set():
                 self._hand_on()
 
+    def _take(self, holder: int) -> None:
+        self._holder, self._held_since = holder, time.monotonic()
+
     def _hand_on(self) -> None:
         with self._lock:
             if self._waiting:
-                self._holder, handed = self._waiting.popleft()
+                holder, handed = self._waiting.popleft()
+                self._take(holder)
                 handed.set()
             else:
                 self._holder = None

@@ -1,6 +1,6 @@
 """Ballot steps take turns, first come first served (``budgeting.ui.turns``): the order,
 a turn taken again inside one, a turn handed on after a failure, a wait that runs out; and
-the ballot page's steps and Send each take one."""
+the ballot page's steps each take one, Send storing the ballot in its step's turn."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from budgeting import store
 from budgeting.ui import ballot_form, turns
 from tests.app.test_vote_page import enter_code, go_next
 
@@ -43,13 +44,18 @@ def wait_until_queued(holder_turns: turns.Turns, count: int) -> None:
     raise AssertionError(f"{count} steps never queued")
 
 
+def finish(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(PATIENT)
+        assert not thread.is_alive(), "a step never got its turn"
+
+
 def test_steps_run_in_the_order_they_arrived():
     gate = turns.Turns(PATIENT)
     with gate.turn():
         order, threads = queue_behind(gate, 6)
         assert order == []  # nobody runs while the turn is held
-    for thread in threads:
-        thread.join()
+    finish(threads)
     assert order == [0, 1, 2, 3, 4, 5]
     assert gate._holder is None and not gate._waiting
 
@@ -57,7 +63,9 @@ def test_steps_run_in_the_order_they_arrived():
 def test_a_turn_taken_again_inside_one_does_not_wait_for_itself():
     gate = turns.Turns(PATIENT)
     with gate.turn(), gate.turn():
+        queued_inside = list(gate._waiting)
         inner_holder = gate._holder
+    assert queued_inside == []
     assert inner_holder == threading.get_ident()
     assert gate._holder is None
 
@@ -67,8 +75,7 @@ def test_a_step_that_fails_hands_the_turn_on():
     with pytest.raises(RuntimeError), gate.turn():
         order, threads = queue_behind(gate, 2)
         raise RuntimeError("the step failed")
-    for thread in threads:
-        thread.join()
+    finish(threads)
     assert order == [0, 1]
     assert gate._holder is None
 
@@ -84,10 +91,28 @@ def test_a_step_that_waits_too_long_runs_without_its_turn_and_leaves_the_queue()
 
         thread = threading.Thread(target=step)
         thread.start()
-        thread.join()
+        finish([thread])
         assert ran.is_set()  # while the turn is still held here
         assert not gate._waiting
         assert gate._holder == threading.get_ident()
+    assert gate._holder is None
+
+
+def test_while_the_turn_is_held_too_long_steps_arriving_do_not_queue():
+    gate = turns.Turns(longest_wait=0.01)
+    queued: list[int] = []
+    with gate.turn():
+        threading.Event().wait(0.05)  # held past the longest wait: its holder is stuck
+
+        def step() -> None:
+            with gate.turn():
+                queued.append(len(gate._waiting))
+
+        thread = threading.Thread(target=step)
+        thread.start()
+        finish([thread])
+        assert gate._holder == threading.get_ident()
+    assert queued == [0]
     assert gate._holder is None
 
 
@@ -103,9 +128,17 @@ class CountedTurns(turns.Turns):
             yield
 
 
-def test_each_ballot_step_and_the_send_take_a_turn(open_page, monkeypatch):
+def test_each_ballot_step_takes_one_turn_and_the_ballot_is_stored_in_it(open_page, monkeypatch):
     counted = CountedTurns()
     monkeypatch.setattr(turns, "ballot_steps", counted)
+    stored_in_turn: list[bool] = []
+    submit_ballot = store.submit_ballot
+
+    def noting_the_turn(*args: object, **kwargs: object) -> store.StoredBallot:
+        stored_in_turn.append(counted._holder == threading.get_ident())
+        return submit_ballot(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "submit_ballot", noting_the_turn)
     app = enter_code(open_page)  # open, then Continue
     assert app.slider and counted.taken == 2
     app = go_next(app)  # to the projects
@@ -114,5 +147,6 @@ def test_each_ballot_step_and_the_send_take_a_turn(open_page, monkeypatch):
     assert counted.taken == 5
     app.button(key="submit_ballot").click().run()
     assert app.session_state[ballot_form.RECEIPT_KEY]
-    assert counted.taken == 7  # the Send, then the receipt's step
+    assert counted.taken == 6  # Send is one step: stored, then the receipt drawn
+    assert stored_in_turn == [True]
     assert counted._holder is None and not counted._waiting
