@@ -116,7 +116,8 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     silently keeps its old value when the typed number is out of range); the engine's
     check then shows any amount outside the service's range next to it. Both show what
     ``ballot_form.load_ballot`` put in session state; the slider's ``value`` is never used
-    but saves Streamlit a copy of the whole session state to guess the slider's kind."""
+    but saves Streamlit a copy of the whole session state to guess the slider's kind
+    (``streamlit/elements/widgets/slider.py``, Streamlit 1.67)."""
     floor, ceiling = int(limits.floor), int(limits.ceiling)
     st.slider(
         t("vote.allocation.slider_label", service=literal(service.name)),
@@ -322,6 +323,7 @@ def review_section(problems: ballot_form.ProblemsByPlace, code: str | None) -> N
         type="primary",
         width="stretch",
         on_click=ballot_form.send_pressed,
+        args=(voting_round.id,),
         # One visit sends one ballot (a new visit with the code revises it), and nothing
         # is sent while a value is outside its range.
         disabled=bool(receipt or out_of_range),
@@ -361,7 +363,7 @@ def ballot_step() -> None:
     pressed) and the ballot's step shown."""
     if store.round_view(conn, voting_round.id, language) != shown_round:
         st.rerun()  # Send, if pressed, is sent by the whole page's run, as the round stands
-    sending = ballot_form.send_pressed_now()
+    sending = ballot_form.take_send(voting_round.id)
     code, entry = None, None
     if voting_round.code_mode == "codes":
         entry = ballot_form.entered_code(conn, voting_round.id)

@@ -397,16 +397,20 @@ def refusal() -> Refusal | None:
     return refused
 
 
-def send_pressed() -> None:
-    """Send was pressed: the ballot is sent by the step's run (``send_pressed_now``, then
-    ``submit``), in the step's turn (``budgeting.ui.turns``), not by this callback, which
-    would take a turn of its own and leave the step to queue a second time."""
-    st.session_state[SEND_KEY] = True
+def send_pressed(round_id: str) -> None:
+    """Send was pressed on this round's ballot: the ballot is sent by the step's run
+    (``take_send``, then ``submit``), in the step's turn (``budgeting.ui.turns``), not by
+    this callback, which would take a turn of its own and leave the step to queue a second
+    time."""
+    st.session_state[SEND_KEY] = round_id
 
 
-def send_pressed_now() -> bool:
-    """Whether Send was pressed and not yet sent (asked once, by the run that sends)."""
-    return bool(st.session_state.pop(SEND_KEY, False))
+def take_send(round_id: str) -> bool:
+    """Whether Send was pressed on this round's ballot and not yet sent; asked by the run
+    that sends, and forgotten once asked. A press left over from a run that stopped first
+    (its round had just closed) never sends another round's ballot."""
+    pressed_on: str | None = st.session_state.pop(SEND_KEY, None)
+    return pressed_on == round_id
 
 
 def submit(

@@ -42,7 +42,8 @@ def literal(text: str) -> str:
     """``text`` made safe for Streamlit's Markdown: it renders exactly these characters.
 
     Remembered for the last 4,096 texts: every rerun of a ballot step shows the same names
-    and descriptions again (a twentieth of a rerun's CPU went to escaping them)."""
+    and descriptions again (escaping them took 2 % of the server's CPU in a ``py-spy``
+    profile of residents' journeys, ``bench/load.py --one-at-a-time``)."""
     escaped = _MARKUP.sub(r"\\\1", text)
     escaped = _LINKS_AND_SHORTCODES.sub(WORD_JOINER, _INDENT.sub("", escaped))
     return _LINE_MARKER.sub(_escape_marker, escaped)

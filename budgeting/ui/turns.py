@@ -30,8 +30,9 @@ LONGEST_WAIT_S = 10.0
 
 
 class Turns:
-    """A first-come, first-served turn for one thread at a time; a thread that holds the
-    turn may take it again inside (a page's run drawing a part that takes turns too)."""
+    """A first-come, first-served turn for one thread at a time. A thread that holds the
+    turn and asks again goes on at once: no ballot step does today, but one that did would
+    otherwise wait the longest wait for itself."""
 
     def __init__(self, longest_wait: float = LONGEST_WAIT_S) -> None:
         self._longest_wait = longest_wait
@@ -46,18 +47,22 @@ class Turns:
         the thread that has waited longest. While the turn has been held for longer than
         the longest wait, run at once without it."""
         me = threading.get_ident()
-        if self._holder == me:  # only this thread sets or clears its own hold
+        # The holder becomes this thread only while it waits in the queue, and stops being
+        # it only in its own ``_hand_on``: read here, it is this thread only when it holds.
+        if self._holder == me:
             yield
             return
         handed = threading.Event()
         with self._lock:
-            stuck = time.monotonic() - self._held_since > self._longest_wait
             if self._holder is None and not self._waiting:
                 self._take(me)
                 handed.set()
-            elif not stuck:
-                self._waiting.append((me, handed))
-        if not handed.is_set() and not stuck and not handed.wait(self._longest_wait):
+                queued = False
+            else:
+                queued = time.monotonic() - self._held_since <= self._longest_wait
+                if queued:  # else the holder is stuck: go ahead without a turn
+                    self._waiting.append((me, handed))
+        if queued and not handed.wait(self._longest_wait):
             with self._lock:
                 if not handed.is_set():  # not handed over while the wait ran out
                     self._waiting.remove((me, handed))

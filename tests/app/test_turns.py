@@ -81,7 +81,7 @@ def test_a_step_that_fails_hands_the_turn_on():
 
 
 def test_a_step_that_waits_too_long_runs_without_its_turn_and_leaves_the_queue():
-    gate = turns.Turns(longest_wait=0.01)
+    gate = turns.Turns(longest_wait=0.5)
     ran = threading.Event()
     with gate.turn():
 
@@ -91,6 +91,7 @@ def test_a_step_that_waits_too_long_runs_without_its_turn_and_leaves_the_queue()
 
         thread = threading.Thread(target=step)
         thread.start()
+        wait_until_queued(gate, 1)  # queued: the turn was taken just now, not stuck
         finish([thread])
         assert ran.is_set()  # while the turn is still held here
         assert not gate._waiting
@@ -99,21 +100,21 @@ def test_a_step_that_waits_too_long_runs_without_its_turn_and_leaves_the_queue()
 
 
 def test_while_the_turn_is_held_too_long_steps_arriving_do_not_queue():
-    gate = turns.Turns(longest_wait=0.01)
-    queued: list[int] = []
+    gate = turns.Turns(PATIENT)
+    ran = threading.Event()
     with gate.turn():
-        threading.Event().wait(0.05)  # held past the longest wait: its holder is stuck
+        gate._held_since -= PATIENT + 1  # held past the longest wait: its holder is stuck
 
         def step() -> None:
             with gate.turn():
-                queued.append(len(gate._waiting))
+                ran.set()
 
         thread = threading.Thread(target=step)
         thread.start()
-        finish([thread])
+        thread.join(PATIENT / 2)  # a step that queued would wait the whole PATIENT
+        assert ran.is_set() and not thread.is_alive()
         assert gate._holder == threading.get_ident()
-    assert queued == [0]
-    assert gate._holder is None
+    assert gate._holder is None and not gate._waiting
 
 
 class CountedTurns(turns.Turns):

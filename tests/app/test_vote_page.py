@@ -433,6 +433,25 @@ def test_round_without_codes_takes_one_ballot_per_visit(open_page, conn):
     assert store.ballot_count(conn, round_id) == 1
 
 
+def test_a_send_pressed_as_the_round_closes_is_never_sent_to_another_round(open_page, conn):
+    """Send only marks the ballot to be sent by the step's run; when the round has closed
+    by then, the page says so and sends nothing, then or on another round's ballot opened
+    next in the same browser."""
+    other = round_with_format(conn, "open-next", ballot_format="approval", max_approvals=3)
+    store.update_round(conn, other, code_mode="open")
+    app = enter_code(open_page)
+    app = go_next(go_next(app))  # the services as they start, no projects: to the review
+    store.update_round(conn, DEMO_ROUND_ID, status="closed")
+    app.button(key="submit_ballot").click().run()
+    assert any("closed" in text for text in texts(app, "info"))
+    assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE) is None
+    app.query_params["round"] = other
+    app.run()
+    assert not app.exception
+    assert not any("receipt code" in text for text in texts(app, "markdown"))
+    assert store.ballot_count(conn, other) == 0
+
+
 def service_errors(app, service_id: str) -> list[str]:
     """The problems shown inside a service's box."""
     box = next(c for c in app.container if getattr(c, "key", None) == f"service_{service_id}")
