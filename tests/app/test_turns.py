@@ -62,12 +62,17 @@ def test_steps_run_in_the_order_they_arrived():
 
 def test_a_turn_taken_again_inside_one_does_not_wait_for_itself():
     gate = turns.Turns(PATIENT)
-    with gate.turn(), gate.turn():
-        queued_inside = list(gate._waiting)
-        inner_holder = gate._holder
-    assert queued_inside == []
-    assert inner_holder == threading.get_ident()
-    assert gate._holder is None
+    holders: list[int | None] = []
+
+    def nested() -> None:
+        with gate.turn(), gate.turn():
+            holders.append(gate._holder)
+
+    thread = threading.Thread(target=nested)
+    thread.start()
+    thread.join(PATIENT / 2)  # waiting for itself, it would wait the whole PATIENT
+    assert not thread.is_alive() and holders == [thread.ident]
+    assert gate._holder is None and not gate._waiting
 
 
 def test_a_step_that_fails_hands_the_turn_on():
