@@ -118,7 +118,7 @@ def test_a_tap_in_a_step_after_the_round_closes_shows_voting_has_closed(
     assert "step_next" not in client.widgets
 
 
-async def whole_ballot_counting_page_runs(port: int, round_id: str, code: str) -> list[str]:
+async def journey_noting_each_run(port: int, round_id: str, code: str) -> list[str]:
     """One resident's journey, noting for each step whether the whole page ran again or
     only the ballot's fragment (as the server's message ending the run says)."""
     session = load.Session(port, "vote", f"round={round_id}")
@@ -171,7 +171,7 @@ def test_every_step_after_the_page_opens_reruns_the_ballot_alone(tmp_path: Path)
     database = str(tmp_path / "x.duckdb")
     round_id, codes = load.prepare(database, 1)
     with load.running(load.Setup("duckdb", 1), database, tmp_path / "server.log") as server:
-        steps = apart(asyncio.run, whole_ballot_counting_page_runs(server.port, round_id, codes[0]))
+        steps = apart(asyncio.run, journey_noting_each_run(server.port, round_id, codes[0]))
     assert steps == [
         "open: page",
         "continue: fragment",

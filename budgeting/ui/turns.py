@@ -1,9 +1,10 @@
 """Residents' ballot steps take turns, first come first served, within one app process.
 
 Streamlit runs each visitor's script in a thread of its own, and Python runs one thread at
-a time, switching every few milliseconds (the GIL): when a room of a hundred presses
-Continue within a second or two, every step in flight shares the process evenly, so each
-finishes only when nearly all of them have; the first to press waits as long as the last.
+a time, switching every 5 ms (the GIL; ``sys.getswitchinterval``): when a room of a
+hundred presses Continue within a second or two, every step in flight shares the process
+evenly, so each finishes only when nearly all of them have; the first to press waits as
+long as the last.
 Taking turns in the order the steps arrived, a step waits only for those before it, and the
 work done is the same (less, without the switching): the room's burst is served as a queue,
 not as a crowd. Measured with ``bench/load.py`` (README, Performance).
