@@ -22,6 +22,7 @@ from budgeting.engine.mes import cut as mes_cut
 from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import envelope as mes_envelope
 from budgeting.engine.mes import equal_shares
+from budgeting.engine.mes import float_run as mes_float_run
 from budgeting.engine.mes import run as mes_run
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
@@ -337,16 +338,17 @@ def test_a_scan_tells_a_run_the_latest_order_by_project_across_elections() -> No
     restricted = reach.election
     assert len(restricted.ids) < len(full.ids)
     near = _run(restricted, reach.start + 2).purchases
-    reach.latest_runs[2] = restricted, near
+    reach.latest_runs[2] = mes_scan._Made(restricted, near.order, near)
     assert mes_scan._likely_order(reach) == list(near.order)
     reach.election = full  # as ``_widen`` makes a new election for later steps
     told = mes_scan._likely_order(reach)
     assert [full.ids[project] for project in told] == [restricted.ids[p] for p in near.order]
     assert told != list(near.order)
-    reach.latest_runs[3] = full, _run(full, reach.start + 3).purchases
+    far = _run(full, reach.start + 3).purchases
+    reach.latest_runs[3] = mes_scan._Made(full, far.order, None)
     reach.election = restricted
     kept = set(restricted.ids)
-    far_ids = [full.ids[project] for project in reach.latest_runs[3][1].order]
+    far_ids = [full.ids[project] for project in far.order]
     told = mes_scan._likely_order(reach)
     assert [restricted.ids[project] for project in told] == [p for p in far_ids if p in kept]
 
@@ -517,3 +519,65 @@ def test_payments_in_a_certificate_are_rounded_outward_whatever_the_scores(
     low = mes_envelope._pay(election, [held], 0, share, slack, in_place=False)[0]
     high = mes_envelope._pay(election, [held], 0, share, -slack, in_place=False)[0]
     assert Fraction(low) <= exact <= Fraction(high)
+
+
+def float_run_agrees(profile: ProjectProfile, step: int) -> bool:
+    """Whether the float run at ``step`` buys what the exact run buys, or leaves it to it."""
+    election = _prepare(profile)
+    amount = profile.budget / len(profile.ballots) + step
+    exact = _run(election, amount).purchases.order
+    return mes_float_run._float_run(election, amount) in (None, exact)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(0, 8))
+def test_a_float_run_buys_what_the_exact_run_buys_or_leaves_the_step_to_it(
+    profile: ProjectProfile, step: int
+) -> None:
+    assert float_run_agrees(profile, step)
+
+
+def test_float_runs_decide_the_steps_of_real_scans() -> None:
+    # The float run is the scans' fast path: on real elections it must decide steps, not
+    # leave every one to the exact run (which would only make each step dearer).
+    for name, step in (("Poland_Warszawa_2023_Mokotow.pb", 300), ("Poland_Warszawa_2026.pb", 150)):
+        election = _prepare(load_profile(name))
+        amount = election.budget / election.voters + step
+        election = _restrict(election, amount)
+        exact = _run(election, amount).purchases.order
+        assert mes_float_run._float_run(election, amount, exact[::-1]) == exact
+
+
+def test_a_float_run_leaves_money_exactly_at_a_cost_to_the_exact_run() -> None:
+    # Ten voters with a tenth each support P, which costs 1: exactly affordable. In floats
+    # the ten tenths add up to just under 1, so a float run that ignored its rounding would
+    # buy nothing; the float run leaves the step to the exact run, which buys P.
+    profile = ProjectProfile(
+        budget=Fraction(1),
+        projects=(Project("P", Fraction(1)), *(Project(f"Q{i}", Fraction(100)) for i in range(10))),
+        ballots=tuple(
+            ProjectBallot({"P": Fraction(1), f"Q{i}": Fraction(1)}, voter_id=f"v{i}")
+            for i in range(10)
+        ),
+    )
+    election = _prepare(profile)
+    assert sum([0.1] * 10) < 1
+    assert [election.ids[p] for p in _run(election, Fraction(1, 10)).purchases.order] == ["P"]
+    assert mes_float_run._float_run(election, Fraction(1, 10)) is None
+    with patch.object(mes_float_run, "_UNIT", 0.0):
+        assert mes_float_run._float_run(election, Fraction(1, 10)) == ()
+
+
+def _priced(rho: float, error: float, weight: int | None = None) -> mes_float_run._FloatPriced:
+    return mes_float_run._FloatPriced(rho, error, rho, [], 1, 0.0, weight)
+
+
+def test_float_prices_compare_only_when_their_errors_keep_them_apart() -> None:
+    cheaper, dearer = _priced(0.25, 1e-9), _priced(0.5, 1e-9)
+    assert cheaper.before(2, dearer, 1) and not dearer.before(1, cheaper, 2)
+    with pytest.raises(mes_float_run._TooClose):
+        _priced(0.25, 1e-9).before(1, _priced(0.25 + 1e-9, 1e-9), 2)
+    # Nobody poor: the exact price is 1 / weight, so equal prices go by the tie order.
+    assert _priced(0.25, 1e-9, 4).before(1, _priced(0.25, 1e-9, 4), 2)
+    assert not _priced(0.25, 1e-9, 4).before(2, _priced(0.25, 1e-9, 4), 1)
+    assert _priced(0.2, 1e-9, 5).before(2, _priced(0.25, 1e-9, 4), 1)

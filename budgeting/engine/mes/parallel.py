@@ -134,10 +134,12 @@ def _scan_chunk(first: int, last: int, slot: int) -> _Chunk:
         first_stride=(last - first + 1) // FIRST_STRIDE_SHARE,
     )
     kept = _may_keep(scanned, min(last, int(shared.limits[slot])), int(bound.value), shared)
-    outcome = None
-    if kept is not None and (explained := _kept_explained(_reach_here, kept)) is not None:
-        outcome = kept, explained
-    return scanned.end, scanned.over, scanned.runs, scanned.abandoned, outcome
+    outcome, runs = None, scanned.runs
+    if kept is not None:
+        explained, exact_runs = _kept_explained(_reach_here, kept)
+        runs += exact_runs
+        outcome = None if explained is None else (kept, explained)
+    return scanned.end, scanned.over, runs, scanned.abandoned, outcome
 
 
 def _may_keep(scanned: _Scanned, last: int, bound: int, shared: _Shared) -> int | None:

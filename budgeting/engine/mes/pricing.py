@@ -22,6 +22,8 @@ from typing import TypeVar
 from budgeting.engine.mes.election import Score, _Election
 from budgeting.engine.mes.money import (
     RELATIVE_MARGIN,
+    _above,
+    _below,
     _exact_money,
     _live_supporters,
     _node_money,
@@ -42,6 +44,21 @@ class _Priced:
     poor_money: Fraction
     emptied: set[int]
     """Supporters who pay their full share and are left with exactly nothing."""
+
+    @property
+    def floor(self) -> float:
+        """A float at most ``rho``."""
+        return _below(self.rho)
+
+    @property
+    def ceiling(self) -> float:
+        """A float at least ``rho``."""
+        return _above(self.rho)
+
+    def before(self, rank: int, other: _Priced, other_rank: int) -> bool:
+        """Whether this price, with tie rank ``rank``, wins over ``other`` (the rule's order:
+        the lower price, then the lower tie rank)."""
+        return (self.rho, rank) < (other.rho, other_rank)
 
 
 def _lower_bound(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import Protocol, Self, TypeVar
 
 from budgeting.engine.mes.election import _affordable_at_start, _Election
-from budgeting.engine.mes.money import _above, _below, _Run, _start
-from budgeting.engine.mes.pricing import _lower_bound, _pay, _price, _Priced
+from budgeting.engine.mes.money import _below, _Run, _start
+from budgeting.engine.mes.pricing import _lower_bound, _pay, _price
 
 _Queued = tuple[float, int, int]
 """A lazy-queue entry: a float lower bound on the project's ``rho``, its tie rank, the project."""
@@ -48,30 +49,51 @@ def _run(election: _Election, per_voter: Fraction, likely: Sequence[int] = ()) -
     run = _start(election, per_voter)
     queue = _first_round_queue(election, per_voter)
     bought: set[int] = set()
-    while (purchase := _cheapest(election, run, queue, bought, likely)) is not None:
+    while (purchase := _cheapest(election, run, queue, bought, likely, _price)) is not None:
         project, priced = purchase
         bought.add(project)
         run.rounds.append(_pay(election, run, project, priced))
     return run
 
 
+class _Price(Protocol):
+    """A project's price in one round as ``_cheapest`` compares it: exact (``pricing._Priced``)
+    or a float with a proven error bound (``float_run._FloatPriced``)."""
+
+    @property
+    def rho(self) -> Fraction | float: ...
+
+    @property
+    def floor(self) -> float: ...
+
+    @property
+    def ceiling(self) -> float: ...
+
+    def before(self, rank: int, other: Self, other_rank: int) -> bool: ...
+
+
+_P = TypeVar("_P", bound=_Price)
+_R = TypeVar("_R", bound=_Run)
+
+
 def _cheapest(
     election: _Election,
-    run: _Run,
+    run: _R,
     queue: list[_Queued],
     bought: set[int],
     likely: Sequence[int],
-) -> tuple[int, _Priced] | None:
+    price: Callable[[_Election, _R, int], _P | None],
+) -> tuple[int, _P] | None:
     """This round's purchase: the affordable project with the smallest ``(rho, tie rank)``.
 
     Candidates come off the lazy queue in order of their lower bounds. Until one is priced
-    exactly, a candidate is bounded against the next key in the queue and goes back if it
-    provably loses to it; after that, against the best exact price so far. A candidate is
+    (``price``), a candidate is bounded against the next key in the queue and goes back if
+    it provably loses to it; after that, against the best price so far. A candidate is
     priced only when its bound cannot show that it loses. Candidates looked at after the
     first price go back into the queue after the round, with their new bound or price, so
     each is looked at once per round; everything in the queue keeps a valid lower bound
-    (within a run ``rho`` never decreases). Keys are floats: comparing exact prices is
-    left to the few candidates that are priced.
+    (within a run ``rho`` never decreases). Keys are floats: comparing prices is left to
+    the few candidates that are priced (``_Price.before``).
 
     The first project of ``likely`` still in the queue (a guess at this round's purchase:
     not bought, not dropped as unaffordable) is taken out of the queue and priced first:
@@ -79,21 +101,21 @@ def _cheapest(
     instead of against the next key until the purchase comes up. A wrong guess is one price
     more: it is then beaten, and goes back as any candidate looked at.
     """
-    best: tuple[Fraction, int, int, _Priced] | None = None
+    best: tuple[_P, int, int] | None = None  # the price, its tie rank, the project
     ceiling = math.inf  # at least the best price: a key above it cannot win
     looked_at: list[_Queued] = []
     guessed = _taken_out(queue, likely)
     if guessed is not None:
         _, rank, project = guessed
-        priced = _price(election, run, project)  # None: unaffordable from now on, dropped
+        priced = price(election, run, project)  # None: unaffordable from now on, dropped
         if priced is not None:
-            best, ceiling = (priced.rho, rank, project, priced), _above(priced.rho)
+            best, ceiling = (priced, rank, project), priced.ceiling
     while queue and queue[0][0] <= ceiling:
         known, rank, project = heapq.heappop(queue)
         if project in bought:
             continue
         if best is not None:
-            bound = _lower_bound(election, run, project, best[0])
+            bound = _lower_bound(election, run, project, best[0].rho)
             if bound is None:
                 continue
             if bound > ceiling:
@@ -106,18 +128,18 @@ def _cheapest(
             if bound > queue[0][0]:
                 heapq.heappush(queue, (max(bound, known), rank, project))
                 continue
-        priced = _price(election, run, project)
+        priced = price(election, run, project)
         if priced is None:
             continue
-        if best is None or (priced.rho, rank) < best[:2]:
+        if best is None or priced.before(rank, best[0], best[1]):
             if best is not None:
-                looked_at.append((_below(best[0]), best[1], best[2]))
-            best, ceiling = (priced.rho, rank, project, priced), _above(priced.rho)
+                looked_at.append((best[0].floor, best[1], best[2]))
+            best, ceiling = (priced, rank, project), priced.ceiling
         else:
-            looked_at.append((_below(priced.rho), rank, project))
+            looked_at.append((priced.floor, rank, project))
     for entry in looked_at:
         heapq.heappush(queue, entry)
-    return None if best is None else (best[2], best[3])
+    return None if best is None else (best[2], best[0])
 
 
 def _taken_out(queue: list[_Queued], likely: Sequence[int]) -> _Queued | None:

@@ -20,11 +20,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from budgeting.engine.mes.cut import _ends_scan
 from budgeting.engine.mes.election import _Election, _first_affordable_left_out, _restrict
 from budgeting.engine.mes.envelope import _stretch_certified
 from budgeting.engine.mes.explain import _Explained, _explained
+from budgeting.engine.mes.float_run import _float_run
 from budgeting.engine.mes.money import _Purchases
 from budgeting.engine.mes.run import _run
 
@@ -53,6 +55,15 @@ leaves out becomes affordable (``_valid_steps``), so it is rebuilt only when a r
 need a project it lacks."""
 
 
+class _Made(NamedTuple):
+    """A step's run as a scan keeps it: the election it ran on, what it bought in order,
+    and, when it was run exactly, its purchases (``None`` for a float run)."""
+
+    election: _Election
+    order: tuple[int, ...]
+    purchases: _Purchases | None
+
+
 @dataclass
 class _Reach:
     """The election the runs of a scan use, and how many steps it is valid for.
@@ -68,7 +79,7 @@ class _Reach:
     start: Fraction
     election: _Election
     steps: int
-    latest_runs: dict[int, tuple[_Election, _Purchases]] = field(default_factory=dict)
+    latest_runs: dict[int, _Made] = field(default_factory=dict)
 
 
 def _reach(full: _Election) -> _Reach:
@@ -111,14 +122,22 @@ class _Scanned:
 
 
 def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool]:
-    """Run one step: whether it ends the scan, and whether it is over the budget."""
+    """Run one step: whether it ends the scan, and whether it is over the budget.
+
+    The step is run in floats (``_float_run``), and exactly only when that cannot tell.
+    """
     _widen(reach, step)
-    bought = _run(reach.election, reach.start + step, _likely_order(reach)).purchases
+    amount, likely = reach.start + step, _likely_order(reach)
+    order = _float_run(reach.election, amount, likely)
+    purchases = None
+    if order is None:
+        purchases = _run(reach.election, amount, likely).purchases
+        order = purchases.order
     reach.latest_runs.pop(step, None)  # a step run again is the latest run
-    reach.latest_runs[step] = reach.election, bought
+    reach.latest_runs[step] = _Made(reach.election, order, purchases)
     if len(reach.latest_runs) > 2:
         del reach.latest_runs[next(iter(reach.latest_runs))]
-    return _ends_scan(reach.full, reach.election, bought.order, exhaustive_stop)
+    return _ends_scan(reach.full, reach.election, order, exhaustive_stop)
 
 
 def _likely_order(reach: _Reach) -> list[int]:
@@ -127,13 +146,11 @@ def _likely_order(reach: _Reach) -> list[int]:
     order (``_run``'s guesses)."""
     if not reach.latest_runs:
         return []
-    election, bought = reach.latest_runs[next(reversed(reach.latest_runs))]
+    election, order, _ = reach.latest_runs[next(reversed(reach.latest_runs))]
     if election is reach.election:
-        return list(bought.order)
+        return list(order)
     index = {project_id: project for project, project_id in enumerate(reach.election.ids)}
-    return [
-        index[election.ids[project]] for project in bought.order if election.ids[project] in index
-    ]
+    return [index[election.ids[project]] for project in order if election.ids[project] in index]
 
 
 def _scan_range(
@@ -246,13 +263,20 @@ def _last_step(full: _Election) -> int:
     return int(full.budget)
 
 
-def _kept_explained(reach: _Reach, kept: int) -> _Explained | None:
+def _kept_explained(reach: _Reach, kept: int) -> tuple[_Explained | None, int]:
     """The outcome of the step a scan keeps, explained, when it was one of the last two
-    runs made (``_Reach.latest_runs``); else ``None``. Any election the scan runs on gives
-    the same outcome and explanation: it leaves out only projects nobody can afford, and
-    merges only ballots that hold and pay alike."""
+    runs made (``_Reach.latest_runs``); else ``None``; and the runs this made (1 when that
+    run was a float run, which has no exact prices to explain: the step is run again
+    exactly, told the order it bought). Any election the scan runs on gives the same
+    outcome and explanation: it leaves out only projects nobody can afford, and merges only
+    ballots that hold and pay alike."""
     made = reach.latest_runs.get(kept)
-    return None if made is None else _explained(*made)
+    if made is None:
+        return None, 0
+    if made.purchases is None:
+        exact = _run(made.election, reach.start + kept, made.order).purchases
+        return _explained(made.election, exact), 1
+    return _explained(made.election, made.purchases), 0
 
 
 def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, _Explained | None]:
@@ -267,4 +291,5 @@ def _scan(full: _Election, exhaustive_stop: bool) -> tuple[int, int, _Explained 
     reach = _reach(full)
     scanned = _scan_range(reach, 0, last, exhaustive_stop)
     kept = _kept_step(scanned.end, scanned.over, last)
-    return kept, scanned.runs, _kept_explained(reach, kept)
+    explained, runs = _kept_explained(reach, kept)
+    return kept, scanned.runs + runs, explained
