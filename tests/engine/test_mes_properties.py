@@ -23,6 +23,7 @@ from budgeting.engine.mes import election as mes_election
 from budgeting.engine.mes import envelope as mes_envelope
 from budgeting.engine.mes import equal_shares
 from budgeting.engine.mes import float_run as mes_float_run
+from budgeting.engine.mes import money as mes_money
 from budgeting.engine.mes import run as mes_run
 from budgeting.engine.mes import scan as mes_scan
 from budgeting.engine.mes.election import _Election, _prepare, _restrict
@@ -530,11 +531,60 @@ def float_run_agrees(profile: ProjectProfile, step: int) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(profiles(), profiles(vote_type="cumulative")), st.integers(0, 8))
+@given(profiles(), st.integers(0, 8))
 def test_a_float_run_buys_what_the_exact_run_buys_or_leaves_the_step_to_it(
     profile: ProjectProfile, step: int
 ) -> None:
     assert float_run_agrees(profile, step)
+
+
+def float_money_within_its_error(profile: ProjectProfile, step: int) -> bool:
+    """Whether, after every purchase of the float run, the total over all voters of how far
+    each one's float money is from the exact run's money is within the run's error bound."""
+    election = _prepare(profile)
+    amount = profile.budget / len(profile.ballots) + step
+    exact: list[list[Fraction]] = []
+    floats: list[tuple[list[float], float]] = []
+    pay, float_pay = mes_run._pay, mes_float_run._float_pay
+
+    def paying(election: _Election, run: mes_money._Run, *args: object) -> object:
+        paid = pay(election, run, *args)  # type: ignore[arg-type]
+        exact.append(
+            [
+                mes_money._node_money(run, node) if alive else Fraction(0)
+                for node, alive in zip(run.node, run.alive, strict=True)
+            ]
+        )
+        return paid
+
+    def float_paying(election: _Election, run: mes_float_run._FloatRun, *args: object) -> None:
+        float_pay(election, run, *args)  # type: ignore[arg-type]
+        floats.append((list(run.money), run.error))
+
+    with (
+        patch.object(mes_run, "_pay", paying),
+        patch.object(mes_float_run, "_float_pay", float_paying),
+    ):
+        _run(election, amount)
+        mes_float_run._float_run(election, amount)
+    for exact_money, (float_money, error) in zip(exact, floats, strict=False):
+        off = sum(
+            size * abs(Fraction(held) - exactly)
+            for size, held, exactly in zip(
+                election.group_sizes, float_money, exact_money, strict=True
+            )
+        )
+        if off > Fraction(error):
+            return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(profiles(), st.integers(0, 8))
+def test_a_float_runs_money_stays_within_its_error_bound(
+    profile: ProjectProfile, step: int
+) -> None:
+    assert float_money_within_its_error(profile, step)
 
 
 def test_float_runs_decide_the_steps_of_real_scans() -> None:

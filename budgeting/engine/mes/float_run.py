@@ -5,11 +5,15 @@ Source: the project's issue 12 (idea 2, float runs with an exact fallback); the 
 exact prices, so they run each step in floats first (``_float_run``): about a third faster
 than the exact run (``run._run``), which keeps money nodes and exact shares.
 
-Every voter's float money stays within ``_FloatRun.error`` of the exact money (one bound for
-everyone, the same money per voter scale as ``money.RELATIVE_MARGIN``). A purchase adds to
-it the error of the round's share: what the poor hold is summed from float money (each
-voter off by at most the bound) and every float sum, product and division rounds within
-``2^-53`` (``_UNIT``) relative; the share divides all of it by the weight of the rich.
+``_FloatRun.error`` bounds the total, over all voters, of how far each one's float money is
+from the exact money (so also any one voter's error). It starts at one rounding of the
+starting amount per voter. A purchase sets the poor to exactly nothing (their error leaves
+with them) and charges the rich the float share, which is off by what the poor's errors and
+the round's roundings (every float sum, product and division within ``2^-53`` relative,
+``_UNIT``) put into it, over the weight of the rich: so between them the rich take on at
+most the poor's error plus those roundings, and each subtraction rounds once. The total
+grows by the roundings only, however many voters run out of money.
+
 A decision is taken in floats only when it holds for every money within the bound:
 
 - a project is affordable, or not, when its supporters' money is clear of its cost;
@@ -136,9 +140,9 @@ def _float_price(election: _Election, run: _FloatRun, project: int) -> _FloatPri
     if held - money_error < cost:
         raise _TooClose
     guess = cost / voters
-    if min(keys) - run.error > guess * (1 + 4 * _UNIT):
+    if min(keys) - run.error > guess * (1 + 8 * _UNIT):  # the cost and guess rounded
         rho = 1 / voters
-        return _FloatPriced(rho, 2 * _UNIT * rho, guess, [], voters, 4 * _UNIT * cost, voters)
+        return _FloatPriced(rho, 4 * _UNIT * rho, guess, [], voters, 4 * _UNIT * cost, voters)
     rich = list(map(gt, keys, repeat(guess)))
     rich_weight = sum(compress(weights, rich))
     while rich_weight:
@@ -196,7 +200,8 @@ def _float_run(
     if not election.unit_scores:
         return None
     top = float(per_voter)
-    run = _FloatRun(**vars(_start(election, per_voter)), error=_UNIT * top, top=top)
+    start_error = election.voters * _UNIT * top  # each voter's float(per_voter) rounded
+    run = _FloatRun(**vars(_start(election, per_voter)), error=start_error, top=top)
     run.margin = FLOAT_MARGIN * top
     queue = _first_round_queue(election, per_voter)
     bought: set[int] = set()

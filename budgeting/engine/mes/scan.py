@@ -121,23 +121,22 @@ class _Scanned:
     abandoned: bool = False
 
 
-def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool]:
-    """Run one step: whether it ends the scan, and whether it is over the budget.
-
-    The step is run in floats (``_float_run``), and exactly only when that cannot tell.
-    """
+def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool, int]:
+    """Run one step: whether it ends the scan, whether it is over the budget, and the runs
+    made: the step is run in floats (``_float_run``), and again exactly only when that
+    cannot tell (2 runs)."""
     _widen(reach, step)
     amount, likely = reach.start + step, _likely_order(reach)
     order = _float_run(reach.election, amount, likely)
-    purchases = None
+    purchases, runs = None, 1
     if order is None:
-        purchases = _run(reach.election, amount, likely).purchases
+        purchases, runs = _run(reach.election, amount, likely).purchases, 2
         order = purchases.order
     reach.latest_runs.pop(step, None)  # a step run again is the latest run
     reach.latest_runs[step] = _Made(reach.election, order, purchases)
     if len(reach.latest_runs) > 2:
         del reach.latest_runs[next(iter(reach.latest_runs))]
-    return _ends_scan(reach.full, reach.election, order, exhaustive_stop)
+    return *_ends_scan(reach.full, reach.election, order, exhaustive_stop), runs
 
 
 def _likely_order(reach: _Reach) -> list[int]:
@@ -177,8 +176,7 @@ def _scan_range(
     has got there. ``progress`` is told, as the range goes, the step up to which no step
     ends the scan.
     """
-    ends, over = _step_ends(reach, first, exhaustive_stop)
-    runs = 1
+    ends, over, runs = _step_ends(reach, first, exhaustive_stop)
     if ends:
         return _Scanned(first, over, runs)
     steps, stride, streak = first, max(first_stride, CERTIFY_FROM), 0
@@ -208,8 +206,8 @@ def _scan_range(
             end = steps + stride
             _widen(reach, end)
             if (probing or stride >= PROBE_FROM) and end not in fine:
-                ends, over = _step_ends(reach, end, exhaustive_stop)
-                runs += 1
+                ends, over, made = _step_ends(reach, end, exhaustive_stop)
+                runs += made
                 if ends:
                     ending, last, stride, probing = (end, over), end, stride // 2, True
                     continue
@@ -236,8 +234,8 @@ def _scan_range(
             if step in fine:
                 steps = step
                 continue
-            ends, over = _step_ends(reach, step, exhaustive_stop)
-            runs += 1
+            ends, over, made = _step_ends(reach, step, exhaustive_stop)
+            runs += made
             if ends:
                 return _Scanned(step, over, runs)
             steps = step
@@ -275,6 +273,7 @@ def _kept_explained(reach: _Reach, kept: int) -> tuple[_Explained | None, int]:
         return None, 0
     if made.purchases is None:
         exact = _run(made.election, reach.start + kept, made.order).purchases
+        assert exact.order == made.order, "a float run bought otherwise than the exact run"
         return _explained(made.election, exact), 1
     return _explained(made.election, made.purchases), 0
 
