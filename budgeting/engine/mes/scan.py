@@ -123,14 +123,15 @@ class _Scanned:
 
 def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, bool, int]:
     """Run one step: whether it ends the scan, whether it is over the budget, and the runs
-    made: the step is run in floats (``_float_run``), and again exactly only when that
-    cannot tell (2 runs)."""
+    made: the step is run in floats (``_float_run``, when every score is 1), and exactly
+    only when that cannot tell (2 runs)."""
     _widen(reach, step)
     amount, likely = reach.start + step, _likely_order(reach)
-    order = _float_run(reach.election, amount, likely)
+    in_floats = reach.election.unit_scores  # the elections float runs take
+    order = _float_run(reach.election, amount, likely) if in_floats else None
     purchases, runs = None, 1
     if order is None:
-        purchases, runs = _run(reach.election, amount, likely).purchases, 2
+        purchases, runs = _run(reach.election, amount, likely).purchases, 1 + in_floats
         order = purchases.order
     reach.latest_runs.pop(step, None)  # a step run again is the latest run
     reach.latest_runs[step] = _Made(reach.election, order, purchases)
