@@ -40,7 +40,7 @@ from operator import gt, lt, mul, not_, sub, truediv
 from budgeting.engine.mes.cut import _ends_scan, _room_over_cut
 from budgeting.engine.mes.election import Score, _Election
 from budgeting.engine.mes.money import _above, _below
-from budgeting.engine.mes.pricing import _scatter
+from budgeting.engine.mes.pricing import _scatter, _water_filled
 from budgeting.engine.mes.run import _first_round_queue, _Queued
 
 MOST_BRANCHES = 3
@@ -134,16 +134,7 @@ def _share(holdings: _Holdings, *, above: bool) -> float | None:
     held, cost, error = holdings.held, holdings.cost, holdings.error
     if held + error < cost or (above and held - error < cost):
         return None
-    guess = cost / sum(weights)
-    rich = list(map(gt, keys, repeat(guess)))
-    rich_weight = sum(compress(weights, rich))
-    while rich_weight:
-        guess = (cost - held + sum(compress(held_by, rich))) / rich_weight
-        richer = list(map(gt, keys, repeat(guess)))
-        richer_weight = sum(compress(weights, richer))
-        if richer_weight >= rich_weight:
-            break
-        rich, rich_weight = richer, richer_weight
+    guess, _, rich_weight = _water_filled(keys, weights, held_by, held, cost, cost / sum(weights))
     moved = 4 * error / rich_weight if rich_weight else 0.0
     share = (guess + moved) * (1 + _ROUNDING) if above else (guess - moved) * (1 - _ROUNDING)
     paid = holdings.paid_at(share)

@@ -38,11 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import gt, mul, not_, sub
+from operator import mul, not_, sub
 
 from budgeting.engine.mes.election import _Election
 from budgeting.engine.mes.money import _live_supporters, _Run, _start
-from budgeting.engine.mes.pricing import _scatter
+from budgeting.engine.mes.pricing import _scatter, _water_filled
 from budgeting.engine.mes.run import _cheapest, _first_round_queue
 
 _UNIT = 2.0**-53
@@ -143,15 +143,7 @@ def _float_price(election: _Election, run: _FloatRun, project: int) -> _FloatPri
     if min(keys) - run.error > guess * (1 + 8 * _UNIT):  # the cost and guess rounded
         rho = 1 / voters
         return _FloatPriced(rho, 4 * _UNIT * rho, guess, [], voters, 4 * _UNIT * cost, voters)
-    rich = list(map(gt, keys, repeat(guess)))
-    rich_weight = sum(compress(weights, rich))
-    while rich_weight:
-        guess = (cost - held + sum(compress(held_by, rich))) / rich_weight
-        richer = list(map(gt, keys, repeat(guess)))
-        richer_weight = sum(compress(weights, richer))
-        if richer_weight >= rich_weight:
-            break
-        rich, rich_weight = richer, richer_weight
+    _, rich, rich_weight = _water_filled(keys, weights, held_by, held, cost, guess)
     if not rich_weight:
         raise _TooClose
     poor_mask = list(map(not_, rich))

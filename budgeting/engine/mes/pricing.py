@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import compress, count, repeat
@@ -102,6 +102,34 @@ def _lower_bound(
     return (start + (cost - paid - slack) / richer) / cost * (1 - 1e-12)
 
 
+def _water_filled(
+    keys: list[float],
+    weights: Sequence[Score],
+    held_by: list[float],
+    held: float,
+    cost: float,
+    guess: float,
+) -> tuple[float, list[bool], Score]:
+    """Water-filling from below in floats: the share, who is rich at it, and their weight.
+
+    Supporters hold ``keys`` per unit of score (``held_by``: times their weight, ``held``
+    in all). Everyone at or below the ``guess`` is poor and pays all they hold, the rest
+    pay the share that makes the payments reach ``cost``; the share is recomputed until
+    nobody more is poor (Newton's method on the concave payments, so each guess stays below
+    the share). Callers check the split against their own error bounds.
+    """
+    rich = list(map(gt, keys, repeat(guess)))
+    rich_weight = sum(compress(weights, rich))
+    while rich_weight:
+        guess = (cost - held + sum(compress(held_by, rich))) / rich_weight
+        richer = list(map(gt, keys, repeat(guess)))
+        richer_weight = sum(compress(weights, richer))
+        if richer_weight >= rich_weight:
+            break
+        rich, rich_weight = richer, richer_weight
+    return guess, rich, rich_weight
+
+
 def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
     """The project's exact price, or ``None`` when its supporters cannot afford it.
 
@@ -135,15 +163,7 @@ def _price(election: _Election, run: _Run, project: int) -> _Priced | None:
     if min(keys) > guess * (1 + 1e-12) + margin:
         share = cost / total_weight
         return _Priced(share / cost, share, set(), Fraction(0), set())
-    rich = list(map(gt, keys, repeat(guess)))
-    rich_weight = sum(compress(weights, rich))
-    while rich_weight:
-        guess = (float(cost) - held + sum(compress(held_by, rich))) / rich_weight
-        richer = list(map(gt, keys, repeat(guess)))
-        richer_weight = sum(compress(weights, richer))
-        if richer_weight >= rich_weight:
-            break
-        rich, rich_weight = richer, richer_weight
+    _, rich, rich_weight = _water_filled(keys, weights, held_by, held, float(cost), guess)
     if not rich_weight:
         return _exact_price(election, run, project, groups, weights)
     poor_mask = list(map(not_, rich))
