@@ -339,14 +339,14 @@ def test_a_scan_tells_a_run_the_latest_order_by_project_across_elections() -> No
     restricted = reach.election
     assert len(restricted.ids) < len(full.ids)
     near = _run(restricted, reach.start + 2).purchases
-    reach.latest_runs[2] = mes_scan._Made(restricted, near.order, near)
+    reach.latest_runs[2] = mes_scan._StepRun(restricted, near.order, near)
     assert mes_scan._likely_order(reach) == list(near.order)
     reach.election = full  # as ``_widen`` makes a new election for later steps
     told = mes_scan._likely_order(reach)
     assert [full.ids[project] for project in told] == [restricted.ids[p] for p in near.order]
     assert told != list(near.order)
     far = _run(full, reach.start + 3).purchases
-    reach.latest_runs[3] = mes_scan._Made(full, far.order, None)
+    reach.latest_runs[3] = mes_scan._StepRun(full, far.order, None)
     reach.election = restricted
     kept = set(restricted.ids)
     far_ids = [full.ids[project] for project in far.order]
@@ -631,3 +631,53 @@ def test_float_prices_compare_only_when_their_errors_keep_them_apart() -> None:
     assert _priced(0.25, 1e-9, 4).before(1, _priced(0.25, 1e-9, 4), 2)
     assert not _priced(0.25, 1e-9, 4).before(2, _priced(0.25, 1e-9, 4), 1)
     assert _priced(0.2, 1e-9, 5).before(2, _priced(0.25, 1e-9, 4), 1)
+    # One price exact, the other not: their error intervals decide, or nothing does.
+    assert _priced(0.2, 1e-9, 5).before(2, _priced(0.25, 1e-9), 1)
+    with pytest.raises(mes_float_run._TooClose):
+        _priced(0.25, 1e-9, 4).before(1, _priced(0.25, 1e-9), 2)
+
+
+def _scan_counted(
+    profile: ProjectProfile, workers: int, float_runs: bool
+) -> tuple[tuple[str, ...], int, int, int]:
+    """An ``add1`` scan with float runs, or with every float run leaving its step to the
+    exact run: the winners, the runs it reports, its step runs and its certificates."""
+    steps, certificates = [], []
+    float_run, certified = mes_scan._float_run, mes_scan._stretch_certified
+
+    def stepping(*args: object) -> tuple[int, ...] | None:
+        steps.append(args)
+        return float_run(*args) if float_runs else None  # type: ignore[arg-type]
+
+    def certifying(*args: object) -> bool:
+        certificates.append(args)
+        return certified(*args)  # type: ignore[arg-type]
+
+    with (
+        patch.object(mes_scan, "_float_run", stepping),
+        patch.object(mes_scan, "_stretch_certified", certifying),
+    ):
+        result = equal_shares(profile, completion="add1", workers=workers)
+    runs = result.details["mes_runs"]
+    assert isinstance(runs, int)
+    return result.selected, runs, len(steps), len(certificates)
+
+
+def test_a_step_whose_float_run_cannot_tell_is_run_exactly_and_counted_twice() -> None:
+    profile = load_profile("Poland_Swiecie_2023.pb")
+    selected, runs, steps, certificates = _scan_counted(profile, 1, float_runs=True)
+    assert steps and certificates
+    # Float runs: one run per step and per certificate, and the kept step run again
+    # exactly to be explained (it was one of the last runs, a float run).
+    assert runs == steps + certificates + 1
+    fallen, runs, steps, certificates = _scan_counted(profile, 1, float_runs=False)
+    assert fallen == selected
+    assert runs == 2 * steps + certificates  # the kept step's exact run is kept
+    assert selected == equal_shares(profile, completion="add1", workers=1).selected
+
+
+def test_an_election_with_points_is_never_run_in_floats() -> None:
+    profile = load_profile("Switzerland_Zurich_D10.pb")
+    selected, _, steps, certificates = _scan_counted(profile, 1, float_runs=True)
+    assert steps == 0 and certificates
+    assert selected == reference_add1(profile, exhaustive_stop=False)

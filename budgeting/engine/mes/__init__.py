@@ -50,7 +50,8 @@ Modules, each holding one idea of the fast implementation, and the plain rule be
 * ``run`` — one run: a lazy priority queue of lower-bound prices, re-pricing only the
   candidate that could win.
 * ``float_run`` — one run in floating point with a proven error bound, which the ``add1``
-  scans try first on each step; it leaves to the exact run any decision within the bound.
+  scans try first on each step when every score is 1; it leaves to the exact run any
+  decision within the bound.
 * ``scan`` — the ``add1`` scans: stretches of amounts certified and skipped, the other
   steps run one by one.
 * ``envelope`` — the certificate: a whole stretch run at once on bounds of every voter's

@@ -124,7 +124,7 @@ def _share(holdings: _Holdings, *, above: bool) -> float | None:
 
     ``None`` when its supporters may not hold its cost (``above``) or surely do not. The
     share ``s`` is the least one whose payments ``F(s)`` (``_Holdings.paid_at``) reach the
-    cost; it is found by water-filling from below, as in ``pricing._price``, then moved by
+    cost; it is found by water-filling from below (``pricing._water_filled``), then moved by
     a few times the float error of ``F`` over the weight that pays it in full, and checked:
     ``F`` short of the cost at a share means the exact one is above it; ``F`` at the cost
     means it is at most that share. A check that fails gives the bound 0 (below) or ``None``

@@ -119,7 +119,8 @@ class _FloatRun(_Run):
 
 def _float_price(election: _Election, run: _FloatRun, project: int) -> _FloatPriced | None:
     """The project's price in floats (``_FloatPriced``), ``None`` when it is unaffordable;
-    ``_TooClose`` when either is not certain. Water-filling as in ``pricing._price``.
+    ``_TooClose`` when either is not certain. Water-filling as in ``pricing._price``
+    (``pricing._water_filled``).
 
     Any sum of the supporters' money is off by at most the run's total error plus its
     roundings (``rounding``: each product and addition within ``2^-53`` of the sum); the
@@ -187,8 +188,9 @@ def _float_run(
     election: _Election, per_voter: Fraction, likely: Sequence[int] = ()
 ) -> tuple[int, ...] | None:
     """What a run starting every voter with ``per_voter`` buys, in order, found in floats;
-    ``None`` when some decision lies within the error bound (or some score is not 1): then
-    only the exact run (``run._run``) can tell. ``likely`` as in ``run._run``."""
+    ``None`` when some decision lies within the error bound (or some score is not 1: the
+    scans do not try those elections in floats): then only the exact run (``run._run``) can
+    tell. ``likely`` as in ``run._run``."""
     if not election.unit_scores:
         return None
     top = float(per_voter)

@@ -21,8 +21,9 @@ step known is handed out) takes the far half of the running chunk with the most 
 left (``_far_half``), which then stops where that half begins. A chunk hands back the
 outcome of a step the scan may keep (``_may_keep``: the step before its ending step, or its
 last step just before the earliest ending step known), explained, when its worker ran that
-step among its last two runs (a step's outcome is the same whichever chunk ran it), so the
-parent does not run it again. Small elections are scanned
+step among its last two runs (a step's outcome is the same whichever chunk ran it; when
+that run was a float run, the worker runs the step again exactly to explain it), so the
+parent does not run it. Small elections are scanned
 in the calling process (``PARALLEL_FROM``): starting processes costs more than they save.
 """
 

@@ -116,7 +116,8 @@ def _water_filled(
     in all). Everyone at or below the ``guess`` is poor and pays all they hold, the rest
     pay the share that makes the payments reach ``cost``; the share is recomputed until
     nobody more is poor (Newton's method on the concave payments, so each guess stays below
-    the share). Callers check the split against their own error bounds.
+    the share). Callers check the split, or the payments at the share, against their own
+    error bounds.
     """
     rich = list(map(gt, keys, repeat(guess)))
     rich_weight = sum(compress(weights, rich))

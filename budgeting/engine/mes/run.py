@@ -93,7 +93,9 @@ def _cheapest(
     first price go back into the queue after the round, with their new bound or price, so
     each is looked at once per round; everything in the queue keeps a valid lower bound
     (within a run ``rho`` never decreases). Keys are floats: comparing prices is left to
-    the few candidates that are priced (``_Price.before``).
+    the few candidates that are priced (``_Price.before``). A float price may raise instead
+    of deciding (``float_run._TooClose``), leaving the queue half taken: the float run that
+    asked is then dropped whole.
 
     The first project of ``likely`` still in the queue (a guess at this round's purchase:
     not bought, not dropped as unaffordable) is taken out of the queue and priced first:

@@ -3,10 +3,11 @@
 The scans go by stretches of amounts ``a < b``. A stretch that the envelope certificate
 (``budgeting.engine.mes.envelope``) proves holds no amount ending the scan is skipped
 whole, and after two in a row the next one is twice as long. A stretch not certified is
-halved down to ``CERTIFY_FROM`` steps; then the next steps are run one by one (exact runs
-from scratch) and checked, more of them each time certificates keep failing. Runs and
-certificates leave out the projects nobody can afford up to the amount the scan looks
-ahead to (``budgeting.engine.mes.election._restrict``).
+halved down to ``CERTIFY_FROM`` steps; then the next steps are run one by one (runs from
+scratch, in floats first: ``budgeting.engine.mes.float_run``) and checked, more of them
+each time certificates keep failing. Runs and certificates leave out the projects nobody
+can afford up to the amount the scan looks ahead to
+(``budgeting.engine.mes.election._restrict``).
 
 A scan over a range of steps (``_scan_range``) checks its first step with a run and
 reports the first step in it that ends the whole scan, so ranges can be scanned apart and
@@ -55,7 +56,7 @@ leaves out becomes affordable (``_valid_steps``), so it is rebuilt only when a r
 need a project it lacks."""
 
 
-class _Made(NamedTuple):
+class _StepRun(NamedTuple):
     """A step's run as a scan keeps it: the election it ran on, what it bought in order,
     and, when it was run exactly, its purchases (``None`` for a float run)."""
 
@@ -70,16 +71,17 @@ class _Reach:
 
     ``election`` leaves out projects nobody can afford at the equal share plus ``steps``
     (``_restrict``, ``_valid_steps``); when a later step is needed, it is made again for
-    that step plus ``LOOK_AHEAD`` (``_widen``). ``latest_runs``: what the last two runs
-    bought, by step, each with the election it ran on; when the scan ends, the step it
-    keeps is usually one of them.
+    that step plus ``LOOK_AHEAD`` (``_widen``). ``latest_runs``: the last two step runs
+    (``_StepRun``: what each bought, the election it ran on, and its exact purchases when
+    it was run exactly), by step; when the scan ends, the step it keeps is usually one of
+    them.
     """
 
     full: _Election
     start: Fraction
     election: _Election
     steps: int
-    latest_runs: dict[int, _Made] = field(default_factory=dict)
+    latest_runs: dict[int, _StepRun] = field(default_factory=dict)
 
 
 def _reach(full: _Election) -> _Reach:
@@ -127,14 +129,14 @@ def _step_ends(reach: _Reach, step: int, exhaustive_stop: bool) -> tuple[bool, b
     only when that cannot tell (2 runs)."""
     _widen(reach, step)
     amount, likely = reach.start + step, _likely_order(reach)
-    in_floats = reach.election.unit_scores  # the elections float runs take
+    in_floats = reach.election.unit_scores  # the elections float runs take (``_float_run``)
     order = _float_run(reach.election, amount, likely) if in_floats else None
     purchases, runs = None, 1
     if order is None:
-        purchases, runs = _run(reach.election, amount, likely).purchases, 1 + in_floats
+        purchases, runs = _run(reach.election, amount, likely).purchases, 2 if in_floats else 1
         order = purchases.order
     reach.latest_runs.pop(step, None)  # a step run again is the latest run
-    reach.latest_runs[step] = _Made(reach.election, order, purchases)
+    reach.latest_runs[step] = _StepRun(reach.election, order, purchases)
     if len(reach.latest_runs) > 2:
         del reach.latest_runs[next(iter(reach.latest_runs))]
     return *_ends_scan(reach.full, reach.election, order, exhaustive_stop), runs
@@ -274,7 +276,8 @@ def _kept_explained(reach: _Reach, kept: int) -> tuple[_Explained | None, int]:
         return None, 0
     if made.purchases is None:
         exact = _run(made.election, reach.start + kept, made.order).purchases
-        assert exact.order == made.order, "a float run bought otherwise than the exact run"
+        if exact.order != made.order:
+            raise RuntimeError(f"a float run bought otherwise than the exact run at step {kept}")
         return _explained(made.election, exact), 1
     return _explained(made.election, made.purchases), 0
 
