@@ -638,46 +638,59 @@ def test_float_prices_compare_only_when_their_errors_keep_them_apart() -> None:
 
 
 def _scan_counted(
-    profile: ProjectProfile, workers: int, float_runs: bool
-) -> tuple[tuple[str, ...], int, int, int]:
-    """An ``add1`` scan with float runs, or with every float run leaving its step to the
-    exact run: the winners, the runs it reports, its step runs and its certificates."""
-    steps, certificates = [], []
-    float_run, certified = mes_scan._float_run, mes_scan._stretch_certified
+    profile: ProjectProfile, float_runs: bool
+) -> tuple[tuple[str, ...], int, int, int, int]:
+    """An ``add1`` scan in one process with float runs, or with every float run leaving its
+    step to the exact run: the winners, the runs it reports, the float runs, the exact runs
+    and the certificates it made."""
+    floats, exacts, certificates = [], [], []
+    float_run, exact_run, certified = (
+        mes_scan._float_run,
+        mes_scan._run,
+        mes_scan._stretch_certified,
+    )
 
-    def stepping(*args: object) -> tuple[int, ...] | None:
-        steps.append(args)
+    def in_floats(*args: object) -> tuple[int, ...] | None:
+        floats.append(args)
         return float_run(*args) if float_runs else None  # type: ignore[arg-type]
+
+    def exactly(*args: object) -> object:
+        exacts.append(args)
+        return exact_run(*args)  # type: ignore[arg-type]
 
     def certifying(*args: object) -> bool:
         certificates.append(args)
         return certified(*args)  # type: ignore[arg-type]
 
     with (
-        patch.object(mes_scan, "_float_run", stepping),
+        patch.object(mes_scan, "_float_run", in_floats),
+        patch.object(mes_scan, "_run", exactly),
         patch.object(mes_scan, "_stretch_certified", certifying),
     ):
-        result = equal_shares(profile, completion="add1", workers=workers)
+        result = equal_shares(profile, completion="add1", workers=1)
     runs = result.details["mes_runs"]
     assert isinstance(runs, int)
-    return result.selected, runs, len(steps), len(certificates)
+    return result.selected, runs, len(floats), len(exacts), len(certificates)
 
 
 def test_a_step_whose_float_run_cannot_tell_is_run_exactly_and_counted_twice() -> None:
     profile = load_profile("Poland_Swiecie_2023.pb")
-    selected, runs, steps, certificates = _scan_counted(profile, 1, float_runs=True)
-    assert steps and certificates
+    selected, runs, floats, exacts, certificates = _scan_counted(profile, float_runs=True)
+    assert floats and certificates
     # Float runs: one run per step and per certificate, and the kept step run again
     # exactly to be explained (it was one of the last runs, a float run).
-    assert runs == steps + certificates + 1
-    fallen, runs, steps, certificates = _scan_counted(profile, 1, float_runs=False)
+    assert exacts == 1
+    assert runs == floats + exacts + certificates
+    fallen, runs, floats, exacts, certificates = _scan_counted(profile, float_runs=False)
     assert fallen == selected
-    assert runs == 2 * steps + certificates  # the kept step's exact run is kept
+    assert exacts == floats  # the kept step's exact run is kept: not run again
+    assert runs == 2 * floats + certificates
     assert selected == equal_shares(profile, completion="add1", workers=1).selected
 
 
-def test_an_election_with_points_is_never_run_in_floats() -> None:
+def test_an_election_with_points_is_never_run_in_floats_and_counts_one_run_a_step() -> None:
     profile = load_profile("Switzerland_Zurich_D10.pb")
-    selected, _, steps, certificates = _scan_counted(profile, 1, float_runs=True)
-    assert steps == 0 and certificates
+    selected, runs, floats, exacts, certificates = _scan_counted(profile, float_runs=True)
+    assert floats == 0 and exacts and certificates
+    assert runs == exacts + certificates
     assert selected == reference_add1(profile, exhaustive_stop=False)
