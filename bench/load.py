@@ -62,6 +62,7 @@ from streamlit.proto.NumberInput_pb2 import NumberInput  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from budgeting.serve import free_consecutive_ports, wait_healthy  # noqa: E402
+from budgeting.ui.ballot_form import widget_name  # noqa: E402
 
 HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
@@ -86,9 +87,11 @@ def key_of(element_id: str) -> str | None:
 def widget_state(widget_id: str, value: Any) -> WidgetState:
     """A widget's value as the browser sends it: text as ``string_value``, a whole number
     as ``int_value`` (an ``int`` number input), a float as ``double_value``, a tick as
-    ``bool_value``."""
+    ``bool_value``, a slider's value (a list) as ``double_array_value``."""
     state = WidgetState(id=widget_id)
-    if isinstance(value, bool):
+    if isinstance(value, list):
+        state.double_array_value.data.extend(float(number) for number in value)
+    elif isinstance(value, bool):
         state.bool_value = value
     elif isinstance(value, int):
         state.int_value = value
@@ -153,6 +156,17 @@ class Widget:
                 return proto.value
             return proto.default
         return None
+
+    def state(self) -> WidgetState | None:
+        """The value shown, as the browser sends it with every tap (None for a button)."""
+        value = self.current()
+        if value is None:
+            return None
+        if self.kind == "slider":
+            return widget_state(self.id, [value])
+        if self.kind == "number_input":
+            value = int(value) if self.proto.data_type == NumberInput.INT else float(value)
+        return widget_state(self.id, value)
 
 
 class Client:
@@ -242,12 +256,8 @@ class Client:
             widget = shown.get(widget_id)
             if widget is None:
                 del self.kept[widget_id]
-            elif getattr(widget.proto, "set_value", False):
-                value = widget.current()
-                if widget.kind == "number_input":
-                    integer = widget.proto.data_type == NumberInput.INT
-                    value = int(value) if integer else float(value)
-                self.kept[widget_id] = widget_state(widget_id, value)
+            elif getattr(widget.proto, "set_value", False) and (value := widget.state()):
+                self.kept[widget_id] = value
 
     def first_message(self) -> BackMsg:
         """The page load: the browser names the page by its address, not yet its hash."""
@@ -261,13 +271,22 @@ class Client:
         )
 
     def interaction(
-        self, values: dict[str, Any] | None = None, press: str | None = None
+        self,
+        values: dict[str, Any] | None = None,
+        press: str | None = None,
+        behind: dict[str, Widget] | None = None,
     ) -> BackMsg:
-        """Set widgets (by key) and/or press a button (by key), as the browser sends it."""
+        """Set widgets (by key) and/or press a button (by key), as the browser sends it.
+
+        ``behind`` are widgets as an earlier run drew them, for a browser that taps before
+        it has drawn the last run: it sends every value it shows, so theirs go too (under
+        the values it has changed)."""
         for key, value in (values or {}).items():
             widget_id = self.widgets[key].id
             self.kept[widget_id] = widget_state(widget_id, value)
-        states = list(self.kept.values())
+        shown = (widget.state() for widget in (behind or {}).values())
+        held = {state.id: state for state in shown if state is not None}
+        states = list((held | self.kept).values())
         if press is not None:
             states.append(trigger_state(self.widgets[press].id))
         # As the browser does: a widget drawn by a fragment reruns that fragment only.
@@ -363,8 +382,13 @@ class Session:
         self._reader = asyncio.create_task(self._read())
         await self._run(self.client.first_message())
 
-    async def act(self, values: dict[str, Any] | None = None, press: str | None = None) -> None:
-        await self._run(self.client.interaction(values, press))
+    async def act(
+        self,
+        values: dict[str, Any] | None = None,
+        press: str | None = None,
+        behind: dict[str, Widget] | None = None,
+    ) -> None:
+        await self._run(self.client.interaction(values, press, behind))
 
     async def refresh(self) -> None:
         await self._run(self.client.fragment_rerun())
@@ -439,9 +463,14 @@ async def resident(
         amounts = client.keys("amount_", ["number_input"])
         if not amounts:
             raise JourneyError("code: the services step did not follow")
+        sliders = {
+            widget_name(k).removeprefix("alloc_"): widget
+            for k, widget in client.widgets.items()
+            if widget.kind == "slider"
+        }
         movable = []
         for key in amounts:
-            slider = client.widgets.get("alloc_" + key.removeprefix("amount_"))
+            slider = sliders.get(widget_name(key).removeprefix("amount_"))
             if slider is not None and slider.current() + slider.proto.step <= slider.proto.max:
                 movable.append((key, int(slider.current() + slider.proto.step)))
         if not movable:

@@ -119,6 +119,7 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     but saves Streamlit a copy of the whole session state to guess the slider's kind
     (``streamlit/elements/widgets/slider.py``, Streamlit 1.67)."""
     floor, ceiling = int(limits.floor), int(limits.ceiling)
+    slider, amount = ballot_form.slider_key(service.id), ballot_form.amount_key(service.id)
     st.slider(
         t("vote.allocation.slider_label", service=literal(service.name)),
         min_value=floor,
@@ -127,18 +128,18 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
         step=step,
         format=f"{voting_round.currency_symbol}%,d",
         label_visibility="collapsed",
-        key=ballot_form.slider_key(service.id),
+        key=slider,
         on_change=ballot_form.slider_moved,
-        args=(service.id,),
+        args=(service.id, slider),
     )
     st.number_input(
         t("vote.allocation.amount_label", service=literal(service.name)),
         step=step,
         label_visibility="collapsed",
         width=AMOUNT_BOX_PX,
-        key=ballot_form.amount_key(service.id),
+        key=amount,
         on_change=ballot_form.amount_typed,
-        args=(service.id, floor, ceiling),
+        args=(service.id, amount, floor, ceiling),
     )
 
 

@@ -5,12 +5,15 @@ import asyncio
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.NumberInput_pb2 import NumberInput
 
 from bench import load
 from tests.apart import apart
 
 CODE_ID = "$$ID-fb2b3af4172fe59a59d45d4f7529a40e-voter_code"
 AMOUNT_ID = "$$ID-0123456789abcdef0123456789abcdef-amount_parks"
+SLIDER_ID = "$$ID-11111111111111111111111111111111-alloc_parks"
+REDRAWN_SLIDER_ID = "$$ID-22222222222222222222222222222222-alloc_parks~1"
 BUTTON_ID = "$$ID-e5d2781ed759a7c96c01fc22029b063f-use_code"
 
 
@@ -26,7 +29,10 @@ def element(kind: str, widget_id: str = "", **fields) -> ForwardMsg:
     if widget_id:
         proto.id = widget_id
     for name, value in fields.items():
-        setattr(proto, name, value)
+        if isinstance(value, list):
+            getattr(proto, name).extend(value)
+        else:
+            setattr(proto, name, value)
     return message
 
 
@@ -93,6 +99,29 @@ def test_values_follow_the_page_and_leave_with_the_widget():
     client.receive(finished())
     (state,) = client.interaction().rerun_script.widget_states.widgets
     assert (state.id, state.int_value) == (AMOUNT_ID, 140_000)
+
+
+def test_a_browser_behind_the_page_sends_the_values_it_still_shows():
+    """A tap before the browser has drawn the last run sends the values of the run before,
+    a slider's as a list, under the values the browser has changed."""
+    client = load.Client("vote", "round=r1")
+    code_page(client)
+    client.interaction({"voter_code": "ABCD-EFGH"})
+    whole = {"data_type": NumberInput.INT, "set_value": True}
+    client.receive(element("slider", SLIDER_ID, value=[180_000.0], set_value=True))
+    client.receive(element("number_input", AMOUNT_ID, value=180_000.0, **whole))
+    client.receive(finished())
+    drawn = dict(client.widgets)
+    client.interaction({"amount_parks": 250_000})
+    client.receive(element("slider", REDRAWN_SLIDER_ID, value=[250_000.0], set_value=True))
+    client.receive(element("number_input", AMOUNT_ID, value=250_000.0, **whole))
+    client.receive(finished())
+    sent = client.interaction(behind=drawn).rerun_script.widget_states.widgets
+    states = {state.id: state for state in sent}
+    assert set(states) == {SLIDER_ID, AMOUNT_ID}
+    assert list(states[SLIDER_ID].double_array_value.data) == [180_000.0]
+    assert states[AMOUNT_ID].int_value == 250_000  # typed, and shown so by the last run
+    assert load.widget_state(SLIDER_ID, [1, 2]).double_array_value.data == [1.0, 2.0]
 
 
 def test_cached_messages_are_reported_and_resolved():

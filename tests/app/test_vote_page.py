@@ -51,6 +51,19 @@ def nav_errors(app) -> list[str]:
     return [element.value for element in box(app, "step_nav").error]
 
 
+def slider_of(app, service_id: str):
+    """The service's slider as drawn now: its key changes each time the page sets it."""
+    (slider,) = [s for s in app.slider if ballot_form.widget_name(s.key) == f"alloc_{service_id}"]
+    return slider
+
+
+def amount_box_of(app, service_id: str):
+    """The service's number input as drawn now (``slider_of``)."""
+    name = f"amount_{service_id}"
+    (box,) = [b for b in app.number_input if ballot_form.widget_name(b.key) == name]
+    return box
+
+
 def keys(elements) -> list[str]:
     return [element.key for element in elements]
 
@@ -72,7 +85,9 @@ def test_every_service_has_a_slider_and_the_start_is_balanced(open_page, conn):
     app = enter_code(open_page)
     assert "Step 2 of 4: Services" in progress(app)
     services = store.list_services(conn, DEMO_ROUND_ID)
-    assert [s.key for s in app.slider] == [f"alloc_{s.id}" for s in services]
+    assert [ballot_form.widget_name(s.key) for s in app.slider] == [
+        f"alloc_{s.id}" for s in services
+    ]
     budget = store.get_round(conn, DEMO_ROUND_ID).service_budget
     assert sum(s.value for s in app.slider) == budget
     for service, slider in zip(services, app.slider, strict=True):
@@ -104,7 +119,7 @@ def test_the_ballot_goes_one_step_at_a_time_saying_where_the_resident_is(open_pa
 
 def test_next_is_refused_while_the_step_has_a_problem_saying_why_by_the_button(open_page):
     app = enter_code(open_page)
-    parks = app.slider(key="alloc_parks")
+    parks = slider_of(app, "parks")
     parks.set_value(parks.value + 40_000).run()
     app = go_next(app)
     assert "Step 2 of 4: Services" in progress(app)  # not moved on
@@ -120,14 +135,14 @@ def test_next_is_refused_while_the_step_has_a_problem_saying_why_by_the_button(o
 
 def test_back_keeps_every_value(open_page):
     app = enter_code(open_page)
-    app.number_input(key="amount_parks").set_value(250_000).run()
+    amount_box_of(app, "parks").set_value(250_000).run()
     app.button(key="balance_allocation").click().run()
     amounts = {s.key: s.value for s in app.slider}
     app = go_next(app)
     app.checkbox(key="project_P03").check().run()
     app = go_back(app)
     assert {s.key: s.value for s in app.slider} == amounts
-    assert app.number_input(key="amount_parks").value == 250_000
+    assert amount_box_of(app, "parks").value == 250_000
     app = go_next(app)
     assert app.checkbox(key="project_P03").value
     assert not app.checkbox(key="project_P01").value
@@ -135,10 +150,10 @@ def test_back_keeps_every_value(open_page):
 
 def test_remaining_money_is_live_and_the_balance_helper_fixes_it(open_page):
     app = enter_code(open_page)
-    before = app.slider(key="alloc_parks").value
-    app.slider(key="alloc_parks").set_value(before + 40_000).run()
+    before = slider_of(app, "parks").value
+    slider_of(app, "parks").set_value(before + 40_000).run()
     assert "£40,000 over budget" in markdown_text(app)
-    app.slider(key="alloc_parks").set_value(before - 30_000).run()
+    slider_of(app, "parks").set_value(before - 30_000).run()
     assert "£30,000 left to allocate" in markdown_text(app)
     assert app.button(key="balance_allocation").label == (
         "Spread the £30,000 left over the 8 services you have not changed"
@@ -147,42 +162,42 @@ def test_remaining_money_is_live_and_the_balance_helper_fixes_it(open_page):
     app.button(key="balance_allocation").click().run()
     assert "Balanced" in markdown_text(app)
     assert sum(s.value for s in app.slider) == 1_200_000
-    assert app.slider(key="alloc_parks").value == before - 30_000  # the one changed stays
+    assert slider_of(app, "parks").value == before - 30_000  # the one changed stays
 
 
 def test_balance_keeps_the_service_the_resident_set(open_page, conn):
     """Parks set to £250,000 stays £250,000; the difference goes to the others."""
     app = enter_code(open_page)
-    start = app.number_input(key="amount_parks").value
-    app.number_input(key="amount_parks").set_value(250_000).run()
+    start = amount_box_of(app, "parks").value
+    amount_box_of(app, "parks").set_value(250_000).run()
     over = f"£{250_000 - start:,}"
     assert app.button(key="balance_allocation").label == (
         f"Take the {over} over budget from the 8 services you have not changed"
     )
     assert "You changed this one" in "\n".join(c.value for c in box(app, "service_parks").caption)
     app.button(key="balance_allocation").click().run()
-    assert app.number_input(key="amount_parks").value == 250_000
-    assert app.slider(key="alloc_parks").value == 250_000
+    assert amount_box_of(app, "parks").value == 250_000
+    assert slider_of(app, "parks").value == 250_000
     assert sum(s.value for s in app.slider) == 1_200_000
     for service in store.list_services(conn, DEMO_ROUND_ID):
-        amount = app.number_input(key=f"amount_{service.id}").value
+        amount = amount_box_of(app, service.id).value
         assert service.floor <= amount <= service.ceiling
     assert not [b for b in app.button if b.key == "balance_allocation"]  # nothing left to do
 
 
 def test_balance_says_when_the_changed_services_alone_are_over_budget(open_page):
     app = enter_code(open_page)
-    app.number_input(key="amount_parks").set_value(900_000).run()
-    app.number_input(key="amount_social-care").set_value(360_000).run()
+    amount_box_of(app, "parks").set_value(900_000).run()
+    amount_box_of(app, "social-care").set_value(360_000).run()
     assert app.button(key="balance_allocation").disabled
     said = "\n".join(texts(box(app, "left_to_allocate"), "error"))
     assert "£60,000 more than the whole budget" in said
-    assert app.number_input(key="amount_parks").value == 900_000
+    assert amount_box_of(app, "parks").value == 900_000
 
 
 def test_an_invalid_allocation_keeps_the_resident_on_the_services_step(open_page, conn):
     app = enter_code(open_page)
-    app.slider(key="alloc_parks").set_value(app.slider(key="alloc_parks").value + 50_000).run()
+    slider_of(app, "parks").set_value(slider_of(app, "parks").value + 50_000).run()
     app = go_next(app)
     assert "Step 2 of 4: Services" in progress(app)
     assert any("£50,000 more than the budget" in error for error in nav_errors(app))
@@ -256,9 +271,11 @@ def shown_receipt(app) -> str:
 def test_valid_ballot_is_stored_and_its_receipt_shown(open_page, conn):
     count_before = store.ballot_count(conn, DEMO_ROUND_ID)
     app = enter_code(open_page)
-    app.slider(key="alloc_parks").set_value(200_000).run()
+    slider_of(app, "parks").set_value(200_000).run()
     app.button(key="balance_allocation").click().run()
-    allocation = {s.key.removeprefix("alloc_"): s.value for s in app.slider}
+    allocation = {
+        ballot_form.widget_name(s.key).removeprefix("alloc_"): s.value for s in app.slider
+    }
     app = submit_valid_ballot(app, ["P01", "P02"])
 
     assert not app.exception
@@ -281,7 +298,7 @@ def review_lines(app) -> list[str]:
 
 def test_the_review_shows_exactly_what_is_stored(open_page, conn):
     app = enter_code(open_page)
-    app.number_input(key="amount_libraries").set_value(123_457).run()
+    amount_box_of(app, "libraries").set_value(123_457).run()
     app.button(key="balance_allocation").click().run()
     app = go_next(choose(go_next(app), ["P02", "P07"]))
     shown = review_lines(app)
@@ -466,10 +483,10 @@ def stored_ballot_rows(conn, round_id: str = DEMO_ROUND_ID) -> int:
 def test_an_amount_outside_its_range_is_kept_shown_and_refused(open_page, conn):
     parks = next(s for s in store.list_services(conn, DEMO_ROUND_ID) if s.id == "parks")
     app = enter_code(open_page)
-    app.number_input(key="amount_parks").set_value(900_000).run()
+    amount_box_of(app, "parks").set_value(900_000).run()
 
     assert not app.exception
-    assert app.number_input(key="amount_parks").value == 900_000  # kept as typed
+    assert amount_box_of(app, "parks").value == 900_000  # kept as typed
     excess = f"£{int(900_000 - parks.ceiling):,}"
     assert any(excess in error and "ceiling" in error for error in service_errors(app, "parks"))
     app = go_next(app)  # refused until it is fixed, saying why by the button
@@ -477,14 +494,14 @@ def test_an_amount_outside_its_range_is_kept_shown_and_refused(open_page, conn):
     assert any(excess in error and "ceiling" in error for error in nav_errors(app))
     assert store.latest_ballot(conn, DEMO_ROUND_ID, CODE) is None
 
-    app.number_input(key="amount_parks").set_value(-5).run()
+    amount_box_of(app, "parks").set_value(-5).run()
     assert any("less than zero" in error for error in service_errors(app, "parks"))
 
-    app.number_input(key="amount_parks").set_value(int(parks.floor)).run()
+    amount_box_of(app, "parks").set_value(int(parks.floor)).run()
     assert not service_errors(app, "parks")
-    assert app.slider(key="alloc_parks").value == int(parks.floor)
+    assert slider_of(app, "parks").value == int(parks.floor)
     app.button(key="balance_allocation").click().run()
-    assert app.number_input(key="amount_parks").value == int(parks.floor)
+    assert amount_box_of(app, "parks").value == int(parks.floor)
     app = submit_valid_ballot(app, ["P01"])
     stored = store.latest_ballot(conn, DEMO_ROUND_ID, CODE)
     assert stored is not None
@@ -494,7 +511,7 @@ def test_an_amount_outside_its_range_is_kept_shown_and_refused(open_page, conn):
 
 def test_an_amount_outside_its_range_is_explained_in_welsh(open_page, conn):
     app = enter_code(open_page, lang="cy")
-    app.number_input(key="amount_parks").set_value(900_000).run()
+    amount_box_of(app, "parks").set_value(900_000).run()
     assert any("yn uwch na'r uchafswm" in error for error in service_errors(app, "parks"))
     app = go_next(app)
     assert "Cam 2 o 4: Gwasanaethau" in progress(app)
@@ -607,7 +624,7 @@ def test_a_rerun_does_not_read_the_ballot_or_hash_the_code_again(open_page, monk
     monkeypatch.setattr(
         store, "latest_ballot", lambda *a, **k: reads.append(a) or original(*a, **k)
     )
-    app.number_input(key="amount_parks").set_value(200_000).run()
+    amount_box_of(app, "parks").set_value(200_000).run()
     go_next(app)
     assert not app.exception
     assert reads == []

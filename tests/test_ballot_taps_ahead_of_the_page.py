@@ -1,0 +1,138 @@
+"""Taps a resident makes before the browser has drawn the last run, against a real server.
+
+A browser sends the value of every widget it shows with each tap. When the server is busy
+(a room voting at once), a resident can tap again before the browser has drawn what the
+last tap's run changed: the values the page set in that run are then not yet on screen, and
+the tap sends the ones shown before. None of those may be taken for the resident's move: it
+would silently undo what they just did (first seen in the phone journey in CI: an amount
+typed, Balance tapped, and the amount back at its old value). Each test's browser is made
+to lag by sending, with its tap, the widgets of the run before (``load.Client``'s
+``behind``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bench import load
+from budgeting.ui import ballot_form
+from tests.apart import apart
+
+pytestmark = pytest.mark.slow  # a real server, as the load harness's tests
+
+Journey = Callable[[load.Session], Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, list[str]]]:
+    """One app process on a DuckDB file with the demo round, and a voter code per test."""
+    folder = tmp_path_factory.mktemp("taps_ahead")
+    database = str(folder / "x.duckdb")
+    round_id, codes = load.prepare(database, 3)
+    with load.running(load.Setup("duckdb", 1), database, folder / "server.log") as running:
+        yield running.port, round_id, codes
+
+
+def key(client: load.Client, name: str) -> str:
+    """The key of the widget drawn now for ``name`` (``amount_parks``), whatever drawing."""
+    (found,) = [k for k in client.widgets if ballot_form.widget_name(k) == name]
+    return found
+
+
+def shown(client: load.Client, name: str) -> int:
+    return int(client.widgets[key(client, name)].current())
+
+
+def allocation_shown(client: load.Client) -> dict[str, int]:
+    """Each service's amount as its number box now shows it."""
+    return {
+        ballot_form.widget_name(k).removeprefix("amount_"): int(client.widgets[k].current())
+        for k in client.keys("amount_", ["number_input"])
+    }
+
+
+def balanced(client: load.Client) -> bool:
+    return any("Balanced: all of" in text for text in client.texts)
+
+
+def on_the_services_step(server: tuple[int, str, list[str]], code_index: int, then: Journey):
+    """Open the ballot, send voter code number ``code_index`` and go on with ``then``; what
+    ``then`` saw."""
+    port, round_id, codes = server
+
+    async def journey() -> dict[str, Any]:
+        session = load.Session(port, "vote", f"round={round_id}")
+        try:
+            await session.open()
+            await session.act({"voter_code": codes[code_index]}, press="use_code")
+            seen = await then(session)
+        finally:
+            await session.close()
+        assert session.client.exceptions == []
+        return seen
+
+    return apart(asyncio.run, journey())
+
+
+def test_an_amount_typed_stays_when_balance_is_tapped_before_its_slider_is_redrawn(server):
+    async def type_then_balance(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        drawn = dict(client.widgets)
+        await session.act({key(client, "amount_parks"): 250_000})
+        # The run moved parks' slider to 250,000; this browser still shows it at the start.
+        await session.act(press="balance_allocation", behind=drawn)
+        return {
+            "amount": shown(client, "amount_parks"),
+            "slider": shown(client, "alloc_parks"),
+            "balanced": balanced(client),
+        }
+
+    seen = on_the_services_step(server, 0, type_then_balance)
+    assert seen == {"amount": 250_000, "slider": 250_000, "balanced": True}
+
+
+def test_a_slider_moved_stays_when_balance_is_tapped_before_its_amount_is_redrawn(server):
+    async def slide_then_balance(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        drawn = dict(client.widgets)
+        moved_to = shown(client, "alloc_parks") + 50_000
+        await session.act({key(client, "alloc_parks"): [moved_to]})
+        # The run set parks' number box to the slider's amount; this browser has not drawn it.
+        await session.act(press="balance_allocation", behind=drawn)
+        return {
+            "moved to": moved_to,
+            "amount": shown(client, "amount_parks"),
+            "slider": shown(client, "alloc_parks"),
+            "balanced": balanced(client),
+        }
+
+    seen = on_the_services_step(server, 1, slide_then_balance)
+    moved_to = seen.pop("moved to")
+    assert seen == {"amount": moved_to, "slider": moved_to, "balanced": True}
+
+
+def test_balanced_amounts_stay_when_next_is_tapped_before_they_are_redrawn(server):
+    async def type_balance_then_next(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        await session.act({key(client, "amount_parks"): 250_000})
+        drawn = dict(client.widgets)
+        await session.act(press="balance_allocation")
+        balanced_to = allocation_shown(client)
+        # Balance set the other eight services; this browser still shows them as before.
+        await session.act(press="step_next", behind=drawn)
+        on_projects = "**Step 3 of 4: Projects**" in client.texts
+        await session.act(press="step_back")
+        return {
+            "balanced to": balanced_to,
+            "projects": on_projects,
+            "kept": allocation_shown(client),
+        }
+
+    seen = on_the_services_step(server, 2, type_balance_then_next)
+    assert seen["balanced to"]["parks"] == 250_000
+    assert sum(seen["balanced to"].values()) == 1_200_000
+    assert seen["projects"]  # Next was not refused for an allocation over budget
+    assert seen["kept"] == seen["balanced to"]
