@@ -62,7 +62,7 @@ from streamlit.proto.NumberInput_pb2 import NumberInput  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from budgeting.serve import free_consecutive_ports, wait_healthy  # noqa: E402
-from budgeting.ui.ballot_form import widget_name  # noqa: E402
+from budgeting.ui.drawings import name_of  # noqa: E402
 
 HOST = "127.0.0.1"
 STEP_TIMEOUT = 120.0
@@ -280,9 +280,10 @@ class Client:
 
         ``behind`` are widgets as an earlier run drew them, for a browser that taps before
         it has drawn the last run: it sends every value it shows, so theirs go too (under
-        the values it has changed)."""
+        the values it has changed), and a value may be set on one of them."""
+        on_screen = self.widgets | (behind or {})
         for key, value in (values or {}).items():
-            widget_id = self.widgets[key].id
+            widget_id = on_screen[key].id
             self.kept[widget_id] = widget_state(widget_id, value)
         shown = (widget.state() for widget in (behind or {}).values())
         held = {state.id: state for state in shown if state is not None}
@@ -290,7 +291,7 @@ class Client:
         if press is not None:
             states.append(trigger_state(self.widgets[press].id))
         # As the browser does: a widget drawn by a fragment reruns that fragment only.
-        touched = [self.widgets[key] for key in [*(values or {}), *([press] if press else [])]]
+        touched = [on_screen[key] for key in [*(values or {}), *([press] if press else [])]]
         fragment_id = touched[-1].fragment_id if touched else ""
         self.begin_run(fragment_id or None)
         return rerun_message(
@@ -315,6 +316,12 @@ class Client:
             fragment_id=self.auto_rerun[1],
             is_auto_rerun=True,
         )
+
+    def drawn(self, name: str) -> str:
+        """The key of the widget drawn now for ``name`` (``amount_parks``), whichever
+        drawing it is (``budgeting.ui.drawings``)."""
+        (found,) = [key for key in self.widgets if name_of(key) == name]
+        return found
 
     def keys(self, prefix: str, kinds: Iterable[str]) -> list[str]:
         """The keys of the widgets of these kinds whose key starts with ``prefix`` (the
@@ -463,15 +470,10 @@ async def resident(
         amounts = client.keys("amount_", ["number_input"])
         if not amounts:
             raise JourneyError("code: the services step did not follow")
-        sliders = {
-            widget_name(k).removeprefix("alloc_"): widget
-            for k, widget in client.widgets.items()
-            if widget.kind == "slider"
-        }
         movable = []
         for key in amounts:
-            slider = sliders.get(widget_name(key).removeprefix("amount_"))
-            if slider is not None and slider.current() + slider.proto.step <= slider.proto.max:
+            slider = client.widgets[client.drawn("alloc_" + name_of(key).removeprefix("amount_"))]
+            if slider.current() + slider.proto.step <= slider.proto.max:
                 movable.append((key, int(slider.current() + slider.proto.step)))
         if not movable:
             raise JourneyError("amount: no service can take more")

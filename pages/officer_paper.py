@@ -69,32 +69,35 @@ def ballot_entry(conn, t, voting_round: store.Round, services, projects, areas) 
         show_problems(problems.get("allocation", []))
         st.text_input(
             t("officer.paper.projects"),
-            key=paper_form.PROJECTS_KEY,
+            key=paper_form.field_key(paper_form.PROJECTS_KEY),
         )
         st.caption(choices_help(t, voting_round))
         show_problems(problems.get("projects", []))
         if voting_round.code_mode == "codes":
-            st.text_input(t("officer.paper.code"), key=paper_form.CODE_KEY, max_chars=40)
+            st.text_input(
+                t("officer.paper.code"), key=paper_form.field_key(paper_form.CODE_KEY), max_chars=40
+            )
             st.caption(t("officer.paper.code.help"))
             show_problems(problems.get("code", []))
         st.selectbox(
             t("officer.paper.area"),
             [None, *areas],
             format_func=lambda a: t("officer.paper.not_given") if a is None else areas[a].name,
-            key=paper_form.AREA_KEY,
+            key=paper_form.field_key(paper_form.AREA_KEY),
         )
         st.selectbox(
             t("officer.paper.age"),
             [None, *store.AGE_BANDS],
             format_func=lambda band: t(f"officer.paper.age.{band or 'none'}"),
-            key=paper_form.AGE_KEY,
+            key=paper_form.field_key(paper_form.AGE_KEY),
         )
+        submit_key = paper_form.field_key(paper_form.SUBMIT_KEY)
         st.form_submit_button(
             t("officer.paper.submit"),
             type="primary",
-            key=paper_form.SUBMIT_KEY,
+            key=submit_key,
             on_click=paper_form.submit,
-            args=(conn, voting_round, services, projects),
+            args=(conn, voting_round, services, projects, submit_key),
         )
 
 

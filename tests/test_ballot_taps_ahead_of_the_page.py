@@ -1,13 +1,7 @@
-"""Taps a resident makes before the browser has drawn the last run, against a real server.
-
-A browser sends the value of every widget it shows with each tap. When the server is busy
-(a room voting at once), a resident can tap again before the browser has drawn what the
-last tap's run changed: the values the page set in that run are then not yet on screen, and
-the tap sends the ones shown before. None of those may be taken for the resident's move: it
-would silently undo what they just did (first seen in the phone journey in CI: an amount
-typed, Balance tapped, and the amount back at its old value). Each test's browser is made
-to lag by sending, with its tap, the widgets of the run before (``load.Client``'s
-``behind``)."""
+"""Taps a resident makes before the browser has drawn the last run, against a real server:
+none may undo what the resident just did (``budgeting.ui.drawings``), and a move they make
+on a widget the page has since drawn anew still counts. Each test's browser lags by
+sending, with its tap, the widgets of the run before (``load.Client``'s ``behind``)."""
 
 from __future__ import annotations
 
@@ -18,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench import load
-from budgeting.ui import ballot_form
+from budgeting.ui import drawings
 from tests.apart import apart
 
 pytestmark = pytest.mark.slow  # a real server, as the load harness's tests
@@ -31,25 +25,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
     """One app process on a DuckDB file with the demo round, and a voter code per test."""
     folder = tmp_path_factory.mktemp("taps_ahead")
     database = str(folder / "x.duckdb")
-    round_id, codes = load.prepare(database, 3)
+    round_id, codes = load.prepare(database, 4)
     with load.running(load.Setup("duckdb", 1), database, folder / "server.log") as running:
         yield running.port, round_id, codes
 
 
-def key(client: load.Client, name: str) -> str:
-    """The key of the widget drawn now for ``name`` (``amount_parks``), whatever drawing."""
-    (found,) = [k for k in client.widgets if ballot_form.widget_name(k) == name]
-    return found
-
-
 def shown(client: load.Client, name: str) -> int:
-    return int(client.widgets[key(client, name)].current())
+    return int(client.widgets[client.drawn(name)].current())
 
 
 def allocation_shown(client: load.Client) -> dict[str, int]:
     """Each service's amount as its number box now shows it."""
     return {
-        ballot_form.widget_name(k).removeprefix("amount_"): int(client.widgets[k].current())
+        drawings.name_of(k).removeprefix("amount_"): int(client.widgets[k].current())
         for k in client.keys("amount_", ["number_input"])
     }
 
@@ -81,7 +69,7 @@ def test_an_amount_typed_stays_when_balance_is_tapped_before_its_slider_is_redra
     async def type_then_balance(session: load.Session) -> dict[str, Any]:
         client = session.client
         drawn = dict(client.widgets)
-        await session.act({key(client, "amount_parks"): 250_000})
+        await session.act({client.drawn("amount_parks"): 250_000})
         # The run moved parks' slider to 250,000; this browser still shows it at the start.
         await session.act(press="balance_allocation", behind=drawn)
         return {
@@ -99,7 +87,7 @@ def test_a_slider_moved_stays_when_balance_is_tapped_before_its_amount_is_redraw
         client = session.client
         drawn = dict(client.widgets)
         moved_to = shown(client, "alloc_parks") + 50_000
-        await session.act({key(client, "alloc_parks"): [moved_to]})
+        await session.act({client.drawn("alloc_parks"): [moved_to]})
         # The run set parks' number box to the slider's amount; this browser has not drawn it.
         await session.act(press="balance_allocation", behind=drawn)
         return {
@@ -117,7 +105,7 @@ def test_a_slider_moved_stays_when_balance_is_tapped_before_its_amount_is_redraw
 def test_balanced_amounts_stay_when_next_is_tapped_before_they_are_redrawn(server):
     async def type_balance_then_next(session: load.Session) -> dict[str, Any]:
         client = session.client
-        await session.act({key(client, "amount_parks"): 250_000})
+        await session.act({client.drawn("amount_parks"): 250_000})
         drawn = dict(client.widgets)
         await session.act(press="balance_allocation")
         balanced_to = allocation_shown(client)
@@ -136,3 +124,19 @@ def test_balanced_amounts_stay_when_next_is_tapped_before_they_are_redrawn(serve
     assert sum(seen["balanced to"].values()) == 1_200_000
     assert seen["projects"]  # Next was not refused for an allocation over budget
     assert seen["kept"] == seen["balanced to"]
+
+
+def test_a_move_made_on_a_slider_the_page_has_since_redrawn_is_taken(server):
+    """Not every value sent for an earlier drawing is a browser behind the page: a resident
+    who drags the slider they still see, right after typing an amount, moved it."""
+
+    async def type_then_slide_the_old_slider(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        drawn = dict(client.widgets)
+        await session.act({client.drawn("amount_parks"): 250_000})
+        old_slider = next(k for k in drawn if drawings.name_of(k) == "alloc_parks")
+        await session.act({old_slider: [230_000]}, behind=drawn)
+        return {"amount": shown(client, "amount_parks"), "slider": shown(client, "alloc_parks")}
+
+    seen = on_the_services_step(server, 3, type_then_slide_the_old_slider)
+    assert seen == {"amount": 230_000, "slider": 230_000}

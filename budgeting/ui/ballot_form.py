@@ -3,7 +3,7 @@ revision, keeping sliders and number inputs in step, and submitting through the 
 
 Widget keys are part of the product's test contract: ``alloc_<service_id>`` for each
 service's slider, ``amount_<service_id>`` for its number input, each followed by ``~N``
-for the Nth value the page has set on it (``drawn_key``, ``widget_name``),
+for the Nth value the page has set on it (``budgeting.ui.drawings``),
 ``project_<project_id>`` for each project, ``voter_code``, ``use_code`` and
 ``submit_ballot`` (and ``step_next``, ``step_back`` from ``ballot_steps``).
 
@@ -26,7 +26,7 @@ from budgeting import store
 from budgeting.engine import ballots as engine_ballots
 from budgeting.store.codes import normalise_code
 from budgeting.store.validation import ballot_problems, project_vote_settings
-from budgeting.ui import ballot, ballot_steps, state
+from budgeting.ui import ballot, ballot_steps, drawings, state
 
 CODE_KEY = "voter_code"
 PREVIOUS_KEY = "loaded_ballot"
@@ -139,61 +139,22 @@ def check_code(conn: store.Connection, round_id: str, code: str) -> tuple[str, t
 
 SLIDER_PREFIX = "alloc_"
 AMOUNT_PREFIX = "amount_"
-DRAWINGS_KEY = "ballot_widget_drawings"
-DRAWING_MARK = "~"
 
 
 def slider_key(service_id: str) -> str:
-    """The key of the service's slider as drawn now (``drawn_key``)."""
-    return drawn_key(SLIDER_PREFIX + service_id)
+    """The key of the service's slider as drawn now (``budgeting.ui.drawings``)."""
+    return drawings.key(SLIDER_PREFIX + service_id)
 
 
 def amount_key(service_id: str) -> str:
-    """The key of the service's number input as drawn now (``drawn_key``)."""
-    return drawn_key(AMOUNT_PREFIX + service_id)
-
-
-def drawn_key(name: str) -> str:
-    """The key the widget ``name`` (``amount_parks``) has now: ``name~N`` once the page has
-    set its value N times (``_show``)."""
-    drawing = st.session_state.get(DRAWINGS_KEY, {}).get(name, 0)
-    return f"{name}{DRAWING_MARK}{drawing}"
-
-
-def widget_name(key: str) -> str:
-    """The widget a key is a drawing of: ``amount_parks~2`` -> ``amount_parks``."""
-    return key.partition(DRAWING_MARK)[0]
-
-
-def _show(name: str, amount: int) -> None:
-    """Set the amount the widget ``name`` shows, under a new key (a new widget to Streamlit).
-
-    With every tap the browser sends the value of each widget as it shows it. A tap made
-    before the browser has drawn the run that set this amount sends the old one; under the
-    same key Streamlit would take it for the resident moving the widget back, and undo
-    what they did (an amount typed, then Balance tapped at once, came back at its old
-    value; ``tests/test_ballot_taps_ahead_of_the_page.py``). Under the old key it is told
-    apart: ``_is_drawn_now``."""
-    drawings = dict(st.session_state.get(DRAWINGS_KEY, {}))
-    drawings[name] = drawings.get(name, 0) + 1
-    st.session_state[DRAWINGS_KEY] = drawings
-    st.session_state[drawn_key(name)] = amount
-
-
-def _is_drawn_now(key: str) -> bool:
-    """Whether ``key`` is its widget's latest drawing. A value sent under an earlier one
-    comes from a browser that had not yet drawn the amount the page set since: the page's
-    amount stands, and the resident sees it once the browser catches up. (Streamlit keeps
-    a widget's callback after the widget has left the page, but not its value, so the
-    value sent always looks changed: ``SessionState._remove_stale_widgets`` in
-    ``streamlit/runtime/state/session_state.py``, Streamlit 1.67.)"""
-    return key == drawn_key(widget_name(key))
+    """The key of the service's number input as drawn now (``budgeting.ui.drawings``)."""
+    return drawings.key(AMOUNT_PREFIX + service_id)
 
 
 def show_amount(service_id: str, amount: int) -> None:
-    """The service's slider and number input both show ``amount``."""
-    _show(SLIDER_PREFIX + service_id, amount)
-    _show(AMOUNT_PREFIX + service_id, amount)
+    """The service's slider and number input both show ``amount``, drawn anew."""
+    drawings.show(SLIDER_PREFIX + service_id, amount)
+    drawings.show(AMOUNT_PREFIX + service_id, amount)
 
 
 def project_key(project_id: str) -> str:
@@ -291,22 +252,30 @@ def finish() -> None:
 
 def slider_moved(service_id: str, key: str) -> None:
     """The slider (drawn with ``key``) moved: the number input shows the same amount, and
-    Balance keeps it."""
-    if _is_drawn_now(key):
-        _show(AMOUNT_PREFIX + service_id, st.session_state[key])
-        _touch(service_id)
+    Balance keeps it. A value from a browser behind the page is not a move
+    (``drawings.is_behind``); a move on a slider the page has since drawn anew stands."""
+    if drawings.is_behind(key):
+        return
+    moved_to = st.session_state[key]
+    if not drawings.is_current(key):
+        drawings.show(SLIDER_PREFIX + service_id, moved_to)
+    drawings.show(AMOUNT_PREFIX + service_id, moved_to)
+    _touch(service_id)
 
 
 def amount_typed(service_id: str, key: str, floor: int, ceiling: int) -> None:
     """An exact amount was typed (in the number input drawn with ``key``): it is kept as
     typed (it is what will be sent, and an amount outside the service's range is shown as
     a problem, never silently changed); the slider, which cannot leave the range, follows
-    as far as it can."""
-    if not _is_drawn_now(key):
+    as far as it can. As for ``slider_moved``, a value from a browser behind the page is
+    not typing."""
+    if drawings.is_behind(key):
         return
     typed = st.session_state[key]
+    if not drawings.is_current(key):
+        drawings.show(AMOUNT_PREFIX + service_id, typed)
     if typed is not None:
-        _show(SLIDER_PREFIX + service_id, min(max(int(typed), floor), ceiling))
+        drawings.show(SLIDER_PREFIX + service_id, min(max(int(typed), floor), ceiling))
     _touch(service_id)
 
 

@@ -3,7 +3,8 @@ project ids), sending the ballot through the store exactly as a web ballot is ch
 clearing the form for the next one.
 
 Widget keys: ``paper_amount_<service id>``, ``paper_projects``, ``paper_code``,
-``paper_area``, ``paper_age`` and ``paper_submit``. Problems are kept by where the page
+``paper_area``, ``paper_age`` and ``paper_submit``, each followed by ``~N`` once N ballots
+have been stored from this session (``field_key``). Problems are kept by where the page
 shows them (``service:<id>``, ``allocation``, ``projects``, ``code``, ``ballot``).
 """
 
@@ -21,7 +22,7 @@ import streamlit as st
 from budgeting import store
 from budgeting.i18n import text
 from budgeting.store.validation import ballot_problems
-from budgeting.ui import ballot_form
+from budgeting.ui import ballot_form, drawings
 
 PROJECTS_KEY = "paper_projects"
 CODE_KEY = "paper_code"
@@ -36,8 +37,18 @@ _AROUND_SCORE = re.compile(r"\s*[=:]\s*")
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 
+FORM = "paper_ballot"
+
+
+def field_key(name: str) -> str:
+    """The key of the form's field ``name`` as drawn now. The form is drawn anew, empty,
+    each time a ballot is stored (``submit``), so a second press of Submit from a browser
+    that has not yet drawn it is told apart from a new ballot (``budgeting.ui.drawings``)."""
+    return drawings.key(name, group=FORM)
+
+
 def amount_key(service_id: str) -> str:
-    return f"paper_amount_{service_id}"
+    return field_key(f"paper_amount_{service_id}")
 
 
 @dataclass(frozen=True)
@@ -143,17 +154,22 @@ def submit(
     voting_round: store.Round,
     services: Sequence[store.Service],
     projects: Sequence[store.Project],
+    pressed: str,
 ) -> None:
-    """The form's submit callback: check what was typed, then store the ballot as paper
-    through ``store.submit_ballot`` (the web ballot's checks). Stored: the receipt is kept
-    to show and the form is cleared for the next ballot. Refused: nothing is stored, the
-    problems are kept by field and the typing stays for the officer to correct."""
+    """The form's submit callback (its button drawn with the key ``pressed``): check what
+    was typed, then store the ballot as paper through ``store.submit_ballot`` (the web
+    ballot's checks). Stored: the receipt is kept to show and the form is cleared for the
+    next ballot. Refused: nothing is stored, the problems are kept by field and the typing
+    stays for the officer to correct. A press on a form cleared since (a double click)
+    does nothing."""
+    if not drawings.is_current(pressed, group=FORM):
+        return
     state = st.session_state
     amounts, problems = parse_amounts(
         services, {s.id: state.get(amount_key(s.id), "") for s in services}
     )
     scores, choice_problems = parse_choices(
-        state.get(PROJECTS_KEY, ""), voting_round.ballot_format, projects
+        state.get(field_key(PROJECTS_KEY), ""), voting_round.ballot_format, projects
     )
     problems += choice_problems
     state.pop(RECEIPT_KEY, None)
@@ -179,33 +195,22 @@ def submit(
             allocation=amounts,
             project_scores=scores,
             channel="paper",
-            code=(state.get(CODE_KEY) or "").strip() or None,
-            area=state.get(AREA_KEY),
-            age_band=state.get(AGE_KEY),
+            code=(state.get(field_key(CODE_KEY)) or "").strip() or None,
+            area=state.get(field_key(AREA_KEY)),
+            age_band=state.get(field_key(AGE_KEY)),
         )
     except store.BallotRejected as rejected:
         state[PROBLEMS_KEY] = rejected.problems
         return
     state.pop(PROBLEMS_KEY, None)
     state[RECEIPT_KEY] = stored.receipt
-    clear(services)
+    drawings.redraw(FORM)  # every field drawn anew, empty, for the next ballot
 
 
 def _about_allocation(problem: store.models.Problem) -> bool:
     return str(getattr(problem, "key", "")).startswith(
         ("validation.allocation.", "validation.amount.")
     )
-
-
-def clear(services: Sequence[store.Service]) -> None:
-    """Empty every field for the next ballot."""
-    state = st.session_state
-    for service in services:
-        state[amount_key(service.id)] = ""
-    state[PROJECTS_KEY] = ""
-    state[CODE_KEY] = ""
-    state[AREA_KEY] = None
-    state[AGE_KEY] = None
 
 
 def current_problems() -> list[store.models.Problem]:

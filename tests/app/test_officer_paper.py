@@ -8,7 +8,7 @@ import pytest
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
-from budgeting.ui import auth, paper_form
+from budgeting.ui import auth, drawings, paper_form
 from tests.app.test_officer_codes import downloads  # noqa: F401  (fixture)
 from tests.app.test_officer_page import DEMO_MODE, sign_in
 
@@ -32,17 +32,29 @@ def paper_page(open_page):
     return sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
 
 
+def field(widgets, name: str):
+    """The form's field ``name`` as drawn now: the form is drawn anew for each ballot."""
+    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
+    return found
+
+
 def fill(app, amounts: dict[str, str], projects: str, *, code="", area=None, age=None):
+    """Type a ballot and press Submit."""
+    typed = type_in(app, amounts, projects, code=code, area=area, age=age)
+    return field(typed.button, paper_form.SUBMIT_KEY).click().run()
+
+
+def type_in(app, amounts: dict[str, str], projects: str, *, code="", area=None, age=None):
     for service_id, amount in amounts.items():
-        app.text_input(key=paper_form.amount_key(service_id)).input(amount)
-    app.text_input(key="paper_projects").input(projects)
+        field(app.text_input, f"paper_amount_{service_id}").input(amount)
+    field(app.text_input, "paper_projects").input(projects)
     if code:
-        app.text_input(key="paper_code").input(code)
+        field(app.text_input, "paper_code").input(code)
     if area is not None:
-        app.selectbox(key="paper_area").select(area)
+        field(app.selectbox, "paper_area").select(area)
     if age is not None:
-        app.selectbox(key="paper_age").select(age)
-    return app.button(key="paper_submit").click().run()
+        field(app.selectbox, "paper_age").select(age)
+    return app
 
 
 def paper_ballots(conn) -> list[store.StoredBallot]:
@@ -67,8 +79,8 @@ def test_a_paper_ballot_is_stored_as_paper_with_its_area_and_age_band(open_page,
     assert any(stored.receipt in s.value for s in app.success)
     # the form is clear for the next ballot
     assert all(t.value == "" for t in app.text_input if t.key.startswith("paper_"))
-    assert app.selectbox(key="paper_area").value is None
-    assert app.selectbox(key="paper_age").value is None
+    assert field(app.selectbox, "paper_area").value is None
+    assert field(app.selectbox, "paper_age").value is None
     snapshot = store.projector_snapshot(conn, DEMO_ROUND_ID)
     assert snapshot.paper_count == len(before) + 1
 
@@ -80,6 +92,26 @@ def test_a_paper_ballot_with_a_voter_code_counts_for_that_code(open_page, conn, 
     assert not errors(app)
     stored = store.latest_ballot(conn, DEMO_ROUND_ID, code)
     assert stored.channel == "paper" and stored.project_scores == {"P02": 1}
+
+
+def test_submit_pressed_twice_before_the_form_is_cleared_stores_the_ballot_once(
+    open_page, conn, allocation
+):
+    """A double click on Submit: the browser sends the second press with the ballot's
+    values still in the form (it has not drawn the cleared one), exactly as the first."""
+    before = len(paper_ballots(conn))
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    app = type_in(paper_page(open_page), amounts, "P03")
+    field(app.button, paper_form.SUBMIT_KEY).click()
+    pressed = app._tree.get_widget_states()  # what the browser sent (AppTest's own)
+    app.run()
+    assert not app.exception and len(paper_ballots(conn)) == before + 1
+    (receipt,) = [s.value for s in app.success]
+    app._run(pressed)  # the same press, again
+    assert not app.exception and not errors(app)
+    assert len(paper_ballots(conn)) == before + 1
+    assert [s.value for s in app.success] == [receipt]  # still said stored, not refused
+    assert all(t.value == "" for t in app.text_input if t.key.startswith("paper_"))
 
 
 def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
@@ -96,13 +128,13 @@ def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
     assert any("£50,000 more than the budget" in e for e in shown)
     assert len(paper_ballots(conn)) == before
     # what was typed stays, to be corrected
-    assert app.text_input(key="paper_projects").value == "P01, P99"
-    assert app.text_input(key=paper_form.amount_key("parks")).value == amounts["parks"]
+    assert field(app.text_input, "paper_projects").value == "P01, P99"
+    assert field(app.text_input, "paper_amount_parks").value == amounts["parks"]
 
     # corrected, the store still refuses the unknown code, next to the code field
-    app.text_input(key=paper_form.amount_key("parks")).input(str(allocation["parks"]))
-    app.text_input(key="paper_projects").input("P01")
-    app.button(key="paper_submit").click().run()
+    field(app.text_input, "paper_amount_parks").input(str(allocation["parks"]))
+    field(app.text_input, "paper_projects").input("P01")
+    field(app.button, "paper_submit").click().run()
     assert any("do not recognise this voter code" in e for e in errors(app))
     assert len(paper_ballots(conn)) == before
 
@@ -150,7 +182,7 @@ def test_a_csv_batch_is_imported_whole(open_page, conn, allocation):
         conn, [line(allocation, "P01 P02", area="north", age="16-24"), line(allocation, "P03")]
     )
     app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
-    app.button(key="paper_import").click().run()
+    field(app.button, "paper_import").click().run()
     assert not app.exception
     assert any("2 paper ballots imported" in s.value for s in app.success)
     added = paper_ballots(conn)[before:]
@@ -170,7 +202,7 @@ def test_a_bad_csv_batch_stores_nothing_and_lists_every_problem_by_line(
     )
     app = paper_page(open_page)
     app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
-    app.button(key="paper_import").click().run()
+    field(app.button, "paper_import").click().run()
     assert not app.exception
     (shown,) = [e for e in errors(app) if "Nothing was imported" in e]
     assert "2 problem(s)" in shown

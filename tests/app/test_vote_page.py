@@ -8,7 +8,7 @@ from fractions import Fraction
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.store.codes import normalise_code
-from budgeting.ui import ballot_form
+from budgeting.ui import ballot_form, drawings
 from tests.app.conftest import draft_round
 
 ROUND = {"round": DEMO_ROUND_ID}
@@ -53,14 +53,14 @@ def nav_errors(app) -> list[str]:
 
 def slider_of(app, service_id: str):
     """The service's slider as drawn now: its key changes each time the page sets it."""
-    (slider,) = [s for s in app.slider if ballot_form.widget_name(s.key) == f"alloc_{service_id}"]
+    (slider,) = [s for s in app.slider if drawings.name_of(s.key) == f"alloc_{service_id}"]
     return slider
 
 
 def amount_box_of(app, service_id: str):
     """The service's number input as drawn now (``slider_of``)."""
     name = f"amount_{service_id}"
-    (box,) = [b for b in app.number_input if ballot_form.widget_name(b.key) == name]
+    (box,) = [b for b in app.number_input if drawings.name_of(b.key) == name]
     return box
 
 
@@ -85,9 +85,7 @@ def test_every_service_has_a_slider_and_the_start_is_balanced(open_page, conn):
     app = enter_code(open_page)
     assert "Step 2 of 4: Services" in progress(app)
     services = store.list_services(conn, DEMO_ROUND_ID)
-    assert [ballot_form.widget_name(s.key) for s in app.slider] == [
-        f"alloc_{s.id}" for s in services
-    ]
+    assert [drawings.name_of(s.key) for s in app.slider] == [f"alloc_{s.id}" for s in services]
     budget = store.get_round(conn, DEMO_ROUND_ID).service_budget
     assert sum(s.value for s in app.slider) == budget
     for service, slider in zip(services, app.slider, strict=True):
@@ -273,9 +271,7 @@ def test_valid_ballot_is_stored_and_its_receipt_shown(open_page, conn):
     app = enter_code(open_page)
     slider_of(app, "parks").set_value(200_000).run()
     app.button(key="balance_allocation").click().run()
-    allocation = {
-        ballot_form.widget_name(s.key).removeprefix("alloc_"): s.value for s in app.slider
-    }
+    allocation = {drawings.name_of(s.key).removeprefix("alloc_"): s.value for s in app.slider}
     app = submit_valid_ballot(app, ["P01", "P02"])
 
     assert not app.exception

@@ -197,7 +197,8 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
     expect(stored).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     receipt = re.search(r"receipt code is (\S+)\.", stored.inner_text()).group(1)
     assert re.fullmatch(r"[A-Z0-9-]{6,}", receipt), receipt
-    expect(page.locator(".st-key-paper_amount_parks input")).to_have_value("")  # cleared
+    # Cleared: the form is drawn anew for the next ballot, its keys marked ``~1``.
+    expect(page.locator(".st-key-paper_amount_parks-1 input")).to_have_value("")
     expect(page.locator("[data-testid=stMetricValue]")).to_have_text("1")
     page.screenshot(path=screenshots / "officer-paper-ballot.png")
 
