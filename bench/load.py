@@ -356,20 +356,27 @@ class Session:
         self.client = Client(page, query, url=f"http://{HOST}:{port}/{page}?{query}")
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
-        self._finished: asyncio.Queue[int] = asyncio.Queue()
+        self._finished: asyncio.Queue[int | Exception] = asyncio.Queue()
 
     async def _read(self) -> None:
-        async for data in self._socket:
-            message = ForwardMsg()
-            message.ParseFromString(data)
-            status = self.client.receive(message)
-            if status is not None:
-                self._finished.put_nowait(status)
+        """Feed the client every message; a message it cannot read ends the step waiting
+        for its run at once, with the reason, rather than at the step's time limit."""
+        try:
+            async for data in self._socket:
+                message = ForwardMsg()
+                message.ParseFromString(data)
+                status = self.client.receive(message)
+                if status is not None:
+                    self._finished.put_nowait(status)
+        except Exception as error:
+            self._finished.put_nowait(error)
 
     async def _run(self, message: BackMsg) -> int:
         await self._socket.send(message.SerializeToString())
         while True:
             status = await asyncio.wait_for(self._finished.get(), STEP_TIMEOUT)
+            if isinstance(status, Exception):
+                raise JourneyError(f"reading the run: {type(status).__name__}: {status}")
             if status != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 break
         if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:

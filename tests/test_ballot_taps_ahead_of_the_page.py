@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
     """One app process on a DuckDB file with the demo round, and a voter code per test."""
     folder = tmp_path_factory.mktemp("taps_ahead")
     database = str(folder / "x.duckdb")
-    round_id, codes = load.prepare(database, 4)
+    round_id, codes = load.prepare(database, 5)
     with load.running(load.Setup("duckdb", 1), database, folder / "server.log") as running:
         yield running.port, round_id, codes
 
@@ -140,3 +140,16 @@ def test_a_move_made_on_a_slider_the_page_has_since_redrawn_is_taken(server):
 
     seen = on_the_services_step(server, 3, type_then_slide_the_old_slider)
     assert seen == {"amount": 230_000, "slider": 230_000}
+
+
+def test_an_amount_typed_in_a_box_the_page_has_since_redrawn_is_taken(server):
+    async def slide_then_type_in_the_old_box(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        drawn = dict(client.widgets)
+        await session.act({client.drawn("alloc_parks"): [230_000]})
+        old_box = next(k for k in drawn if drawings.name_of(k) == "amount_parks")
+        await session.act({old_box: 150_000}, behind=drawn)
+        return {"amount": shown(client, "amount_parks"), "slider": shown(client, "alloc_parks")}
+
+    seen = on_the_services_step(server, 4, slide_then_type_in_the_old_box)
+    assert seen == {"amount": 150_000, "slider": 150_000}

@@ -3,6 +3,7 @@ it reads the server's, without a server."""
 
 import asyncio
 
+import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
@@ -121,6 +122,38 @@ def test_a_browser_behind_the_page_sends_the_values_it_still_shows():
     assert set(states) == {SLIDER_ID, AMOUNT_ID}
     assert list(states[SLIDER_ID].double_array_value.data) == [180_000.0]
     assert states[AMOUNT_ID].int_value == 250_000  # typed, and shown so by the last run
+
+
+class OneMessageSocket:
+    """A websocket that receives what is sent and answers with one message."""
+
+    def __init__(self, answer: ForwardMsg) -> None:
+        self.sent: list[bytes] = []
+        self._answer = answer
+
+    async def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    async def __aiter__(self):
+        yield self._answer.SerializeToString()
+
+
+def test_a_message_the_client_cannot_read_ends_the_step_at_once_saying_why():
+    """Not after the step's time limit, with no reason: the reader task's error is the
+    step's."""
+
+    def unreadable(message: ForwardMsg) -> int | None:
+        raise ValueError("no such widget kind")
+
+    async def step() -> None:
+        session = load.Session(1, "vote", "round=r1")
+        session._socket = OneMessageSocket(finished())
+        session.client.receive = unreadable  # type: ignore[method-assign]
+        session._reader = asyncio.create_task(session._read())
+        with pytest.raises(load.JourneyError, match="ValueError: no such widget kind"):
+            await asyncio.wait_for(session._run(session.client.first_message()), 5)
+
+    apart(asyncio.run, step())
 
 
 def test_cached_messages_are_reported_and_resolved():
