@@ -52,7 +52,7 @@ def ballot_entry(conn, t, voting_round: store.Round, services, projects, areas) 
     form_column, list_column = st.columns([3, 2])
     with list_column:
         project_list(t, voting_round, projects)
-    with form_column, st.form("paper_ballot"):
+    with form_column, st.form(paper_form.FORM):
         show_problems(problems.get("ballot", []))
         budget = format_money(voting_round.service_budget, voting_round.currency_symbol)
         st.markdown(f"**{t('officer.paper.services', budget=budget)}**")

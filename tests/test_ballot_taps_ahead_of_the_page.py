@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
     """One app process on a DuckDB file with the demo round, and a voter code per test."""
     folder = tmp_path_factory.mktemp("taps_ahead")
     database = str(folder / "x.duckdb")
-    round_id, codes = load.prepare(database, 5)
+    round_id, codes = load.prepare(database, 6)
     with load.running(load.Setup("duckdb", 1), database, folder / "server.log") as running:
         yield running.port, round_id, codes
 
@@ -152,4 +152,24 @@ def test_an_amount_typed_in_a_box_the_page_has_since_redrawn_is_taken(server):
         return {"amount": shown(client, "amount_parks"), "slider": shown(client, "alloc_parks")}
 
     seen = on_the_services_step(server, 4, slide_then_type_in_the_old_box)
+    assert seen == {"amount": 150_000, "slider": 150_000}
+
+
+def test_a_move_on_an_old_drawing_is_taken_once_while_the_browser_stays_behind(server):
+    """An amount typed, then two taps from a browser that has drawn nothing since: the
+    slider it still shows dragged, then the amount box it still shows typed in. The second
+    tap sends the dragged slider again; the typing, made last, stands."""
+
+    async def slide_old_then_type_old(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        drawn = dict(client.widgets)  # the browser draws this, then no more
+        await session.act({client.drawn("amount_parks"): 250_000})
+        old_slider = next(k for k in drawn if drawings.name_of(k) == "alloc_parks")
+        old_box = next(k for k in drawn if drawings.name_of(k) == "amount_parks")
+        await session.act({old_slider: [230_000]}, behind=drawn)
+        box_first = {old_box: drawn[old_box]} | drawn  # the box's callback runs first
+        await session.act({old_slider: [230_000], old_box: 150_000}, behind=box_first)
+        return {"amount": shown(client, "amount_parks"), "slider": shown(client, "alloc_parks")}
+
+    seen = on_the_services_step(server, 5, slide_old_then_type_old)
     assert seen == {"amount": 150_000, "slider": 150_000}

@@ -252,15 +252,11 @@ def finish() -> None:
 
 def slider_moved(service_id: str, key: str) -> None:
     """The slider (drawn with ``key``) moved: the number input shows the same amount, and
-    Balance keeps it. A value from a browser behind the page is not a move
-    (``drawings.is_behind``); a move on a slider the page has since drawn anew stands."""
-    if drawings.is_behind(key):
-        return
-    moved_to = st.session_state[key]
-    if not drawings.is_current(key):
-        drawings.show(SLIDER_PREFIX + service_id, moved_to)
-    drawings.show(AMOUNT_PREFIX + service_id, moved_to)
-    _touch(service_id)
+    Balance keeps it. A value from a browser behind the page is not a move; a move on a
+    slider the page has since drawn anew stands (``drawings.take``)."""
+    if drawings.take(key):
+        drawings.show(AMOUNT_PREFIX + service_id, st.session_state[key])
+        _touch(service_id)
 
 
 def amount_typed(service_id: str, key: str, floor: int, ceiling: int) -> None:
@@ -269,11 +265,9 @@ def amount_typed(service_id: str, key: str, floor: int, ceiling: int) -> None:
     a problem, never silently changed); the slider, which cannot leave the range, follows
     as far as it can. As for ``slider_moved``, a value from a browser behind the page is
     not typing."""
-    if drawings.is_behind(key):
+    if not drawings.take(key):
         return
     typed = st.session_state[key]
-    if not drawings.is_current(key):
-        drawings.show(AMOUNT_PREFIX + service_id, typed)
     if typed is not None:
         drawings.show(SLIDER_PREFIX + service_id, min(max(int(typed), floor), ceiling))
     _touch(service_id)

@@ -8,7 +8,7 @@ twice (``tests/test_ballot_taps_ahead_of_the_page.py``, ``tests/app/test_officer
 
 So a widget the page changes is drawn under a new key, ``name~N`` for its Nth drawing
 (``redraw``, ``show``), and a callback can tell where a value came from (``is_current``,
-``is_behind``). Streamlit keeps a widget's callback after the widget has left the page but
+``is_behind``, ``take``). Streamlit keeps a widget's callback after the widget has left the page but
 not its value, so a value sent for an earlier drawing always looks changed and its callback
 runs (``WStates.remove_stale_widgets`` and ``SessionState._widget_changed`` in
 ``streamlit/runtime/state/session_state.py``, Streamlit 1.67).
@@ -56,6 +56,20 @@ def show(name: str, value: Any) -> None:
 def is_current(widget_key: str, group: str | None = None) -> bool:
     """Whether ``widget_key`` is its widget's latest drawing."""
     return widget_key == key(name_of(widget_key), group)
+
+
+def take(widget_key: str) -> bool:
+    """Whether the value sent for ``widget_key`` is the user's change, to be taken (not a
+    browser behind the page, ``is_behind``). One made on an earlier drawing is drawn anew
+    showing it, and kept as that drawing's value, so the browser sending it again while
+    still behind does not take it again."""
+    if is_behind(widget_key):
+        return False
+    if not is_current(widget_key):
+        value = st.session_state[widget_key]
+        st.session_state.setdefault(_REPLACED_KEY, {})[widget_key] = value
+        show(name_of(widget_key), value)
+    return True
 
 
 def is_behind(widget_key: str) -> bool:

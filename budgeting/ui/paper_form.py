@@ -38,6 +38,7 @@ _SEPARATORS = re.compile(r"[,;\s]+")
 
 
 FORM = "paper_ballot"
+"""The form's key, and the name its fields are drawn anew under as a group."""
 
 
 def field_key(name: str) -> str:

@@ -112,6 +112,9 @@ def test_submit_pressed_twice_before_the_form_is_cleared_stores_the_ballot_once(
     assert len(paper_ballots(conn)) == before + 1
     assert [s.value for s in app.success] == [receipt]  # still said stored, not refused
     assert all(t.value == "" for t in app.text_input if t.key.startswith("paper_"))
+    # the next ballot, typed in the form drawn anew, is stored
+    app = fill(app, amounts, "P04")
+    assert not errors(app) and len(paper_ballots(conn)) == before + 2
 
 
 def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
@@ -182,7 +185,7 @@ def test_a_csv_batch_is_imported_whole(open_page, conn, allocation):
         conn, [line(allocation, "P01 P02", area="north", age="16-24"), line(allocation, "P03")]
     )
     app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
-    field(app.button, "paper_import").click().run()
+    app.button(key="paper_import").click().run()
     assert not app.exception
     assert any("2 paper ballots imported" in s.value for s in app.success)
     added = paper_ballots(conn)[before:]
@@ -202,7 +205,7 @@ def test_a_bad_csv_batch_stores_nothing_and_lists_every_problem_by_line(
     )
     app = paper_page(open_page)
     app.file_uploader(key="paper_csv").set_value(("paper.csv", content, "text/csv"))
-    field(app.button, "paper_import").click().run()
+    app.button(key="paper_import").click().run()
     assert not app.exception
     (shown,) = [e for e in errors(app) if "Nothing was imported" in e]
     assert "2 problem(s)" in shown
