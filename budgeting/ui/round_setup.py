@@ -24,6 +24,7 @@ import streamlit as st
 from budgeting import store
 from budgeting.engine.registry import Family, rules, selection_rule
 from budgeting.store.models import BALLOT_FORMATS, CODE_MODES
+from budgeting.ui import drawings
 from budgeting.ui import officer as officer_ui
 from budgeting.ui.markdown import literal
 
@@ -258,10 +259,18 @@ def _completions() -> tuple[str, ...]:
 
 SETTINGS_ROUND_KEY = "settings_round_id"
 """The session key naming the round whose settings the settings form's widgets show."""
+SETTINGS_FORM = "settings"
+"""The name the settings form's fields are drawn anew under, as a group."""
+
+
+def _setting_key(name: str) -> str:
+    """The key of the settings field ``name`` (``setting_name``) as drawn now."""
+    return drawings.key(name, group=SETTINGS_FORM)
 
 
 def _shown_settings(voting_round: store.Round, completions: Sequence[str]) -> dict[str, Any]:
-    """What the settings form's widgets (by key) start from: the round's settings."""
+    """What the settings form's widgets (by name: ``_setting_key``) start from: the round's
+    settings."""
     return {
         "setting_name": voting_round.name,
         "setting_service_budget": amount_text(voting_round.service_budget),
@@ -294,75 +303,82 @@ def settings_form(
     completions = _completions()
     # A widget keeps what it shows by its key alone, in the browser too: when another round
     # is picked (or one is created), the form is set to that round's settings through the
-    # session state, or it would show (and save) the previous round's. (Streamlit forgets
-    # the widgets' values on a page that does not show them: then they are set again.)
-    shown = _shown_settings(voting_round, completions)
-    if st.session_state.get(SETTINGS_ROUND_KEY) != voting_round.id or not all(
-        key in st.session_state for key in shown
-    ):
+    # session state, or it would show (and save) the previous round's. It is drawn anew
+    # then, so a Save pressed on the previous round's form before the browser has drawn
+    # this one sends its values to keys no longer shown (``budgeting.ui.drawings``).
+    # (Streamlit forgets the widgets' values on a page that does not show them: then
+    # they are set again.)
+    shown_round = st.session_state.get(SETTINGS_ROUND_KEY)
+    if shown_round not in (None, voting_round.id):
+        drawings.redraw(SETTINGS_FORM)
+    shown = {
+        _setting_key(name): value
+        for name, value in _shown_settings(voting_round, completions).items()
+    }
+    if shown_round != voting_round.id or not all(key in st.session_state for key in shown):
         st.session_state.update(shown)
         st.session_state[SETTINGS_ROUND_KEY] = voting_round.id
     with st.form(f"settings_{voting_round.id}"):
-        name = st.text_input(t("officer.setup.name"), key="setting_name")
+        name = st.text_input(t("officer.setup.name"), key=_setting_key("setting_name"))
         left, right = st.columns(2)
         typed = {
             "service_budget": left.text_input(
                 t("officer.setup.service_budget"),
                 disabled=fixed,
-                key="setting_service_budget",
+                key=_setting_key("setting_service_budget"),
             ),
             "project_budget": right.text_input(
                 t("officer.setup.project_budget"),
                 disabled=fixed,
-                key="setting_project_budget",
+                key=_setting_key("setting_project_budget"),
             ),
         }
         currency = left.text_input(
             t("officer.setup.currency_symbol"),
             max_chars=3,
             disabled=fixed,
-            key="setting_currency_symbol",
+            key=_setting_key("setting_currency_symbol"),
         )
         code_mode = right.selectbox(
             t("officer.setup.code_mode"),
             CODE_MODES,
             format_func=lambda mode: t(f"officer.setup.code_mode.{mode}"),
             disabled=fixed,
-            key="setting_code_mode",
+            key=_setting_key("setting_code_mode"),
         )
         ballot_format = left.selectbox(
             t("officer.setup.ballot_format"),
             BALLOT_FORMATS,
             format_func=lambda kind: t(f"officer.setup.ballot_format.{kind}"),
             disabled=fixed,
-            key="setting_ballot_format",
+            key=_setting_key("setting_ballot_format"),
         )
         limit = right.text_input(
             t("officer.setup.limit"),
             help=t("officer.setup.limit_help"),
             disabled=fixed,
-            key="setting_limit",
+            key=_setting_key("setting_limit"),
         )
         selection = left.selectbox(
             t("officer.setup.selection_rule"),
             list(selection_names),
             format_func=selection_names.__getitem__,
             disabled=fixed,
-            key="setting_selection_rule",
+            key=_setting_key("setting_selection_rule"),
         )
         completion = right.selectbox(
             t("officer.setup.completion"),
             completions,
             help=t("officer.setup.completion_help"),
             disabled=fixed,
-            key="setting_completion",
+            key=_setting_key("setting_completion"),
         )
         allocation = left.selectbox(
             t("officer.setup.allocation_rule"),
             list(allocation_names),
             format_func=allocation_names.__getitem__,
             disabled=fixed,
-            key="setting_allocation_rule",
+            key=_setting_key("setting_allocation_rule"),
         )
         submitted = st.form_submit_button(t("officer.setup.save_settings"), type="primary")
     if not submitted:

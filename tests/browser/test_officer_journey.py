@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import ROOT, demo_file
 from tests.browser.test_journeys import LOAD_TIMEOUT_MS, PROJECTOR, settled
@@ -55,6 +55,11 @@ def go_to(page: Page, menu_label: str) -> None:
     expect(page.get_by_role("heading", name=menu_label, level=1)).to_be_visible(
         timeout=LOAD_TIMEOUT_MS
     )
+
+
+def setting_field(page: Page, name: str) -> Locator:
+    """A field of the round settings form, drawn anew (``name~N``) for each round shown."""
+    return page.locator(f"[class*='st-key-{name}'] input")
 
 
 def focus_is_in(page: Page, key: str) -> None:
@@ -135,13 +140,13 @@ def test_officer_runs_a_round_from_setup_to_recomputed_export(
 
     # The settings form shows the new round's own settings, not the round shown before.
     settled(page)
-    expect(page.locator(".st-key-setting_name input")).to_have_value(ROUND_NAME)
-    expect(page.locator(".st-key-setting_service_budget input")).to_have_value("1200000")
-    expect(page.locator(".st-key-setting_project_budget input")).to_have_value("300000")
-    page.locator(".st-key-setting_limit input").fill("5")
+    expect(setting_field(page, "setting_name")).to_have_value(ROUND_NAME)
+    expect(setting_field(page, "setting_service_budget")).to_have_value("1200000")
+    expect(setting_field(page, "setting_project_budget")).to_have_value("300000")
+    setting_field(page, "setting_limit").fill("5")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Settings saved (1 changed).")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    expect(page.locator(".st-key-setting_limit input")).to_have_value("5")
+    expect(setting_field(page, "setting_limit")).to_have_value("5")
 
     import_file(page, "services", write_demo_csv(tmp_path, "services.csv"), "Services: 9 saved.")
     import_file(page, "projects", write_demo_csv(tmp_path, "projects.csv"), "Projects: 22 saved.")
