@@ -11,11 +11,12 @@ import streamlit as st
 
 from budgeting import store
 from budgeting.results import slips
+from budgeting.ui import drawings, state
 from budgeting.ui import officer as officer_ui
-from budgeting.ui import state
 from budgeting.ui.markdown import literal
 
 ISSUED_KEY = "issued_voter_codes"
+ISSUE_FORM = "issue_codes"
 WHOLE_NUMBER = re.compile(r"\d+|\d{1,3}(,\d{3})+")
 
 
@@ -37,21 +38,23 @@ def parse_count(typed: str) -> int | None:
 def issue_form(conn, t, officer: str, voting_round: store.Round, areas) -> None:
     """How many codes, for which area; the codes issued are kept for ``show_issued``."""
     st.subheader(t("officer.codes.issue.heading"), anchor=False)
-    with st.form("issue_codes"):
+    with st.form(ISSUE_FORM):
         area = st.selectbox(
             t("officer.codes.issue.area"),
             [None, *areas],
             format_func=lambda a: area_label(t, areas, a),
-            key="codes_area",
+            key=drawings.key("codes_area", group=ISSUE_FORM),
         )
         if not areas:
             st.caption(t("officer.codes.issue.no_areas"))
         typed = st.text_input(
             t("officer.codes.issue.count", most=f"{store.MAX_CODES_PER_ISSUE:,}"),
-            key="codes_count",
+            key=drawings.key("codes_count", group=ISSUE_FORM),
         )
         submitted = st.form_submit_button(
-            t("officer.codes.issue.button"), type="primary", key="issue_codes_button"
+            t("officer.codes.issue.button"),
+            type="primary",
+            key=drawings.key("issue_codes_button", group=ISSUE_FORM),
         )
     if not submitted:
         return
@@ -70,25 +73,28 @@ def issue_form(conn, t, officer: str, voting_round: store.Round, areas) -> None:
     try:
         with st.spinner(t("officer.codes.issue.working", count=f"{count:,}")):
             codes = store.issue_voter_codes(conn, voting_round.id, count, area=area, actor=officer)
+            # The press is spent: the form is drawn anew, so the same press sent again (a
+            # double click) issues nothing (``budgeting.ui.drawings``), and the codes are
+            # kept before the page draws anything more, where a rerun waiting (that press)
+            # would stop this run and lose them (10,000 codes take a minute or more).
+            drawings.redraw(ISSUE_FORM)
             sheet = slips.make_slips(
                 codes,
                 base_url=state.public_url(),
                 round_id=voting_round.id,
                 area=area_label(t, areas, area) if area else "",
             )
-            pdf = slips.slips_pdf(sheet, round_name=voting_round.name)
+            st.session_state[ISSUED_KEY] = {
+                "officer": officer,
+                "round_id": voting_round.id,
+                "area": area_label(t, areas, area),
+                "file": f"{voting_round.id}-voter-codes" + (f"-{area}" if area else ""),
+                "codes": codes,
+                "csv": slips.slips_csv(sheet),
+                "pdf": slips.slips_pdf(sheet, round_name=voting_round.name),
+            }
     except store.StoreError as error:
         officer_ui.refused(error)
-        return
-    st.session_state[ISSUED_KEY] = {
-        "officer": officer,
-        "round_id": voting_round.id,
-        "area": area_label(t, areas, area),
-        "file": f"{voting_round.id}-voter-codes" + (f"-{area}" if area else ""),
-        "codes": codes,
-        "csv": slips.slips_csv(sheet),
-        "pdf": pdf,
-    }
 
 
 def show_issued(t, officer: str, voting_round: store.Round) -> None:

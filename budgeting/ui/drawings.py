@@ -3,10 +3,11 @@
 With every tap the browser sends the value of each widget as it shows it. A tap made before
 the browser has drawn the run that changed a widget sends what it showed before, and under
 the same key Streamlit takes that for the user's own change: a typed amount came back at
-its old value when Balance was tapped at once, a double click stored a paper ballot twice,
-and a Save pressed as another round was picked filled its settings form with the last
-round's (``tests/test_ballot_taps_ahead_of_the_page.py``, ``tests/app/test_officer_paper.py``,
-``tests/app/test_officer_setup.py``).
+its old value when Balance was tapped at once, a double click stored a paper ballot twice
+or issued a second batch of voter codes, and a Save pressed as another round was picked
+filled its settings form with the last round's (``tests/test_ballot_taps_ahead_of_the_page.py``
+and ``test_officer_paper.py``, ``test_officer_codes.py``, ``test_officer_setup.py`` in
+``tests/app``).
 
 So a widget the page changes is drawn under a new key, ``name~N`` for its Nth drawing
 (``redraw``, ``show``), and a callback can tell where a value came from (``is_current``,

@@ -13,7 +13,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.results import slips
-from budgeting.ui import auth
+from budgeting.ui import auth, drawings
 from tests.app.test_officer_page import DEMO_MODE, shown, sign_in
 from tests.results.test_slips import expected_modules, page_count, printed_slips
 
@@ -47,11 +47,18 @@ def codes_page(open_page, **secrets):
     return sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
 
 
+def field(widgets, name: str):
+    """The issue form's field ``name`` as drawn now: the form is drawn anew once codes are
+    issued."""
+    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
+    return found
+
+
 def issue(app, count: str, area: str | None = None):
     if area is not None:
-        app.selectbox(key="codes_area").select(area)
-    app.text_input(key="codes_count").input(count)
-    return app.button(key="issue_codes_button").click().run()
+        field(app.selectbox, "codes_area").select(area)
+    field(app.text_input, "codes_count").input(count)
+    return field(app.button, "issue_codes_button").click().run()
 
 
 def shown_codes(app) -> list[str]:
@@ -63,6 +70,29 @@ def shown_codes(app) -> list[str]:
 def counts_table(app) -> list[dict]:
     (table,) = app.dataframe
     return table.value.to_dict("records")
+
+
+def issued_count(conn) -> int:
+    return sum(counts.issued for counts in store.voter_code_counts(conn, DEMO_ROUND_ID))
+
+
+def test_issue_pressed_twice_before_the_codes_are_shown_issues_them_once(open_page, conn):
+    """A double click: the second press reaches the server with the form as it was. It must
+    not issue a second batch, which would replace the first on the page, leaving codes that
+    count as issued but that nobody can ever see or print."""
+    before = issued_count(conn)
+    app = codes_page(open_page)
+    field(app.text_input, "codes_count").input("3")
+    field(app.button, "issue_codes_button").click()
+    pressed = app._tree.get_widget_states()  # AppTest's own: what the browser sent
+    app.run()
+    first = shown_codes(app)
+    app._run(pressed)  # the same press, again
+    assert not app.exception
+    assert issued_count(conn) == before + 3
+    assert shown_codes(app) == first
+    app = issue(app, "2")  # the form drawn anew issues the next batch
+    assert issued_count(conn) == before + 5 and len(shown_codes(app)) == 2
 
 
 def test_codes_issued_for_an_area_are_shown_once_and_downloaded(open_page, conn, downloads):
@@ -208,7 +238,11 @@ def test_a_round_open_to_everyone_has_no_codes_to_issue(open_page, conn):
     )
     assert not app.exception
     assert "open to everyone without voter codes" in shown(app)
-    assert not [t for t in app.text_input if t.key in ("codes_count", "revoke_code_input")]
+    assert not [
+        t
+        for t in app.text_input
+        if t.key and drawings.name_of(t.key) in ("codes_count", "revoke_code_input")
+    ]
 
 
 def test_visitors_get_only_the_sign_in_form(open_page):
