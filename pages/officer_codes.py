@@ -69,38 +69,40 @@ def issue_form(conn, t, officer: str, voting_round: store.Round, areas) -> None:
             icon=":material/error:",
         )
         return
-    st.session_state.pop(ISSUED_KEY, None)
+    # A press waiting (a double click on a big batch) stops this run at its next use of
+    # the session state or of the page. So the press is spent (the form drawn anew: the
+    # same press sent again issues nothing, ``budgeting.ui.drawings``) before the codes
+    # are issued, and the codes go into a batch already in the session, by plain writes
+    # that nothing stops, so they are shown however this run ends.
+    batch: dict[str, object] = {
+        "officer": officer,
+        "round_id": voting_round.id,
+        "area": area_label(t, areas, area),
+        "file": f"{voting_round.id}-voter-codes" + (f"-{area}" if area else ""),
+    }
     try:
         with st.spinner(t("officer.codes.issue.working", count=f"{count:,}")):
-            codes = store.issue_voter_codes(conn, voting_round.id, count, area=area, actor=officer)
-            # The press is spent: the form is drawn anew, so the same press sent again (a
-            # double click) issues nothing (``budgeting.ui.drawings``), and the codes are
-            # kept before the page draws anything more, where a rerun waiting (that press)
-            # would stop this run and lose them (10,000 codes take a minute or more).
+            st.session_state[ISSUED_KEY] = batch
             drawings.redraw(ISSUE_FORM)
+            codes = store.issue_voter_codes(conn, voting_round.id, count, area=area, actor=officer)
             sheet = slips.make_slips(
                 codes,
                 base_url=state.public_url(),
                 round_id=voting_round.id,
                 area=area_label(t, areas, area) if area else "",
             )
-            st.session_state[ISSUED_KEY] = {
-                "officer": officer,
-                "round_id": voting_round.id,
-                "area": area_label(t, areas, area),
-                "file": f"{voting_round.id}-voter-codes" + (f"-{area}" if area else ""),
-                "codes": codes,
-                "csv": slips.slips_csv(sheet),
-                "pdf": slips.slips_pdf(sheet, round_name=voting_round.name),
-            }
+            pdf = slips.slips_pdf(sheet, round_name=voting_round.name)
+            batch |= {"codes": codes, "csv": slips.slips_csv(sheet), "pdf": pdf}
     except store.StoreError as error:
         officer_ui.refused(error)
+    # The next batch is likely for the same area: the form drawn anew starts there.
+    st.session_state[drawings.key("codes_area", group=ISSUE_FORM)] = area
 
 
 def show_issued(t, officer: str, voting_round: store.Round) -> None:
     """The codes just issued, with their downloads, until the officer has saved them."""
     issued = st.session_state.get(ISSUED_KEY)
-    if issued is None:
+    if issued is None or "codes" not in issued:  # none, or stopped before the codes came
         return
     if issued["officer"] != officer or issued["round_id"] != voting_round.id:
         st.session_state.pop(ISSUED_KEY, None)  # another officer, or another round

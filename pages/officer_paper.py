@@ -42,7 +42,7 @@ def ballot_entry(conn, t, voting_round: store.Round, services, projects, areas) 
     band. Problems appear next to their field; a stored ballot's receipt above the form."""
     st.subheader(t("officer.paper.entry.heading"), anchor=False)
     st.caption(t("officer.paper.entry.help"))
-    receipt = st.session_state.get(paper_form.RECEIPT_KEY)
+    receipt = paper_form.receipt()
     if receipt:
         st.success(t("officer.paper.stored", receipt=receipt), icon=":material/check_circle:")
     problems = paper_form.problems_by_place(paper_form.current_problems(), services, projects)

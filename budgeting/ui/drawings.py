@@ -5,16 +5,16 @@ the browser has drawn the run that changed a widget sends what it showed before,
 the same key Streamlit takes that for the user's own change: a typed amount came back at
 its old value when Balance was tapped at once, a double click stored a paper ballot twice
 or issued a second batch of voter codes, and a Save pressed as another round was picked
-filled its settings form with the last round's (``tests/test_ballot_taps_ahead_of_the_page.py``
-and ``test_officer_paper.py``, ``test_officer_codes.py``, ``test_officer_setup.py`` in
-``tests/app``).
+filled its settings form with the last round's
+(``tests/test_ballot_taps_ahead_of_the_page.py``, and ``test_officer_paper.py``,
+``test_officer_codes.py`` and ``test_officer_setup.py`` in ``tests/app``).
 
 So a widget the page changes is drawn under a new key, ``name~N`` for its Nth drawing
 (``redraw``, ``show``), and a callback can tell where a value came from (``is_current``,
-``is_behind``, ``take``). Streamlit keeps a widget's callback after the widget has left the page but
-not its value, so a value sent for an earlier drawing always looks changed and its callback
-runs (``WStates.remove_stale_widgets`` and ``SessionState._widget_changed`` in
-``streamlit/runtime/state/session_state.py``, Streamlit 1.67).
+``is_behind``, ``take``). Streamlit keeps a widget's callback after the widget has left
+the page but not its value, so a value sent for an earlier drawing always looks changed
+and its callback runs (``WStates.remove_stale_widgets`` and ``SessionState._widget_changed``
+in ``streamlit/runtime/state/session_state.py``, Streamlit 1.67).
 """
 
 from __future__ import annotations
@@ -42,12 +42,21 @@ def name_of(widget_key: str) -> str:
 
 def redraw(name: str) -> None:
     """Draw widget (or group) ``name`` anew: under a new key, starting from its default
-    unless a value is set for it (``show``). The value it had is kept for ``is_behind``."""
+    unless a value is set for it (``show``). A widget's value is kept for ``is_behind``.
+    A pending rerun stops a run at any use of the session state
+    (``runtime/state/safe_session_state.py``), so the new drawing is counted last, by a
+    plain write: a run stopped in here has not drawn anything anew."""
     replaced = key(name)
     if replaced in st.session_state:
         st.session_state.setdefault(_REPLACED_KEY, {})[replaced] = st.session_state[replaced]
-    drawings = st.session_state.setdefault(_DRAWINGS_KEY, {})
-    drawings[name] = drawings.get(name, 0) + 1
+    counts = st.session_state.setdefault(_DRAWINGS_KEY, {})
+    counts[name] = counts.get(name, 0) + 1  # the last step, and not one a rerun can stop
+
+
+def take_back(name: str) -> None:
+    """Undo the last ``redraw`` of ``name``: the drawing it replaced is current again (a
+    press spent before it was acted on, then refused)."""
+    st.session_state[_DRAWINGS_KEY][name] -= 1
 
 
 def show(name: str, value: Any) -> None:

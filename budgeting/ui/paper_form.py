@@ -29,8 +29,7 @@ CODE_KEY = "paper_code"
 AREA_KEY = "paper_area"
 AGE_KEY = "paper_age"
 SUBMIT_KEY = "paper_submit"
-PROBLEMS_KEY = "paper_problems"
-RECEIPT_KEY = "paper_receipt"
+OUTCOME_KEY = "paper_outcome"  # the last ballot sent: its "receipt", or its "problems"
 
 
 _AROUND_SCORE = re.compile(r"\s*[=:]\s*")
@@ -173,22 +172,35 @@ def submit(
         state.get(field_key(PROJECTS_KEY), ""), voting_round.ballot_format, projects
     )
     problems += choice_problems
-    state.pop(RECEIPT_KEY, None)
     if problems:
         # Also every problem the rest of the ballot has, so all are corrected in one go.
         # (A total is not judged while an amount is unreadable: it would be wrong.)
         unread = {problem.field for problem in problems}
         amounts_unread = any(s.id in unread for s in services)
-        state[PROBLEMS_KEY] = [
-            *problems,
-            *(
-                problem
-                for problem in ballot_problems(voting_round, services, projects, amounts, scores)
-                if problem.field not in unread
-                and not (amounts_unread and _about_allocation(problem))
-            ),
-        ]
+        state[OUTCOME_KEY] = {
+            "problems": [
+                *problems,
+                *(
+                    problem
+                    for problem in ballot_problems(
+                        voting_round, services, projects, amounts, scores
+                    )
+                    if problem.field not in unread
+                    and not (amounts_unread and _about_allocation(problem))
+                ),
+            ]
+        }
         return
+    code = (state.get(field_key(CODE_KEY)) or "").strip() or None
+    area, age_band = state.get(field_key(AREA_KEY)), state.get(field_key(AGE_KEY))
+    # A second press waiting (a double click) stops this callback at its next use of the
+    # session state. So the press is spent before the ballot is stored (the form drawn
+    # anew, empty, for the next ballot: the same press sent again stores nothing), and
+    # the outcome goes into a dict already in the session, by plain writes that nothing
+    # stops.
+    outcome: dict[str, Any] = {}
+    state[OUTCOME_KEY] = outcome
+    drawings.redraw(FORM)
     try:
         stored = store.submit_ballot(
             conn,
@@ -196,16 +208,15 @@ def submit(
             allocation=amounts,
             project_scores=scores,
             channel="paper",
-            code=(state.get(field_key(CODE_KEY)) or "").strip() or None,
-            area=state.get(field_key(AREA_KEY)),
-            age_band=state.get(field_key(AGE_KEY)),
+            code=code,
+            area=area,
+            age_band=age_band,
         )
     except store.BallotRejected as rejected:
-        state[PROBLEMS_KEY] = rejected.problems
+        outcome["problems"] = rejected.problems
+        drawings.take_back(FORM)  # the form as typed, to be corrected
         return
-    state.pop(PROBLEMS_KEY, None)
-    state[RECEIPT_KEY] = stored.receipt
-    drawings.redraw(FORM)  # every field drawn anew, empty, for the next ballot
+    outcome["receipt"] = stored.receipt
 
 
 def _about_allocation(problem: store.models.Problem) -> bool:
@@ -216,8 +227,14 @@ def _about_allocation(problem: store.models.Problem) -> bool:
 
 def current_problems() -> list[store.models.Problem]:
     """The problems of the ballot last sent (none once one was stored)."""
-    problems: list[store.models.Problem] = st.session_state.get(PROBLEMS_KEY, [])
+    problems: list[store.models.Problem] = st.session_state.get(OUTCOME_KEY, {}).get("problems", [])
     return problems
+
+
+def receipt() -> str | None:
+    """The receipt of the ballot last sent, once stored."""
+    stored: str | None = st.session_state.get(OUTCOME_KEY, {}).get("receipt")
+    return stored
 
 
 def template_csv(service_ids: Sequence[str]) -> str:

@@ -309,7 +309,7 @@ def settings_form(
     # (Streamlit forgets the widgets' values on a page that does not show them: then
     # they are set again.)
     shown_round = st.session_state.get(SETTINGS_ROUND_KEY)
-    if shown_round not in (None, voting_round.id):
+    if shown_round not in (None, voting_round.id):  # no other round's form was drawn first
         drawings.redraw(SETTINGS_FORM)
     shown = {
         _setting_key(name): value

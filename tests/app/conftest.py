@@ -12,6 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.testing.v1 import AppTest
 
 from budgeting import store
@@ -94,3 +97,20 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(state, "now", fake)
     return fake
+
+
+def pressed(app: AppTest) -> WidgetStates:
+    """What the browser sends for the press just made on ``app`` (``.click()``, not yet
+    run): to send the same press again, as a double click does. AppTest's own tree."""
+    return app._tree.get_widget_states()
+
+
+def arrives_now(press: WidgetStates) -> None:
+    """From inside a run: ``press`` reaches the server now, while this run goes on (a
+    double click on a slow run), as the browser's rerun request does."""
+    ctx = get_script_run_ctx()
+    assert ctx is not None and ctx.script_requests is not None
+    again = RerunData(
+        query_string=ctx.query_string, page_script_hash=ctx.page_script_hash, widget_states=press
+    )
+    ctx.script_requests.request_rerun(again)

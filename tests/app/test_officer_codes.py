@@ -14,6 +14,7 @@ from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.results import slips
 from budgeting.ui import auth, drawings
+from tests.app.conftest import arrives_now, pressed
 from tests.app.test_officer_page import DEMO_MODE, shown, sign_in
 from tests.results.test_slips import expected_modules, page_count, printed_slips
 
@@ -84,10 +85,10 @@ def test_issue_pressed_twice_before_the_codes_are_shown_issues_them_once(open_pa
     app = codes_page(open_page)
     field(app.text_input, "codes_count").input("3")
     field(app.button, "issue_codes_button").click()
-    pressed = app._tree.get_widget_states()  # AppTest's own: what the browser sent
+    press = pressed(app)
     app.run()
     first = shown_codes(app)
-    app._run(pressed)  # the same press, again
+    app._run(press)  # the same press, again
     assert not app.exception
     assert issued_count(conn) == before + 3
     assert shown_codes(app) == first
@@ -95,10 +96,37 @@ def test_issue_pressed_twice_before_the_codes_are_shown_issues_them_once(open_pa
     assert issued_count(conn) == before + 5 and len(shown_codes(app)) == 2
 
 
+def test_issue_pressed_again_while_the_codes_are_being_issued_issues_them_once(
+    open_page, conn, monkeypatch
+):
+    """10,000 codes take a minute or more: a second press arrives while the first run is
+    still issuing. Streamlit then stops that run at its next use of the session state; the
+    codes it issued must still be shown, and the second press must issue nothing."""
+    before = issued_count(conn)
+    app = codes_page(open_page)
+    field(app.text_input, "codes_count").input("3")
+    field(app.button, "issue_codes_button").click()
+    press = pressed(app)
+    issue_now = store.issue_voter_codes
+
+    def pressed_again_while_issuing(*args, **kwargs):
+        codes = issue_now(*args, **kwargs)
+        if issued_count(conn) == before + 3:  # the first batch: the second press arrives
+            arrives_now(press)
+        return codes
+
+    monkeypatch.setattr(store, "issue_voter_codes", pressed_again_while_issuing)
+    app.run()
+    assert not app.exception
+    assert issued_count(conn) == before + 3
+    assert len(shown_codes(app)) == 3
+
+
 def test_codes_issued_for_an_area_are_shown_once_and_downloaded(open_page, conn, downloads):
     store.replace_areas(conn, DEMO_ROUND_ID, AREAS)
     app = issue(codes_page(open_page), "3", area="north")
     assert not app.exception
+    assert field(app.selectbox, "codes_area").value == "north"  # the next batch starts there
     codes = shown_codes(app)
     assert len(codes) == 3
     assert any("3 new codes issued for North ward" in s.value for s in app.success)

@@ -9,6 +9,7 @@ import pytest
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.ui import auth, drawings, paper_form
+from tests.app.conftest import arrives_now, pressed
 from tests.app.test_officer_codes import downloads  # noqa: F401  (fixture)
 from tests.app.test_officer_page import DEMO_MODE, sign_in
 
@@ -103,11 +104,11 @@ def test_submit_pressed_twice_before_the_form_is_cleared_stores_the_ballot_once(
     amounts = {sid: str(amount) for sid, amount in allocation.items()}
     app = type_in(paper_page(open_page), amounts, "P03")
     field(app.button, paper_form.SUBMIT_KEY).click()
-    pressed = app._tree.get_widget_states()  # what the browser sent (AppTest's own)
+    press = pressed(app)
     app.run()
     assert not app.exception and len(paper_ballots(conn)) == before + 1
     (receipt,) = [s.value for s in app.success]
-    app._run(pressed)  # the same press, again
+    app._run(press)  # the same press, again
     assert not app.exception and not errors(app)
     assert len(paper_ballots(conn)) == before + 1
     assert [s.value for s in app.success] == [receipt]  # still said stored, not refused
@@ -115,6 +116,34 @@ def test_submit_pressed_twice_before_the_form_is_cleared_stores_the_ballot_once(
     # the next ballot, typed in the form drawn anew, is stored
     app = fill(app, amounts, "P04")
     assert not errors(app) and len(paper_ballots(conn)) == before + 2
+
+
+def test_submit_pressed_again_while_the_ballot_is_being_stored_stores_it_once(
+    open_page, conn, allocation, monkeypatch
+):
+    """The second press of a double click arrives while the first is still storing: the
+    run stops at its next use of the session state. The ballot is stored once and its
+    receipt still shown."""
+    before = len(paper_ballots(conn))
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    app = type_in(paper_page(open_page), amounts, "P03")
+    field(app.button, paper_form.SUBMIT_KEY).click()
+    press = pressed(app)
+    store_now = store.submit_ballot
+
+    def pressed_again_while_storing(*args, **kwargs):
+        stored = store_now(*args, **kwargs)
+        if len(paper_ballots(conn)) == before + 1:
+            arrives_now(press)
+        return stored
+
+    monkeypatch.setattr(store, "submit_ballot", pressed_again_while_storing)
+    app.run()
+    assert not app.exception and not errors(app)
+    assert len(paper_ballots(conn)) == before + 1
+    (stored,) = paper_ballots(conn)[-1:]
+    (said,) = [s.value for s in app.success]
+    assert f"Paper ballot stored. Its receipt code is {stored.receipt}." in said
 
 
 def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
@@ -140,6 +169,8 @@ def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
     field(app.button, "paper_submit").click().run()
     assert any("do not recognise this voter code" in e for e in errors(app))
     assert len(paper_ballots(conn)) == before
+    assert field(app.text_input, "paper_projects").value == "P01"  # still as typed
+    assert field(app.text_input, "paper_code").value == "NOPE-NOPE"
 
 
 def test_unreadable_amounts_and_points_are_named(open_page, allocation):
