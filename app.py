@@ -1,9 +1,9 @@
 """Budget Together: the router. Declares the pages and the shared page settings, and checks
 what every page needs before any runs.
 
-pandas and plotly are imported here, before any page runs: with ``runner.fastReruns`` a
-rerun can start while a previous run is still importing them, and a half-imported module
-fails in confusing ways.
+pandas and plotly are imported here, before any page runs: a page never starts on a
+half-imported module (runs of a session no longer overlap, ``runner.fastReruns`` being off
+in ``.streamlit/config.toml``, but other sessions' runs do).
 
 Before the page: a problem with the officers' configuration (or demo mode) goes to the
 server log on the first visit, and a database that cannot be opened (another process holds

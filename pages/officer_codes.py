@@ -73,7 +73,9 @@ def issue_form(conn, t, officer: str, voting_round: store.Round, areas) -> None:
     # the session state or of the page. So the press is spent (the form drawn anew: the
     # same press sent again issues nothing, ``budgeting.ui.drawings``) before the codes
     # are issued, and the codes go into a batch already in the session, by plain writes
-    # that nothing stops, so they are shown however this run ends.
+    # that nothing stops (no Streamlit call between the two), so they are shown however
+    # this run ends.
+    base_url = state.public_url()
     batch: dict[str, object] = {
         "officer": officer,
         "round_id": voting_round.id,
@@ -87,7 +89,7 @@ def issue_form(conn, t, officer: str, voting_round: store.Round, areas) -> None:
             codes = store.issue_voter_codes(conn, voting_round.id, count, area=area, actor=officer)
             sheet = slips.make_slips(
                 codes,
-                base_url=state.public_url(),
+                base_url=base_url,
                 round_id=voting_round.id,
                 area=area_label(t, areas, area) if area else "",
             )

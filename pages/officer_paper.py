@@ -45,6 +45,9 @@ def ballot_entry(conn, t, voting_round: store.Round, services, projects, areas) 
     receipt = paper_form.receipt()
     if receipt:
         st.success(t("officer.paper.stored", receipt=receipt), icon=":material/check_circle:")
+    refused = paper_form.refusal()
+    if refused is not None:
+        officer_ui.refused(refused)
     problems = paper_form.problems_by_place(paper_form.current_problems(), services, projects)
     if problems:
         count = sum(map(len, problems.values()))

@@ -19,6 +19,7 @@ in ``streamlit/runtime/state/session_state.py``, Streamlit 1.67).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -40,23 +41,32 @@ def name_of(widget_key: str) -> str:
     return widget_key.partition(MARK)[0]
 
 
-def redraw(name: str) -> None:
+@dataclass(frozen=True)
+class Redrawn:
+    """A drawing made by ``redraw``, to take back if the press it spent is then refused."""
+
+    counts: dict[str, int]
+    name: str
+
+    def take_back(self) -> None:
+        """The drawing replaced is current again, by a plain write that nothing stops."""
+        self.counts[self.name] -= 1
+
+
+def redraw(name: str) -> Redrawn:
     """Draw widget (or group) ``name`` anew: under a new key, starting from its default
     unless a value is set for it (``show``). A widget's value is kept for ``is_behind``.
     A pending rerun stops a run at any use of the session state
     (``runtime/state/safe_session_state.py``), so the new drawing is counted last, by a
-    plain write: a run stopped in here has not drawn anything anew."""
+    plain write: a run stopped in here has not drawn anything anew. (This holds because a
+    session's runs never overlap: ``runner.fastReruns`` is off in
+    ``.streamlit/config.toml``.)"""
     replaced = key(name)
     if replaced in st.session_state:
         st.session_state.setdefault(_REPLACED_KEY, {})[replaced] = st.session_state[replaced]
     counts = st.session_state.setdefault(_DRAWINGS_KEY, {})
     counts[name] = counts.get(name, 0) + 1  # the last step, and not one a rerun can stop
-
-
-def take_back(name: str) -> None:
-    """Undo the last ``redraw`` of ``name``: the drawing it replaced is current again (a
-    press spent before it was acted on, then refused)."""
-    st.session_state[_DRAWINGS_KEY][name] -= 1
+    return Redrawn(counts, name)
 
 
 def show(name: str, value: Any) -> None:

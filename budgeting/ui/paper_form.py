@@ -29,7 +29,7 @@ CODE_KEY = "paper_code"
 AREA_KEY = "paper_area"
 AGE_KEY = "paper_age"
 SUBMIT_KEY = "paper_submit"
-OUTCOME_KEY = "paper_outcome"  # the last ballot sent: its "receipt", or its "problems"
+OUTCOME_KEY = "paper_outcome"  # the last ballot sent: its "receipt", "problems" or "refused"
 
 
 _AROUND_SCORE = re.compile(r"\s*[=:]\s*")
@@ -200,7 +200,7 @@ def submit(
     # stops.
     outcome: dict[str, Any] = {}
     state[OUTCOME_KEY] = outcome
-    drawings.redraw(FORM)
+    spent = drawings.redraw(FORM)
     try:
         stored = store.submit_ballot(
             conn,
@@ -214,7 +214,11 @@ def submit(
         )
     except store.BallotRejected as rejected:
         outcome["problems"] = rejected.problems
-        drawings.take_back(FORM)  # the form as typed, to be corrected
+        spent.take_back()  # the form as typed, to be corrected
+        return
+    except store.StoreError as refused:  # nothing stored, for another reason
+        outcome["refused"] = refused
+        spent.take_back()  # the form as typed, to be sent again
         return
     outcome["receipt"] = stored.receipt
 
@@ -235,6 +239,12 @@ def receipt() -> str | None:
     """The receipt of the ballot last sent, once stored."""
     stored: str | None = st.session_state.get(OUTCOME_KEY, {}).get("receipt")
     return stored
+
+
+def refusal() -> store.StoreError | None:
+    """Why the store stored nothing of the ballot last sent, other than its problems."""
+    refused: store.StoreError | None = st.session_state.get(OUTCOME_KEY, {}).get("refused")
+    return refused
 
 
 def template_csv(service_ids: Sequence[str]) -> str:

@@ -146,6 +146,51 @@ def test_submit_pressed_again_while_the_ballot_is_being_stored_stores_it_once(
     assert f"Paper ballot stored. Its receipt code is {stored.receipt}." in said
 
 
+def test_a_ballot_refused_by_the_store_as_submit_is_pressed_again_stays_as_typed(
+    open_page, conn, allocation, monkeypatch
+):
+    """The store refuses the ballot (an unknown voter code) while the second press of a
+    double click arrives: the refusal is shown and the typing stays, to be corrected."""
+    before = len(paper_ballots(conn))
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    app = type_in(paper_page(open_page), amounts, "P03", code="NOPE-NOPE")
+    field(app.button, paper_form.SUBMIT_KEY).click()
+    press = pressed(app)
+    store_now = store.submit_ballot
+    presses = [press]  # the second press arrives once
+
+    def pressed_again_while_refusing(*args, **kwargs):
+        if presses:
+            arrives_now(presses.pop())
+        return store_now(*args, **kwargs)
+
+    monkeypatch.setattr(store, "submit_ballot", pressed_again_while_refusing)
+    app.run()
+    assert not app.exception
+    assert any("do not recognise this voter code" in e for e in errors(app))
+    assert field(app.text_input, "paper_code").value == "NOPE-NOPE"
+    assert field(app.text_input, "paper_projects").value == "P03"
+    assert len(paper_ballots(conn)) == before
+
+
+def test_a_ballot_the_store_cannot_take_is_said_so_and_stays_as_typed(
+    open_page, conn, allocation, monkeypatch
+):
+    """Not a problem with the ballot (no receipt could be drawn, say): the store's reason in
+    words, never a traceback, and the typing kept to send again."""
+    amounts = {sid: str(amount) for sid, amount in allocation.items()}
+    app = type_in(paper_page(open_page), amounts, "P03")
+
+    def cannot_take(*args, **kwargs):
+        raise store.StoreError("no unused receipts were drawn in 5 attempts; nothing was stored")
+
+    monkeypatch.setattr(store, "submit_ballot", cannot_take)
+    app = field(app.button, paper_form.SUBMIT_KEY).click().run()
+    assert not app.exception
+    assert any("no unused receipts were drawn" in e for e in errors(app))
+    assert field(app.text_input, "paper_projects").value == "P03"
+
+
 def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
     open_page, conn, allocation
 ):
