@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from budgeting import store
 from budgeting.demo import ensure_demo_round
-from budgeting.ui import state
+from budgeting.ui import drawings, state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
@@ -97,6 +97,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(state, "now", fake)
     return fake
+
+
+def drawn(widgets, name: str):
+    """The widget ``name`` (``paper_projects``, ``amount_parks``) among ``widgets`` as the
+    page draws it now, whichever drawing that is (``budgeting.ui.drawings``)."""
+    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
+    return found
 
 
 def pressed(app: AppTest) -> WidgetStates:

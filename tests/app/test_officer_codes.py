@@ -14,7 +14,7 @@ from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.results import slips
 from budgeting.ui import auth, drawings
-from tests.app.conftest import arrives_now, pressed
+from tests.app.conftest import arrives_now, drawn, pressed
 from tests.app.test_officer_page import DEMO_MODE, shown, sign_in
 from tests.results.test_slips import expected_modules, page_count, printed_slips
 
@@ -48,18 +48,11 @@ def codes_page(open_page, **secrets):
     return sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
 
 
-def field(widgets, name: str):
-    """The issue form's field ``name`` as drawn now: the form is drawn anew once codes are
-    issued."""
-    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
-    return found
-
-
 def issue(app, count: str, area: str | None = None):
     if area is not None:
-        field(app.selectbox, "codes_area").select(area)
-    field(app.text_input, "codes_count").input(count)
-    return field(app.button, "issue_codes_button").click().run()
+        drawn(app.selectbox, "codes_area").select(area)
+    drawn(app.text_input, "codes_count").input(count)
+    return drawn(app.button, "issue_codes_button").click().run()
 
 
 def shown_codes(app) -> list[str]:
@@ -83,8 +76,8 @@ def test_issue_pressed_twice_before_the_codes_are_shown_issues_them_once(open_pa
     count as issued but that nobody can ever see or print."""
     before = issued_count(conn)
     app = codes_page(open_page)
-    field(app.text_input, "codes_count").input("3")
-    field(app.button, "issue_codes_button").click()
+    drawn(app.text_input, "codes_count").input("3")
+    drawn(app.button, "issue_codes_button").click()
     press = pressed(app)
     app.run()
     first = shown_codes(app)
@@ -104,8 +97,8 @@ def test_issue_pressed_again_while_the_codes_are_being_issued_issues_them_once(
     codes it issued must still be shown, and the second press must issue nothing."""
     before = issued_count(conn)
     app = codes_page(open_page)
-    field(app.text_input, "codes_count").input("3")
-    field(app.button, "issue_codes_button").click()
+    drawn(app.text_input, "codes_count").input("3")
+    drawn(app.button, "issue_codes_button").click()
     press = pressed(app)
     issue_now = store.issue_voter_codes
 
@@ -126,7 +119,7 @@ def test_codes_issued_for_an_area_are_shown_once_and_downloaded(open_page, conn,
     store.replace_areas(conn, DEMO_ROUND_ID, AREAS)
     app = issue(codes_page(open_page), "3", area="north")
     assert not app.exception
-    assert field(app.selectbox, "codes_area").value == "north"  # the next batch starts there
+    assert drawn(app.selectbox, "codes_area").value == "north"  # the next batch starts there
     codes = shown_codes(app)
     assert len(codes) == 3
     assert any("3 new codes issued for North ward" in s.value for s in app.success)

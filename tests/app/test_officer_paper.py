@@ -8,8 +8,8 @@ import pytest
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
-from budgeting.ui import auth, drawings, paper_form
-from tests.app.conftest import arrives_now, pressed
+from budgeting.ui import auth, paper_form
+from tests.app.conftest import arrives_now, drawn, pressed
 from tests.app.test_officer_codes import downloads  # noqa: F401  (fixture)
 from tests.app.test_officer_page import DEMO_MODE, sign_in
 
@@ -33,28 +33,22 @@ def paper_page(open_page):
     return sign_in(app, auth.DEMO_OFFICER, auth.DEMO_PASSWORD)
 
 
-def field(widgets, name: str):
-    """The form's field ``name`` as drawn now: the form is drawn anew for each ballot."""
-    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
-    return found
-
-
 def fill(app, amounts: dict[str, str], projects: str, *, code="", area=None, age=None):
     """Type a ballot and press Submit."""
     typed = type_in(app, amounts, projects, code=code, area=area, age=age)
-    return field(typed.button, paper_form.SUBMIT_KEY).click().run()
+    return drawn(typed.button, paper_form.SUBMIT_KEY).click().run()
 
 
 def type_in(app, amounts: dict[str, str], projects: str, *, code="", area=None, age=None):
     for service_id, amount in amounts.items():
-        field(app.text_input, f"paper_amount_{service_id}").input(amount)
-    field(app.text_input, "paper_projects").input(projects)
+        drawn(app.text_input, f"paper_amount_{service_id}").input(amount)
+    drawn(app.text_input, "paper_projects").input(projects)
     if code:
-        field(app.text_input, "paper_code").input(code)
+        drawn(app.text_input, "paper_code").input(code)
     if area is not None:
-        field(app.selectbox, "paper_area").select(area)
+        drawn(app.selectbox, "paper_area").select(area)
     if age is not None:
-        field(app.selectbox, "paper_age").select(age)
+        drawn(app.selectbox, "paper_age").select(age)
     return app
 
 
@@ -80,8 +74,8 @@ def test_a_paper_ballot_is_stored_as_paper_with_its_area_and_age_band(open_page,
     assert any(stored.receipt in s.value for s in app.success)
     # the form is clear for the next ballot
     assert all(t.value == "" for t in app.text_input if t.key.startswith("paper_"))
-    assert field(app.selectbox, "paper_area").value is None
-    assert field(app.selectbox, "paper_age").value is None
+    assert drawn(app.selectbox, "paper_area").value is None
+    assert drawn(app.selectbox, "paper_age").value is None
     snapshot = store.projector_snapshot(conn, DEMO_ROUND_ID)
     assert snapshot.paper_count == len(before) + 1
 
@@ -103,7 +97,7 @@ def test_submit_pressed_twice_before_the_form_is_cleared_stores_the_ballot_once(
     before = len(paper_ballots(conn))
     amounts = {sid: str(amount) for sid, amount in allocation.items()}
     app = type_in(paper_page(open_page), amounts, "P03")
-    field(app.button, paper_form.SUBMIT_KEY).click()
+    drawn(app.button, paper_form.SUBMIT_KEY).click()
     press = pressed(app)
     app.run()
     assert not app.exception and len(paper_ballots(conn)) == before + 1
@@ -127,7 +121,7 @@ def test_submit_pressed_again_while_the_ballot_is_being_stored_stores_it_once(
     before = len(paper_ballots(conn))
     amounts = {sid: str(amount) for sid, amount in allocation.items()}
     app = type_in(paper_page(open_page), amounts, "P03")
-    field(app.button, paper_form.SUBMIT_KEY).click()
+    drawn(app.button, paper_form.SUBMIT_KEY).click()
     press = pressed(app)
     store_now = store.submit_ballot
 
@@ -154,7 +148,7 @@ def test_a_ballot_refused_by_the_store_as_submit_is_pressed_again_stays_as_typed
     before = len(paper_ballots(conn))
     amounts = {sid: str(amount) for sid, amount in allocation.items()}
     app = type_in(paper_page(open_page), amounts, "P03", code="NOPE-NOPE")
-    field(app.button, paper_form.SUBMIT_KEY).click()
+    drawn(app.button, paper_form.SUBMIT_KEY).click()
     press = pressed(app)
     store_now = store.submit_ballot
     presses = [press]  # the second press arrives once
@@ -168,8 +162,8 @@ def test_a_ballot_refused_by_the_store_as_submit_is_pressed_again_stays_as_typed
     app.run()
     assert not app.exception
     assert any("do not recognise this voter code" in e for e in errors(app))
-    assert field(app.text_input, "paper_code").value == "NOPE-NOPE"
-    assert field(app.text_input, "paper_projects").value == "P03"
+    assert drawn(app.text_input, "paper_code").value == "NOPE-NOPE"
+    assert drawn(app.text_input, "paper_projects").value == "P03"
     assert len(paper_ballots(conn)) == before
 
 
@@ -185,10 +179,10 @@ def test_a_ballot_the_store_cannot_take_is_said_so_and_stays_as_typed(
         raise store.StoreError("no unused receipts were drawn in 5 attempts; nothing was stored")
 
     monkeypatch.setattr(store, "submit_ballot", cannot_take)
-    app = field(app.button, paper_form.SUBMIT_KEY).click().run()
+    app = drawn(app.button, paper_form.SUBMIT_KEY).click().run()
     assert not app.exception
     assert any("no unused receipts were drawn" in e for e in errors(app))
-    assert field(app.text_input, "paper_projects").value == "P03"
+    assert drawn(app.text_input, "paper_projects").value == "P03"
 
 
 def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
@@ -205,17 +199,17 @@ def test_a_bad_paper_ballot_is_refused_field_by_field_and_nothing_stored(
     assert any("£50,000 more than the budget" in e for e in shown)
     assert len(paper_ballots(conn)) == before
     # what was typed stays, to be corrected
-    assert field(app.text_input, "paper_projects").value == "P01, P99"
-    assert field(app.text_input, "paper_amount_parks").value == amounts["parks"]
+    assert drawn(app.text_input, "paper_projects").value == "P01, P99"
+    assert drawn(app.text_input, "paper_amount_parks").value == amounts["parks"]
 
     # corrected, the store still refuses the unknown code, next to the code field
-    field(app.text_input, "paper_amount_parks").input(str(allocation["parks"]))
-    field(app.text_input, "paper_projects").input("P01")
-    field(app.button, "paper_submit").click().run()
+    drawn(app.text_input, "paper_amount_parks").input(str(allocation["parks"]))
+    drawn(app.text_input, "paper_projects").input("P01")
+    drawn(app.button, "paper_submit").click().run()
     assert any("do not recognise this voter code" in e for e in errors(app))
     assert len(paper_ballots(conn)) == before
-    assert field(app.text_input, "paper_projects").value == "P01"  # still as typed
-    assert field(app.text_input, "paper_code").value == "NOPE-NOPE"
+    assert drawn(app.text_input, "paper_projects").value == "P01"  # still as typed
+    assert drawn(app.text_input, "paper_code").value == "NOPE-NOPE"
 
 
 def test_unreadable_amounts_and_points_are_named(open_page, allocation):

@@ -10,7 +10,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
-from budgeting.ui import auth, drawings
+from budgeting.ui import auth
+from tests.app.conftest import drawn
 from tests.app.test_officer_page import DEMO_MODE, sign_in
 from tests.store.conftest import PROJECTS_CSV, SERVICES_CSV
 from tests.store.test_setup_imports import SMALL_PB
@@ -26,13 +27,6 @@ def setup_page(open_page, **query):
 
 def errors(app) -> str:
     return "\n".join(e.value for e in app.error)
-
-
-def setting(widgets, name: str):
-    """The settings form's field ``name`` as drawn now: the form is drawn anew for each
-    round it shows."""
-    (found,) = [w for w in widgets if w.key and drawings.name_of(w.key) == name]
-    return found
 
 
 def new_round(app, name: str, service_budget: str, project_budget: str):
@@ -111,14 +105,14 @@ def test_a_table_row_with_a_problem_is_named_by_its_row(open_page, conn):
 def test_settings_change_until_a_ballot_fixes_them(open_page, conn):
     round_id = store.create_round(conn, name="Southside", service_budget=100, project_budget=100)
     app = setup_page(open_page, round=round_id)
-    setting(app.text_input, "setting_project_budget").input("12,5x")
+    drawn(app.text_input, "setting_project_budget").input("12,5x")
     app.button(key=f"FormSubmitter:settings_{round_id}-Save settings").click().run()
     assert "Project budget: “12,5x” is not an amount" in errors(app)
     assert store.get_round(conn, round_id).project_budget == 100
 
-    setting(app.text_input, "setting_project_budget").input("£12,500.50")
-    setting(app.selectbox, "setting_selection_rule").set_value("greedy")
-    setting(app.text_input, "setting_limit").input("3")
+    drawn(app.text_input, "setting_project_budget").input("£12,500.50")
+    drawn(app.selectbox, "setting_selection_rule").set_value("greedy")
+    drawn(app.text_input, "setting_limit").input("3")
     app.button(key=f"FormSubmitter:settings_{round_id}-Save settings").click().run()
     saved = store.get_round(conn, round_id)
     assert (saved.project_budget, saved.selection_rule, saved.max_approvals) == (
@@ -128,9 +122,9 @@ def test_settings_change_until_a_ballot_fixes_them(open_page, conn):
     )
 
     demo = setup_page(open_page, round=DEMO_ROUND_ID)  # the demo round has ballots
-    assert setting(demo.text_input, "setting_project_budget").disabled
-    assert setting(demo.selectbox, "setting_selection_rule").disabled
-    assert not setting(demo.text_input, "setting_name").disabled
+    assert drawn(demo.text_input, "setting_project_budget").disabled
+    assert drawn(demo.selectbox, "setting_selection_rule").disabled
+    assert not drawn(demo.text_input, "setting_name").disabled
     assert any("ballots have been cast" in i.value for i in demo.info)
     assert not any(b.key == "save_projects" for b in demo.button)
     assert demo.data_editor(key=f"editor_areas_{DEMO_ROUND_ID}").editing_mode == "dynamic"
@@ -150,11 +144,11 @@ def test_a_save_pressed_on_the_last_rounds_form_as_another_is_picked_changes_nei
     late_press = app._tree.get_widget_states()  # AppTest's own: what the browser sends
     late_press.widgets.append(WidgetState(id=save_first.id, trigger_value=True))
     app.run()
-    assert setting(app.text_input, "setting_name").value == "Southside"
+    assert drawn(app.text_input, "setting_name").value == "Southside"
     app._run(late_press)
     assert not app.exception
-    assert setting(app.text_input, "setting_name").value == "Southside"
-    assert setting(app.text_input, "setting_service_budget").value == "200"
+    assert drawn(app.text_input, "setting_name").value == "Southside"
+    assert drawn(app.text_input, "setting_service_budget").value == "200"
     app.button(key=f"FormSubmitter:settings_{second}-Save settings").click().run()
     kept = store.get_round(conn, second)
     assert (kept.name, kept.service_budget) == ("Southside", 200)

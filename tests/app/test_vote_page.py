@@ -9,7 +9,7 @@ from budgeting import store
 from budgeting.demo import DEMO_ROUND_ID
 from budgeting.store.codes import normalise_code
 from budgeting.ui import ballot_form, drawings
-from tests.app.conftest import draft_round
+from tests.app.conftest import draft_round, drawn
 
 ROUND = {"round": DEMO_ROUND_ID}
 CODE = "DEMO-0007"
@@ -53,15 +53,12 @@ def nav_errors(app) -> list[str]:
 
 def slider_of(app, service_id: str):
     """The service's slider as drawn now: its key changes each time the page sets it."""
-    (slider,) = [s for s in app.slider if drawings.name_of(s.key) == f"alloc_{service_id}"]
-    return slider
+    return drawn(app.slider, f"alloc_{service_id}")
 
 
 def amount_box_of(app, service_id: str):
     """The service's number input as drawn now (``slider_of``)."""
-    name = f"amount_{service_id}"
-    (box,) = [b for b in app.number_input if drawings.name_of(b.key) == name]
-    return box
+    return drawn(app.number_input, f"amount_{service_id}")
 
 
 def keys(elements) -> list[str]:
