@@ -116,9 +116,9 @@ def amount_widgets(service: store.Service, limits: ballot.ServiceLimits, step: i
     silently keeps its old value when the typed number is out of range); the engine's
     check then shows any amount outside the service's range next to it. Both show what
     ``ballot_form`` put in session state under their keys as drawn now (a key changes each
-    time the page sets the amount: ``budgeting.ui.drawings``); the slider's ``value`` is never used
-    but saves Streamlit a copy of the whole session state to guess the slider's kind
-    (``streamlit/elements/widgets/slider.py``, Streamlit 1.67)."""
+    time the page sets the amount: ``budgeting.ui.drawings``); the slider's ``value`` is
+    never used but saves Streamlit a copy of the whole session state to guess the slider's
+    kind (``streamlit/elements/widgets/slider.py``, Streamlit 1.67)."""
     floor, ceiling = int(limits.floor), int(limits.ceiling)
     slider, amount = ballot_form.slider_key(service.id), ballot_form.amount_key(service.id)
     st.slider(
