@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
     """One app process on a DuckDB file with the demo round, and a voter code per test."""
     folder = tmp_path_factory.mktemp("taps_ahead")
     database = str(folder / "x.duckdb")
-    round_id, codes = load.prepare(database, 6)
+    round_id, codes = load.prepare(database, 7)
     with load.running(load.Setup("duckdb", 1), database, folder / "server.log") as running:
         yield running.port, round_id, codes
 
@@ -173,3 +173,35 @@ def test_a_move_on_an_old_drawing_is_taken_once_while_the_browser_stays_behind(s
 
     seen = on_the_services_step(server, 5, slide_old_then_type_old)
     assert seen == {"amount": 150_000, "slider": 150_000}
+
+
+def test_a_steps_widgets_are_redrawn_where_they_were(server):
+    """Streamlit keeps the last run's elements on the page until the new run replaces them,
+    place by place: a widget drawn one place further on is shown twice while the run goes
+    (its old copy and the new), and a tap then may land on either. After a move to the
+    projects step (which scrolls the page to its top), a tick must redraw every project
+    where it was."""
+
+    async def next_then_tick(session: load.Session) -> dict[str, Any]:
+        client = session.client
+        places: dict[str, tuple[int, ...]] = {}
+        receive = client.receive
+
+        def noting_places(message: load.ForwardMsg) -> int | None:
+            if message.WhichOneof("type") == "delta":
+                element = message.delta.new_element
+                kind = element.WhichOneof("type")
+                key = load.key_of(getattr(getattr(element, kind), "id", "")) if kind else None
+                if key is not None and key.startswith("project_P"):
+                    places[key] = tuple(message.metadata.delta_path)
+            return receive(message)
+
+        client.receive = noting_places  # type: ignore[method-assign]
+        await session.act(press="step_next")
+        after_the_move = dict(places)
+        await session.act({"project_P01": True})
+        return {"after the move": after_the_move, "after a tick": dict(places)}
+
+    seen = on_the_services_step(server, 6, next_then_tick)
+    assert seen["after the move"]  # the projects were drawn
+    assert seen["after a tick"] == seen["after the move"]

@@ -66,7 +66,13 @@ def neighbours(steps: Sequence[str], step: str) -> tuple[str | None, str | None]
 
 def scroll_to_top() -> None:
     """After a move to another step, the page starts at its top (a phone would otherwise
-    keep the scroll position of the longer step before it)."""
+    keep the scroll position of the longer step before it).
+
+    The script takes a place on the page held on every run (empty when there was no move),
+    so what follows is redrawn where it was: Streamlit shows the last run's elements until
+    the new run replaces them place by place, and a widget one place further on would be
+    shown twice meanwhile, a tap landing on either copy."""
+    place = st.empty()
     move = st.session_state.pop(SCROLL_KEY, None)
     if move is None:
         return
@@ -77,4 +83,4 @@ def scroll_to_top() -> None:
         " document.querySelector('[data-testid=stAppViewContainer]')])"
         " { if (el) el.scrollTo(0, 0); }</script>"
     )
-    st.html(script, unsafe_allow_javascript=True)
+    place.html(script, unsafe_allow_javascript=True)

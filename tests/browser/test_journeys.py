@@ -139,6 +139,9 @@ def shown_count(page: Page) -> int:
 
 
 BALANCED = re.compile(r"Balanced: all of")
+AT_THE_TOP = """() => [document.scrollingElement, document.querySelector('[data-testid=stMain]'),
+  document.querySelector('[data-testid=stAppViewContainer]')]
+  .every((el) => !el || el.scrollTop === 0)"""
 
 
 def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: str, screenshots):
@@ -174,6 +177,7 @@ def test_resident_votes_on_a_phone(browser: Browser, app_url: str, own_round: st
 
     taps.tap(page.get_by_role("button", name="Next: Projects"))
     at_step(page, "Step 3 of 4: Projects")
+    page.wait_for_function(AT_THE_TOP, timeout=LOAD_TIMEOUT_MS)  # the new step from its top
     screens["projects"] = step_height_in_screens(page)
     for project in ("Riverside Park play area", "Eastgate community fridge"):
         taps.tap(page.locator(".stCheckbox label", has_text=project))
